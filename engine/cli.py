@@ -1,0 +1,328 @@
+"""The ``rnn-studio`` command: a thin layer that builds configs, calls the engine, renders events.
+
+Every command exits non-zero with a one-line message (no traceback) on bad input.
+"""
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+
+def _positive_int(text):
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+# ---- corpora ------------------------------------------------------------------------------------
+def cmd_corpora(args):
+    import corpora
+    if args.action == "list":
+        for c in corpora.list_corpora():
+            state = f"built, {c['size']:,} bytes" if c["built"] else "not built"
+            print(f"{c['name']:<16} {c['kind']:<8} {state:<24} {c['description']}")
+    elif args.action == "build":
+        names = sorted(corpora.REGISTRY) if args.name == "all" else [args.name]
+        for name in names:
+            path = corpora.build(name, force=args.force)
+            info = corpora.built_info(name)
+            print(f"{name}: {path} ({info['size']:,} bytes, sha256 {info['sha256'][:16]}…)")
+    else:
+        print(corpora.corpus_path(args.name, build_missing=False))
+
+
+# ---- training rendering -------------------------------------------------------------------------
+class StopFlag:
+    """Set by the first Ctrl-C (SIGINT): training saves and exits; a second Ctrl-C aborts."""
+
+    def __init__(self):
+        self.event = threading.Event()
+
+    def install(self):
+        def handler(signum, frame):
+            if self.event.is_set():
+                raise KeyboardInterrupt
+            self.event.set()
+            print("\nstopping: saving the checkpoint (Ctrl-C again to abort)…", file=sys.stderr)
+        signal.signal(signal.SIGINT, handler)
+        return self
+
+    def __call__(self):
+        return self.event.is_set()
+
+
+def render_training(events, unit: str = "chars", quiet: bool = False):
+    """Show training events: a tqdm bar (step, loss, val loss, rate, ETA) and samples."""
+    from tqdm import tqdm
+
+    from .events import Finished, Progress, SampleReady, Started, Validated
+    bar, last_val, finished = None, None, None
+    for ev in events:
+        if isinstance(ev, Started):
+            facts = ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in ev.info.items())
+            print(f"run {ev.run_dir}: {ev.parameters:,} parameters; {facts}", file=sys.stderr)
+            bar = tqdm(total=ev.total_steps, initial=ev.start_step, unit="step", disable=quiet,
+                       dynamic_ncols=True, file=sys.stderr)
+        elif isinstance(ev, Progress):
+            bar.update(ev.step - bar.n)
+            post = {"loss": f"{ev.train_loss:.3f}", f"{unit}/s": f"{ev.items_per_s:,.0f}"}
+            post.update({k: f"{v:.3f}" for k, v in ev.metrics.items()})
+            if last_val is not None:
+                post["val"] = f"{last_val:.3f}"
+            bar.set_postfix(post, refresh=True)
+        elif isinstance(ev, Validated):
+            last_val = ev.val_loss
+            extra = " ".join(f"{k} {v:.3f}" for k, v in ev.metrics.items())
+            bar.write(f"step {ev.step}: validation loss {ev.val_loss:.4f} {extra}"
+                      f"{' (best)' if ev.is_best else ''}")
+        elif isinstance(ev, SampleReady):
+            bar.write("---- sample ----\n" + ev.text.strip("\n") + "\n----------------")
+        elif isinstance(ev, Finished):
+            finished = ev
+    if bar is not None:
+        bar.close()
+    if finished is not None:
+        best = f", best validation loss {finished.best_val_loss:.4f}" if finished.best_val_loss else ""
+        print(f"{finished.reason} at step {finished.step} after {finished.elapsed_s:.0f}s{best}; "
+              f"saved in {finished.run_dir}", file=sys.stderr)
+    return finished
+
+
+# ---- generator ----------------------------------------------------------------------------------
+def cmd_generator_train(args):
+    from .config import GeneratorConfig, TrainConfig
+    from .generator.train import CorpusRef, train_generator
+    from .runs import resolve_run
+    import corpora
+    run_dir = resolve_run(args.out, must_exist=args.resume)
+    corpus = None
+    if args.corpus:
+        path, name = corpora.resolve_text_source(args.corpus)
+        corpus = CorpusRef(str(path), name, args.encoding)
+    elif not args.resume:
+        raise_usage("generator train needs --corpus NAME|FILE")
+    model = GeneratorConfig(mode=args.cell, num_layers=args.layers, hidden_size=args.hidden,
+                            embed_size=args.embed, dropout=args.dropout)
+    train = TrainConfig(seq_len=args.seq_len, batch_size=args.batch, lr=args.lr, epochs=args.epochs,
+                        minutes=args.minutes, val_fraction=args.val_fraction, seed=args.seed,
+                        ctx=args.ctx, log_interval=args.log_interval, val_interval=args.val_interval,
+                        sample_length=args.sample_length)
+    stop = StopFlag().install()
+    events = train_generator(run_dir, corpus, model, train, resume=args.resume, should_stop=stop)
+    render_training(events, "chars", args.quiet)
+
+
+def cmd_generator_sample(args):
+    from .device import parse_ctx
+    from .generator.load import load_generator
+    from .generator.sample import Sampler
+    ctx = parse_ctx(args.ctx)
+    model, vocab, _ = load_generator(args.run, args.checkpoint, ctx)
+    sampler = Sampler(model, vocab, ctx)
+    prime = args.prime if args.prime is not None else ""
+    sampler.check_prime(prime)
+    stop = StopFlag().install()
+    out = sys.stdout
+    out.write(prime)
+    buffer = []
+    for ch in sampler.generate(prime=prime, length=args.length, temperature=args.temperature,
+                               top_k=args.top_k, top_p=args.top_p, seed=args.seed, should_stop=stop):
+        buffer.append(ch.char)
+        if len(buffer) >= 16 or ch.char == "\n":
+            out.write("".join(buffer))
+            out.flush()
+            buffer = []
+    out.write("".join(buffer) + ("" if args.no_newline else "\n"))
+    out.flush()
+
+
+def cmd_generator_evaluate(args):
+    from .device import parse_ctx
+    from .generator.evaluate import evaluate_text
+    from .generator.load import load_generator
+    ctx = parse_ctx(args.ctx)
+    model, vocab, _ = load_generator(args.run, args.checkpoint, ctx)
+    result = evaluate_text(model, vocab, args.text, args.encoding, ctx)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{result['bits_per_char']:.4f} bits/char ({result['nats_per_char']:.4f} nats/char) "
+              f"over {result['chars']:,} characters")
+        if result["oov_chars"]:
+            print(f"{result['oov_chars']:,} characters outside the model's vocabulary were not "
+                  f"scored: {result['oov_examples']}")
+
+
+# ---- runs / export / bench ----------------------------------------------------------------------
+def cmd_runs(args):
+    from .runs import delete_run, list_runs, rename_run
+    if args.action == "list":
+        runs = list_runs()
+        if args.json:
+            print(json.dumps(runs))
+        for r in ([] if args.json else runs):
+            if r["kind"] == "damaged":
+                print(f"{r['name']:<24} damaged: {r['error']}")
+            else:
+                best = f"{r['best_val_loss']:.4f}" if r.get("best_val_loss") is not None else "-"
+                print(f"{r['name']:<24} {r['kind']:<10} corpus {r['corpus'] or '-':<18} "
+                      f"steps {r['steps']:<7} best val {best}")
+    elif args.action == "delete":
+        delete_run(args.run)
+        print(f"deleted {args.run}")
+    elif args.action == "rename":
+        print(rename_run(args.run, args.new_name))
+
+
+def cmd_export(args):
+    from .export import export_run
+    out = export_run(args.run, args.out, args.format, args.force)
+    print(f"exported {args.run} to {out}")
+
+
+def cmd_bench(args):
+    from .bench import run_bench
+    result = run_bench(quick=args.quick, seconds=args.seconds)
+    print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+
+
+def cmd_gui(args):
+    try:
+        from desktop.app import main as gui_main
+    except ImportError as err:
+        raise_usage(f"the desktop app is not available ({err}); use the subcommands, see --help")
+    return gui_main()
+
+
+# ---- parser -------------------------------------------------------------------------------------
+class UsageError(Exception):
+    pass
+
+
+def raise_usage(message):
+    raise UsageError(message)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _add_train_args(p, kind):
+    p.add_argument("--out", required=True, metavar="RUN", help="run name or folder to write")
+    p.add_argument("--cell", choices=("lstm", "gru"), default="lstm")
+    p.add_argument("--epochs", type=float, help="passes over the training data (default 5 "
+                   "unless --minutes is given)")
+    p.add_argument("--minutes", type=float, help="wall-clock budget")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
+    p.add_argument("--ctx", default="cpu", help="cpu, gpu or gpu:N")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser():
+    parser = _Parser(prog="rnn-studio", description="Train, sample, evaluate and export "
+                     "character-level generators and sentiment classifiers. Run with no "
+                     "arguments to open the desktop app.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("corpora", help="built-in corpora")
+    csub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    csub.add_parser("list")
+    b = csub.add_parser("build")
+    b.add_argument("name", help="corpus name, or 'all'")
+    b.add_argument("--force", action="store_true", help="rebuild even if built")
+    csub.add_parser("path").add_argument("name")
+    p.set_defaults(func=cmd_corpora)
+
+    g = sub.add_parser("generator", help="character-level text generator")
+    gsub = g.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    t = gsub.add_parser("train", help="train (or --resume) a generator")
+    t.add_argument("--corpus", metavar="NAME|FILE", help="built-in corpus or a UTF-8 text file")
+    t.add_argument("--encoding", default="utf-8", help="text encoding of --corpus FILE")
+    _add_train_args(t, "generator")
+    t.add_argument("--layers", type=_positive_int, default=2)
+    t.add_argument("--hidden", type=_positive_int, default=512)
+    t.add_argument("--embed", type=_positive_int, default=64)
+    t.add_argument("--dropout", type=float, default=0.2)
+    t.add_argument("--seq-len", type=_positive_int, default=100)
+    t.add_argument("--batch", type=_positive_int, default=64)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--val-fraction", type=float, default=0.05)
+    t.add_argument("--log-interval", type=_positive_int, default=20)
+    t.add_argument("--val-interval", type=_positive_int, default=200)
+    t.add_argument("--sample-length", type=int, default=200, help="preview sample at validation")
+    t.set_defaults(func=cmd_generator_train)
+    s = gsub.add_parser("sample", help="stream generated text to stdout")
+    s.add_argument("run")
+    s.add_argument("--temperature", type=float, default=0.8, help="0 = always the likeliest")
+    s.add_argument("--top-k", type=_positive_int)
+    s.add_argument("--top-p", type=float)
+    s.add_argument("--prime", help="text to start from (printed first)")
+    s.add_argument("--length", type=int, default=500)
+    s.add_argument("--seed", type=int)
+    s.add_argument("--checkpoint", choices=("best", "last"), default="best")
+    s.add_argument("--ctx", default="cpu")
+    s.add_argument("--no-newline", action="store_true", help="no newline after the text")
+    s.set_defaults(func=cmd_generator_sample)
+    e = gsub.add_parser("evaluate", help="bits per character on a text")
+    e.add_argument("run")
+    e.add_argument("--text", required=True, metavar="FILE")
+    e.add_argument("--encoding", default="utf-8")
+    e.add_argument("--json", action="store_true")
+    e.add_argument("--checkpoint", choices=("best", "last"), default="best")
+    e.add_argument("--ctx", default="cpu")
+    e.set_defaults(func=cmd_generator_evaluate)
+
+    r = sub.add_parser("runs", help="list, rename or delete trained models")
+    rsub = r.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    rsub.add_parser("list").add_argument("--json", action="store_true")
+    rsub.add_parser("delete").add_argument("run")
+    rn = rsub.add_parser("rename")
+    rn.add_argument("run")
+    rn.add_argument("new_name")
+    r.set_defaults(func=cmd_runs)
+
+    x = sub.add_parser("export", help="write a deployable model folder")
+    x.add_argument("run")
+    x.add_argument("out")
+    x.add_argument("--format", choices=("mxnet", "onnx"), default="mxnet")
+    x.add_argument("--force", action="store_true", help="overwrite an export folder")
+    x.set_defaults(func=cmd_export)
+
+    bn = sub.add_parser("bench", help="throughput of the default models")
+    bn.add_argument("--json", action="store_true")
+    bn.add_argument("--quick", action="store_true", help="tiny models, a few seconds (smoke test)")
+    bn.add_argument("--seconds", type=float, default=20.0, help="time per measurement")
+    bn.set_defaults(func=cmd_bench)
+
+    gui = sub.add_parser("gui", help="open the desktop app")
+    gui.set_defaults(func=cmd_gui)
+    return parser
+
+
+def main(argv=None):
+    from .errors import StudioError
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        args = build_parser().parse_args(argv)
+        if not getattr(args, "command", None):
+            return cmd_gui(args) or 0
+        return args.func(args) or 0
+    except (StudioError, UsageError) as err:
+        print(f"rnn-studio: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("rnn-studio: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

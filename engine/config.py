@@ -1,0 +1,81 @@
+"""Configurations as frozen dataclasses, saved as JSON in each run folder.
+
+A checkpoint rebuilds its own model from ``meta.json``'s ``config``, so every field that shapes
+the model or its training lives here. Names follow gluon-nlp (``mode``, ``embed_size``, ...).
+"""
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Optional
+
+from .errors import StudioError
+
+
+class _JSONConfig:
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise StudioError(f"{cls.__name__}: unknown setting(s) {', '.join(unknown)}")
+        return cls(**data)
+
+    def replace(self, **changes):
+        return replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class GeneratorConfig(_JSONConfig):
+    """Shape of a character-level language model (CharRNN)."""
+    vocab_size: int = 0          # number of distinct characters; set from the corpus
+    mode: str = "lstm"           # recurrent cell: "lstm" or "gru"
+    embed_size: int = 64         # character embedding width
+    hidden_size: int = 512       # units per recurrent layer
+    num_layers: int = 2          # stacked recurrent layers
+    dropout: float = 0.2         # dropout between layers and before the output layer
+
+    def __post_init__(self):
+        if self.mode not in ("lstm", "gru"):
+            raise StudioError(f"cell must be 'lstm' or 'gru', not {self.mode!r}")
+        for name in ("embed_size", "hidden_size", "num_layers"):
+            if getattr(self, name) < 1:
+                raise StudioError(f"{name} must be at least 1")
+        if not 0.0 <= self.dropout < 1.0:
+            raise StudioError("dropout must be in [0, 1)")
+
+
+@dataclass(frozen=True)
+class TrainConfig(_JSONConfig):
+    """How to train: batching, optimiser, budgets and bookkeeping. Shared by both model kinds."""
+    seq_len: int = 100           # BPTT length (generator) / unused by sentiment
+    batch_size: int = 64         # sequences per batch
+    lr: float = 2e-3             # Adam learning rate after warm-up
+    lr_decay: float = 0.95       # learning rate multiplied by this once per epoch
+    warmup_steps: int = 50       # linear warm-up from 0 to lr
+    clip: float = 5.0            # global gradient-norm clip
+    weight_decay: float = 0.0    # L2 penalty (Adam's wd)
+    epochs: Optional[float] = None   # passes over the training data (None: only the time budget)
+    minutes: Optional[float] = None  # wall-clock budget (None: only the epoch budget)
+    val_fraction: float = 0.05   # share of the data held back for validation
+    seed: int = 0                # seeds data order, initialisation and dropout
+    log_interval: int = 20       # steps between Progress events (and device syncs)
+    val_interval: int = 200      # steps between validations + checkpoints (also at each epoch end)
+    sample_length: int = 200     # characters in the preview sample at each validation
+    patience: int = 0            # sentiment: stop after this many validations without gain (0 = off)
+    ctx: str = "cpu"             # "cpu" or "gpu" / "gpu:N"
+
+    def __post_init__(self):
+        if self.epochs is None and self.minutes is None:
+            object.__setattr__(self, "epochs", 5.0)
+        for name in ("seq_len", "batch_size", "log_interval", "val_interval"):
+            if getattr(self, name) < 1:
+                raise StudioError(f"{name} must be at least 1")
+        if self.lr <= 0:
+            raise StudioError("learning rate must be positive")
+        if not 0.0 < self.val_fraction < 0.5:
+            raise StudioError("val_fraction must be between 0 and 0.5")
+        if self.epochs is not None and self.epochs <= 0:
+            raise StudioError("epochs must be positive")
+        if self.minutes is not None and self.minutes <= 0:
+            raise StudioError("minutes must be positive")

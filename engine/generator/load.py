@@ -1,0 +1,26 @@
+"""Rebuilding a trained generator from its run folder."""
+import mxnet as mx
+
+from ..config import GeneratorConfig
+from ..data import CharVocab
+from ..errors import StudioError
+from ..runs import RunFolder, resolve_run
+from .model import CharRNN
+
+
+def load_generator(ref, which: str = "best", ctx=None):
+    """(model, vocab, meta) for run ``ref`` (a name or a path), checksums verified."""
+    ctx = ctx or mx.cpu()
+    run = RunFolder(resolve_run(ref))
+    meta = run.read_meta()
+    if meta["kind"] != "generator":
+        raise StudioError(f"{run.path} is a {meta['kind']} run, not a generator")
+    try:
+        config = GeneratorConfig.from_dict(meta["config"]["model"])
+        vocab = CharVocab.from_json(meta["vocab"])
+    except (KeyError, TypeError, ValueError) as err:
+        raise StudioError(f"{run.path}/meta.json: corrupted ({err})") from None
+    model = CharRNN(config)
+    run.load_params(model, which, ctx, meta)
+    model.hybridize(static_alloc=True)
+    return model, vocab, meta

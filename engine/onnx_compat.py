@@ -1,0 +1,73 @@
+"""ONNX export through mxnet 1.9.1's exporter, with the workarounds it needs.
+
+Workarounds (verified in shared/probes/onnx_export_compat.py):
+* mx2onnx's translations are opset <= 13 but it stamps the model with onnx's newest opset, which
+  onnxruntime then rejects: pretend the newest opset is 13 during export and re-stamp afterwards.
+* its internal ``check_graph`` rejects valid opset-13 ReduceMean: skip it, then run the full
+  ``onnx.checker.check_model`` on the final model instead.
+* ONNX output order differs from MXNet's: ``output_names`` gives them in MXNet's order.
+Limits of the converter: RNN num_layers 1 or 2 (2 only when input size == hidden size),
+bidirectional only for a 1-layer LSTM, no use_sequence_length.
+"""
+import contextlib
+
+import numpy as np
+
+from .errors import StudioError
+
+OPSET = 13
+
+
+def _import_onnx():
+    try:
+        import onnx
+    except ImportError:
+        raise StudioError("ONNX export needs the onnx package: pip install 'rnn-studio[onnx]' "
+                          "(onnx 1.17, which still works with numpy 1.23)") from None
+    return onnx
+
+
+@contextlib.contextmanager
+def _exporter_patches(onnx):
+    import onnx.checker
+    import onnx.defs
+    saved = onnx.defs.onnx_opset_version, onnx.checker.check_graph
+    onnx.defs.onnx_opset_version = lambda: OPSET
+    onnx.checker.check_graph = lambda *a, **k: None
+    try:
+        yield
+    finally:
+        onnx.defs.onnx_opset_version, onnx.checker.check_graph = saved
+
+
+def export_onnx(prefix: str, in_shapes, onnx_path: str) -> str:
+    """Convert ``prefix``-symbol.json / -0000.params (a Gluon export) to ``onnx_path``."""
+    onnx = _import_onnx()
+    import mxnet as mx
+    with _exporter_patches(onnx):
+        mx.onnx.export_model(f"{prefix}-symbol.json", f"{prefix}-0000.params", in_shapes=in_shapes,
+                             in_types=[np.float32] * len(in_shapes), onnx_file_path=onnx_path,
+                             dynamic=True)
+    model = onnx.load(onnx_path)
+    for opset in model.opset_import:
+        if opset.domain in ("", "ai.onnx"):
+            opset.version = OPSET
+    weights = {t.name for t in model.graph.initializer}
+    inputs = [i for i in model.graph.input if i.name not in weights]
+    del model.graph.input[:]
+    model.graph.input.extend(inputs)
+    onnx.checker.check_model(model)
+    onnx.save(model, onnx_path)
+    return onnx_path
+
+
+def output_names(prefix: str):
+    """ONNX output names in MXNet's output order."""
+    import mxnet as mx
+
+    def convert(name):
+        for suffix, repl in (("_statecell_output", "2"), ("_state_output", "1"), ("_output", "")):
+            if name.endswith(suffix):
+                return name[: -len(suffix)] + repl
+        return name
+    return [convert(n) for n in mx.sym.load(f"{prefix}-symbol.json").list_outputs()]

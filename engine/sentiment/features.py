@@ -1,0 +1,86 @@
+"""Turning texts into model inputs: word ids (gluonnlp Vocab), lexicon valence, hashed n-grams,
+and bucketed, padded batches (gluonnlp FixedBucketSampler + Pad)."""
+import zlib
+from dataclasses import dataclass
+from typing import Iterator, List, Optional, Sequence, Tuple
+
+import gluonnlp as nlp
+import mxnet as mx
+import numpy as np
+
+from ..text import word_tokenize
+from .lexicon import load_lexicon, token_valence
+
+PAD, UNK = "<pad>", "<unk>"
+
+
+def build_vocab(token_lists: Sequence[List[str]], min_freq: int, max_size: int) -> nlp.Vocab:
+    counter = nlp.data.Counter()
+    for tokens in token_lists:
+        counter.update(tokens)
+    return nlp.Vocab(counter, max_size=max_size, min_freq=min_freq, unknown_token=UNK,
+                     padding_token=PAD, bos_token=None, eos_token=None)
+
+
+def ngram_ids(tokens: Sequence[str], buckets: int) -> np.ndarray:
+    """Stable hashed ids (1..buckets-1; 0 is padding) of the unigrams and bigrams of ``tokens``."""
+    grams = list(tokens) + [a + " " + b for a, b in zip(tokens, tokens[1:])]
+    return np.array([1 + zlib.crc32(g.encode("utf-8")) % (buckets - 1) for g in grams], dtype=np.int64)
+
+
+@dataclass
+class Example:
+    ids: np.ndarray          # (T,) word ids
+    valence: np.ndarray      # (T,) lexicon valence in [-1, 1]
+    ngrams: np.ndarray       # (G,) hashed n-gram ids (G = 2T - 1)
+    label: int
+
+
+class Featurizer:
+    def __init__(self, vocab: nlp.Vocab, max_len: int, ngram_buckets: int):
+        self.vocab, self.max_len, self.ngram_buckets = vocab, max_len, ngram_buckets
+        self.lexicon = load_lexicon()
+
+    def tokens(self, text: str) -> List[str]:
+        return (word_tokenize(text) or [UNK])[: self.max_len]
+
+    def example(self, tokens: List[str], label: int = -1) -> Example:
+        ids = np.array(self.vocab[tokens], dtype=np.int64)
+        grams = ngram_ids(tokens, self.ngram_buckets) if self.ngram_buckets else np.zeros(1, np.int64)
+        return Example(ids, token_valence(tokens, self.lexicon), grams, label)
+
+    def examples(self, texts: Sequence[str], labels: Optional[Sequence[int]] = None) -> List[Example]:
+        labels = labels if labels is not None else [-1] * len(texts)
+        return [self.example(self.tokens(t), l) for t, l in zip(texts, labels)]
+
+
+_BATCHIFY = nlp.data.batchify.Tuple(
+    nlp.data.batchify.Pad(axis=0, pad_val=1, ret_length=True, dtype="float32"),   # <pad> is id 1
+    nlp.data.batchify.Pad(axis=0, pad_val=0, dtype="float32"),
+    nlp.data.batchify.Pad(axis=0, pad_val=0, ret_length=True, dtype="float32"),
+    nlp.data.batchify.Stack(dtype="float32"))
+
+
+def to_batch(examples: Sequence[Example], ctx) -> Tuple[mx.nd.NDArray, ...]:
+    """(ids (N,T), valence (N,T), lengths (N,), ngrams (N,G), ngram lengths (N,), labels (N,)).
+
+    gluonnlp's Pad/Stack return arrays on a shared-memory CPU context, which a hybridized block
+    rejects ("multiple contexts"), so everything is moved to ``ctx``.
+    """
+    (ids, lengths), valence, (grams, gram_lengths), labels = _BATCHIFY(
+        [(e.ids, e.valence, e.ngrams, e.label) for e in examples])
+    return tuple(a.as_in_context(ctx) for a in (ids, valence, lengths, grams, gram_lengths, labels))
+
+
+def bucketed_batches(examples: Sequence[Example], batch_size: int, shuffle: bool,
+                     seed: int = 0) -> List[List[int]]:
+    """Index lists grouped by similar length (fewer pads, few distinct shapes to compile)."""
+    lengths = [len(e.ids) for e in examples]
+    state = np.random.get_state()
+    np.random.seed(seed % (2 ** 32))
+    try:
+        sampler = nlp.data.FixedBucketSampler(lengths, batch_size=batch_size, num_buckets=8,
+                                              ratio=0.5, shuffle=shuffle)
+        return [list(b) for b in sampler]
+    finally:
+        np.random.set_state(state)

@@ -1,0 +1,138 @@
+"""Reading labeled text: CSV/TSV with ``text`` and ``label`` columns, JSON Lines, or a folder
+with one sub-folder of ``.txt`` files per label (the aclImdb layout). Errors name the row."""
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import List
+
+from ..errors import StudioError
+from ..text import inspect_text_file, read_text
+
+csv.field_size_limit(1 << 26)       # full reviews are long fields
+
+
+@dataclass
+class LabeledData:
+    texts: List[str]
+    labels: List[str]
+    rows: List[int]          # where each example came from (row number / file index), for messages
+    source: str
+
+    def __len__(self):
+        return len(self.texts)
+
+    @property
+    def classes(self) -> List[str]:
+        return sorted(set(self.labels))
+
+
+def _check(data: LabeledData) -> LabeledData:
+    if not data.texts:
+        raise StudioError(f"{data.source}: no examples found")
+    empty = [r for t, r in zip(data.texts, data.rows) if not t.strip()]
+    if empty:
+        shown = ", ".join(map(str, empty[:10])) + (" …" if len(empty) > 10 else "")
+        raise StudioError(f"{data.source}: empty text at line(s)/item(s) {shown}")
+    no_label = [r for l, r in zip(data.labels, data.rows) if not l.strip()]
+    if no_label:
+        raise StudioError(f"{data.source}: missing label at line(s)/item(s) "
+                          f"{', '.join(map(str, no_label[:10]))}")
+    return data
+
+
+def _read_table(path: Path, delimiter: str) -> LabeledData:
+    reader = csv.reader(io.StringIO(read_text(path), newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise StudioError(f"{path}: the file is empty") from None
+    except csv.Error as err:
+        raise StudioError(f"{path}: not a readable table ({err})") from None
+    columns = [h.strip().lower() for h in header]
+    missing = [c for c in ("text", "label") if c not in columns]
+    if missing:
+        kind = "TSV" if delimiter == "\t" else "CSV"
+        raise StudioError(f"{path}: the {kind} header must name 'text' and 'label' columns; "
+                          f"missing {', '.join(repr(m) for m in missing)} (header: {header[:6]})")
+    ti, li = columns.index("text"), columns.index("label")
+    texts, labels, rows = [], [], []
+    try:
+        for row in reader:
+            number = reader.line_num
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                raise StudioError(f"{path}: line {number} has {len(row)} fields, the header has "
+                                  f"{len(header)}")
+            texts.append(row[ti])
+            labels.append(row[li].strip())
+            rows.append(number)
+    except csv.Error as err:
+        raise StudioError(f"{path}: not a readable table near row {reader.line_num} ({err})") from None
+    return _check(LabeledData(texts, labels, rows, str(path)))
+
+
+def _read_jsonl(path: Path) -> LabeledData:
+    texts, labels, rows = [], [], []
+    for number, line in enumerate(read_text(path).splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as err:
+            raise StudioError(f"{path}: line {number} is not JSON ({err})") from None
+        if not isinstance(obj, dict) or "text" not in obj or "label" not in obj:
+            raise StudioError(f"{path}: line {number} needs 'text' and 'label' fields")
+        texts.append(str(obj["text"]))
+        labels.append(str(obj["label"]).strip())
+        rows.append(number)
+    return _check(LabeledData(texts, labels, rows, str(path)))
+
+
+def _read_folder(path: Path) -> LabeledData:
+    subdirs = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not subdirs:
+        raise StudioError(f"{path}: a labeled folder needs one sub-folder of .txt files per label")
+    texts, labels, rows = [], [], []
+    for sub in subdirs:
+        files = sorted(sub.glob("*.txt"))
+        for f in files:
+            texts.append(read_text(f))
+            labels.append(sub.name)
+            rows.append(len(rows) + 1)
+    if not texts:
+        raise StudioError(f"{path}: no .txt files in its sub-folders")
+    return _check(LabeledData(texts, labels, rows, str(path)))
+
+
+def read_labeled(path) -> LabeledData:
+    """Read labeled examples from a CSV/TSV/JSONL file or a folder; errors are specific."""
+    path = Path(path)
+    if path.is_dir():
+        return _read_folder(path)
+    inspect_text_file(path)
+    suffix = path.suffix.lower()
+    if suffix in (".jsonl", ".ndjson"):
+        return _read_jsonl(path)
+    if suffix == ".tsv":
+        return _read_table(path, "\t")
+    if suffix in (".csv", ".txt", ""):
+        first = read_text(path).split("\n", 1)[0]
+        return _read_table(path, "\t" if first.count("\t") > first.count(",") else ",")
+    raise StudioError(f"{path}: unknown data format {suffix!r}: use .csv, .tsv, .jsonl or a folder")
+
+
+def require_classes(data: LabeledData, min_per_class: int):
+    """Two or more classes, each with enough examples to appear in every split."""
+    counts = {c: data.labels.count(c) for c in data.classes}
+    if len(counts) < 2:
+        raise StudioError(f"{data.source}: only one class ({next(iter(counts))!r}); a classifier "
+                          f"needs two or more labels")
+    few = {c: n for c, n in counts.items() if n < min_per_class}
+    if few:
+        shown = ", ".join(f"{c!r} ({n})" for c, n in sorted(few.items()))
+        raise StudioError(f"{data.source}: too few examples to split into train/validation/test "
+                          f"for label(s) {shown}; each label needs at least {min_per_class}")
+    return counts

@@ -1,0 +1,134 @@
+"""Reading user text safely: size, encoding and binary checks with specific messages.
+
+Text is read in chunks so that a 100 MB file never becomes one Python list of characters.
+"""
+import codecs
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, List
+
+from .errors import StudioError
+
+CHUNK_BYTES = 1 << 22          # 4 MiB per read
+_SNIFF_BYTES = 1 << 16
+_CONTROL = set(range(0, 32)) - {9, 10, 12, 13}      # control bytes other than tab, LF, FF, CR
+
+
+@dataclass(frozen=True)
+class TextInfo:
+    path: str
+    size: int          # bytes on disk
+    sha256: str
+    encoding: str
+
+
+def _check_not_binary(path: Path, head: bytes):
+    if b"\x00" in head:
+        raise StudioError(f"{path}: looks like a binary file (it contains NUL bytes), not text")
+    if head:
+        controls = sum(1 for b in head if b in _CONTROL)
+        if controls / len(head) > 0.05:
+            raise StudioError(f"{path}: looks like a binary file ({controls} control bytes in the "
+                              f"first {len(head)}), not text")
+
+
+def _encoding_error(path: Path, err: UnicodeDecodeError, offset: int, lines_before: int,
+                    encoding: str) -> StudioError:
+    byte_at = offset + err.start
+    line = lines_before + err.object[:err.start].count(b"\n") + 1
+    return StudioError(
+        f"{path}: not valid {encoding} (byte 0x{err.object[err.start]:02x} at offset {byte_at}, "
+        f"line {line}); "
+        f"save it as UTF-8, or pass its encoding (e.g. --encoding cp1252 or latin-1)")
+
+
+def inspect_text_file(path, encoding: str = "utf-8") -> TextInfo:
+    """Check that ``path`` is a non-empty text file decodable as ``encoding``; return its facts.
+
+    Raises StudioError naming the problem (missing, empty, binary, undecodable with offset/line).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise StudioError(f"{path}: no such file")
+    if path.is_dir():
+        raise StudioError(f"{path}: is a folder, not a text file")
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise StudioError(f"unknown encoding {encoding!r}") from None
+    size = path.stat().st_size
+    if size == 0:
+        raise StudioError(f"{path}: the file is empty")
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder(_python_codec(encoding))("strict")
+    offset, lines, has_text = 0, 0, False
+    with open(path, "rb") as f:
+        head = f.read(_SNIFF_BYTES)
+        _check_not_binary(path, head)
+        f.seek(0)
+        while True:
+            block = f.read(CHUNK_BYTES)
+            final = not block
+            try:
+                text = decoder.decode(block, final=final)
+            except UnicodeDecodeError as err:
+                raise _encoding_error(path, err, offset, lines, encoding) from None
+            has_text = has_text or bool(text.strip())
+            if final:
+                break
+            digest.update(block)
+            offset += len(block)
+            lines += block.count(b"\n")
+    if not has_text:
+        raise StudioError(f"{path}: the file holds only whitespace")
+    return TextInfo(str(path), size, digest.hexdigest(), encoding)
+
+
+def _python_codec(encoding: str) -> str:
+    # A UTF-8 byte-order mark is not text: read UTF-8 files with utf-8-sig.
+    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
+
+
+def iter_text_chunks(path, encoding: str = "utf-8", chunk_bytes: int = CHUNK_BYTES) -> Iterator[str]:
+    """Yield the decoded text of ``path`` in pieces of about ``chunk_bytes``; newlines normalised."""
+    decoder = codecs.getincrementaldecoder(_python_codec(encoding))("strict")
+    pending_cr = False
+    with open(path, "rb") as f:
+        while True:
+            block = f.read(chunk_bytes)
+            text = decoder.decode(block, final=not block)
+            if pending_cr:
+                text = "\r" + text
+            pending_cr = text.endswith("\r") and bool(block)
+            if pending_cr:
+                text = text[:-1]
+            text = text.replace("\r\n", "\n").replace("\r", "\n")
+            if text:
+                yield text
+            if not block:
+                break
+
+
+def read_text(path, encoding: str = "utf-8") -> str:
+    """The whole text of a checked file (for files small enough to hold as one string)."""
+    inspect_text_file(path, encoding)
+    return "".join(iter_text_chunks(path, encoding))
+
+
+# ---- word tokenizing (sentiment) ---------------------------------------------------------------
+# nltk's word_tokenize needs the punkt data files, which cannot be downloaded here; the Treebank
+# word tokenizer (NLTKWordTokenizer) needs none. Sentences are not split first (preserve_line).
+_tokenizer = None
+_URL = re.compile(r"https?://\S+|www\.\S+")
+
+
+def word_tokenize(text: str) -> List[str]:
+    """Lower-cased word tokens of ``text`` using nltk's data-free Treebank tokenizer."""
+    global _tokenizer
+    if _tokenizer is None:
+        from nltk.tokenize import NLTKWordTokenizer
+        _tokenizer = NLTKWordTokenizer()
+    text = _URL.sub(" url ", text.replace("<br />", " ").replace("<br/>", " "))
+    return [t.lower() for t in _tokenizer.tokenize(text)]

@@ -1,0 +1,170 @@
+"""The character generator: it learns, saves, resumes exactly and samples reproducibly."""
+import json
+from pathlib import Path
+
+import mxnet as mx
+import numpy as np
+import pytest
+from mxnet import nd
+
+from engine.errors import StudioError
+from engine.events import Progress, SampleReady, Saved, Validated
+from engine.generator.load import load_generator
+from engine.generator.model import CharRNN
+from engine.generator.sample import Sampler, filter_probs
+from engine.runs import RunFolder, resolve_run
+
+from .helpers import TINY, tiny_train, train
+
+
+def params_of(net):
+    return {k: v.data().asnumpy()
+            for k, v in sorted(net._collect_params_with_prefix().items())}
+
+
+def test_tiny_model_learns_repeating_text_to_near_zero_loss(tmp_path, text_file):
+    events = train(tmp_path / "run", text_file, train_config=tiny_train(epochs=8, lr=2e-2))
+    losses = [e.train_loss for e in events if isinstance(e, Progress)]
+    vals = [e.val_loss for e in events if isinstance(e, Validated)]
+    assert losses[0] > 2.0
+    assert losses[-1] < 0.1 and vals[-1] < 0.1
+    assert any(isinstance(e, SampleReady) for e in events)
+    meta = RunFolder(tmp_path / "run").read_meta()
+    assert meta["best"]["val_loss"] == pytest.approx(min(vals))
+    assert {"last.params", "best.params", "trainer.states"} <= set(meta["files"])
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_stopped_and_resumed_equals_uninterrupted(tmp_path, text_file, mode):
+    model = TINY.replace(mode=mode, num_layers=2, dropout=0.3)
+    config = tiny_train(epochs=3)
+    train(tmp_path / "full", text_file, model, config)
+
+    calls = {"n": 0}
+
+    def stop_after_some_steps():
+        calls["n"] += 1
+        return calls["n"] > 23          # stops mid-epoch, between validations
+
+    first = train(tmp_path / "split", text_file, model, config, should_stop=stop_after_some_steps)
+    assert first[-1].reason == "stopped" and first[-1].step == 23
+    assert any(isinstance(e, Saved) for e in first)
+    train(tmp_path / "split", None, model, config, resume=True)
+
+    full, _, _ = load_generator(str(tmp_path / "full"), "last")
+    split, _, _ = load_generator(str(tmp_path / "split"), "last")
+    a, b = params_of(full), params_of(split)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert np.array_equal(a[k], b[k]), k
+
+
+def test_checkpoint_round_trips_bit_for_bit(tmp_path, text_file):
+    train(tmp_path / "run", text_file, train_config=tiny_train(epochs=1))
+    model, vocab, meta = load_generator(str(tmp_path / "run"), "last")
+    saved = tmp_path / "copy.params"
+    model.save_parameters(str(saved))
+    assert saved.read_bytes() == (tmp_path / "run" / "last.params").read_bytes()
+    again, _, _ = load_generator(str(tmp_path / "run"), "last")
+    x = nd.array(vocab.encode("the lazy dog").reshape(-1, 1))
+    out1 = model(x, *model.begin_state(1))[0].asnumpy()
+    out2 = again(x, *again.begin_state(1))[0].asnumpy()
+    assert np.array_equal(out1, out2)
+
+
+def test_flipped_byte_is_caught(tmp_path, text_file):
+    train(tmp_path / "run", text_file, train_config=tiny_train(epochs=1))
+    path = tmp_path / "run" / "best.params"
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 2] ^= 0x01
+    path.write_bytes(bytes(raw))
+    with pytest.raises(StudioError, match="corrupted .checksum"):
+        load_generator(str(tmp_path / "run"), "best")
+
+
+def test_damaged_run_folders_give_specific_errors(tmp_path, text_file):
+    run = tmp_path / "run"
+    train(run, text_file, train_config=tiny_train(epochs=1))
+    (run / "last.params").write_bytes((run / "last.params").read_bytes()[:100])
+    with pytest.raises(StudioError, match="last.params: corrupted"):
+        load_generator(str(run), "last")
+    (run / "best.params").unlink()
+    with pytest.raises(StudioError, match="best.params: missing"):
+        load_generator(str(run), "best")
+    (run / "meta.json").write_text("{not json")
+    with pytest.raises(StudioError, match="meta.json: corrupted"):
+        load_generator(str(run))
+    (run / "meta.json").write_text(json.dumps({"format": "something-else"}))
+    with pytest.raises(StudioError, match="unknown format"):
+        load_generator(str(run))
+
+
+def test_no_temp_files_left_and_atomic_meta(tmp_path, text_file):
+    train(tmp_path / "run", text_file, train_config=tiny_train(epochs=1))
+    assert not [p for p in (tmp_path / "run").iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_existing_run_needs_resume(tmp_path, text_file):
+    train(tmp_path / "run", text_file, train_config=tiny_train(epochs=1))
+    with pytest.raises(StudioError, match="--resume"):
+        train(tmp_path / "run", text_file, train_config=tiny_train(epochs=1))
+
+
+def test_run_names_cannot_escape(studio_home):
+    with pytest.raises(StudioError, match="invalid run name"):
+        resolve_run("..", must_exist=False)
+    assert resolve_run("ok-name_1", must_exist=False) == studio_home / "runs" / "ok-name_1"
+
+
+@pytest.fixture
+def trained(tmp_path, text_file):
+    train(tmp_path / "run", text_file, train_config=tiny_train(epochs=3))
+    return load_generator(str(tmp_path / "run"))
+
+
+def test_seeded_sampling_is_deterministic(trained):
+    model, vocab, _ = trained
+    sampler = Sampler(model, vocab)
+    a = sampler.sample_text(prime="the ", length=80, temperature=1.0, seed=7)
+    b = sampler.sample_text(prime="the ", length=80, temperature=1.0, seed=7)
+    c = sampler.sample_text(prime="the ", length=80, temperature=1.5, seed=8)
+    assert a == b and len(a) == 80 and a != c
+
+
+def test_top_k_1_equals_greedy(trained):
+    model, vocab, _ = trained
+    sampler = Sampler(model, vocab)
+    greedy = sampler.sample_text(prime="the quick", length=60, temperature=0)
+    top1 = sampler.sample_text(prime="the quick", length=60, temperature=1.3, top_k=1, seed=3)
+    assert greedy == top1
+    assert greedy.startswith(" brown fox jumps over the lazy dog.")       # it learned the text
+
+
+def test_unknown_prime_characters_are_named(trained):
+    model, vocab, _ = trained
+    with pytest.raises(StudioError, match="never seen: 'Q', 'Z'"):
+        Sampler(model, vocab).sample_text(prime="QZ the", length=5)
+
+
+def test_filter_probs():
+    p = np.array([0.5, 0.3, 0.15, 0.05])
+    assert (filter_probs(p, 2, None) > 0).tolist() == [True, True, False, False]
+    assert (filter_probs(p, None, 0.7) > 0).tolist() == [True, True, False, False]
+    assert (filter_probs(p, None, 0.5) > 0).tolist() == [True, False, False, False]
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_numpy_and_mxnet_steppers_match_fused_layer(mode):
+    from engine.generator.stepper import MXNetStepper, NumpyStepper
+    config = TINY.replace(vocab_size=20, mode=mode, num_layers=2)
+    model = CharRNN(config)
+    model.initialize(mx.init.Xavier())
+    ids = np.random.RandomState(0).randint(0, 20, 8)
+    full = model(nd.array(ids.reshape(-1, 1)), *model.begin_state(1))
+    prime = model(nd.array(ids[:3].reshape(-1, 1)), *model.begin_state(1))
+    for stepper in (NumpyStepper(model), MXNetStepper(model, mx.cpu())):
+        stepper.reset(prime[1:])
+        for t in range(3, 8):
+            probs = stepper.step(int(ids[t]), 1.0)
+            expected = nd.softmax(full[0][t, 0]).asnumpy()
+            np.testing.assert_allclose(probs, expected, atol=1e-5)
