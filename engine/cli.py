@@ -157,6 +157,94 @@ def cmd_generator_evaluate(args):
                   f"scored: {result['oov_examples']}")
 
 
+# ---- sentiment ----------------------------------------------------------------------------------
+def cmd_sentiment_train(args):
+    from .config import SentimentConfig, TrainConfig
+    from .runs import resolve_run
+    from .sentiment.train import DataRef, train_sentiment
+    import corpora
+    run_dir = resolve_run(args.out, must_exist=args.resume)
+    data = None
+    if args.data:
+        path, name = corpora.resolve_labeled_source(args.data)
+        data = DataRef(str(path), name)
+    elif not args.resume:
+        raise_usage("sentiment train needs --data NAME|FILE|DIR")
+    model = SentimentConfig(mode=args.cell, num_layers=args.layers, hidden_size=args.hidden,
+                            embed_size=args.embed, dropout=args.dropout,
+                            bidirectional=not args.no_bidirectional, lexicon=not args.no_lexicon,
+                            ngram_buckets=args.ngram_buckets, max_len=args.max_len,
+                            min_freq=args.min_freq, max_vocab=args.max_vocab)
+    epochs = 10.0 if args.epochs is None and args.minutes is None else args.epochs
+    train = TrainConfig(batch_size=args.batch, lr=args.lr, epochs=epochs, minutes=args.minutes,
+                        val_fraction=args.val_fraction, test_fraction=args.test_fraction,
+                        seed=args.seed, ctx=args.ctx, log_interval=args.log_interval,
+                        patience=args.patience, warmup_steps=args.warmup, lr_decay=args.lr_decay,
+                        sample_length=0)
+    stop = StopFlag().install()
+    finished = render_training(train_sentiment(run_dir, data, model, train, resume=args.resume,
+                                               should_stop=stop), "sentences", args.quiet)
+    if finished is not None:
+        from .runs import RunFolder
+        test = RunFolder(finished.run_dir).read_meta().get("test") or {}
+        if test:
+            vader = test.get("vader")
+            print(f"test split: accuracy {test['accuracy']:.3f}, macro F1 {test['macro_f1']:.3f} "
+                  f"(n={test['n']})" + (f"; VADER accuracy {vader['accuracy']:.3f}, macro F1 "
+                                        f"{vader['macro_f1']:.3f}" if vader else ""),
+                  file=sys.stderr)
+
+
+def cmd_sentiment_predict(args):
+    from .device import parse_ctx
+    from .sentiment.predict import SentimentPredictor
+    predictor = SentimentPredictor.load(args.run, args.checkpoint, parse_ctx(args.ctx))
+    if args.file:
+        if not args.output:
+            raise_usage("--file needs --output OUT.csv")
+        from tqdm import tqdm
+        bar = tqdm(unit="rows", disable=args.quiet, file=sys.stderr)
+
+        def progress(done, total):
+            bar.total = total
+            bar.update(done - bar.n)
+        n = predictor.classify_file(args.file, args.output, args.text_column, progress=progress)
+        bar.close()
+        print(f"classified {n:,} rows -> {args.output}", file=sys.stderr)
+        return
+    if not args.texts:
+        raise_usage("give TEXT... to classify, or --file IN.csv --output OUT.csv")
+    for text in args.texts:
+        verdict = predictor.explain(text)
+        if args.json:
+            print(json.dumps({"text": text, **verdict.to_dict()}))
+            continue
+        probs = ", ".join(f"{l} {p:.3f}" for l, p in verdict.probabilities.items())
+        words = " ".join(f"{w}({c:+.2f})" for w, c in verdict.words)
+        print(f"{verdict.label}\t[{probs}]\t{words}")
+
+
+def cmd_sentiment_evaluate(args):
+    from .device import parse_ctx
+    from .sentiment.evaluate import evaluate_data
+    from .sentiment.predict import SentimentPredictor
+    import corpora
+    path, _ = corpora.resolve_labeled_source(args.data)
+    predictor = SentimentPredictor.load(args.run, args.checkpoint, parse_ctx(args.ctx))
+    result = evaluate_data(predictor, path)
+    if args.json:
+        print(json.dumps(result))
+        return
+    vader = result["vader"]
+    print(f"{'':<10} {'accuracy':>9} {'macro F1':>9}")
+    print(f"{'model':<10} {result['accuracy']:>9.4f} {result['macro_f1']:>9.4f}   (n={result['n']:,})")
+    if vader:
+        print(f"{'VADER':<10} {vader['accuracy']:>9.4f} {vader['macro_f1']:>9.4f}")
+    print("confusion (rows: true, columns: predicted): " + ", ".join(result["labels"]))
+    for label, row in zip(result["labels"], result["confusion"]):
+        print(f"  {label:<12} " + " ".join(f"{v:>7}" for v in row))
+
+
 # ---- runs / export / bench ----------------------------------------------------------------------
 def cmd_runs(args):
     from .runs import delete_run, list_runs, rename_run
@@ -278,6 +366,52 @@ def build_parser():
     e.add_argument("--ctx", default="cpu")
     e.set_defaults(func=cmd_generator_evaluate)
 
+    st = sub.add_parser("sentiment", help="word-level sentiment classifier")
+    ssub = st.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    t = ssub.add_parser("train", help="train (or --resume) a sentiment classifier")
+    t.add_argument("--data", metavar="NAME|FILE|DIR", help="built-in labeled corpus, a CSV/TSV/"
+                   "JSONL file with text and label, or a folder with a sub-folder per label")
+    _add_train_args(t, "sentiment")
+    t.add_argument("--layers", type=_positive_int, default=1)
+    t.add_argument("--hidden", type=_positive_int, default=128)
+    t.add_argument("--embed", type=_positive_int, default=100)
+    t.add_argument("--dropout", type=float, default=0.4)
+    t.add_argument("--no-bidirectional", action="store_true", help="read texts forwards only")
+    t.add_argument("--no-lexicon", action="store_true", help="do not feed VADER valence")
+    t.add_argument("--ngram-buckets", type=int, default=200_003, help="hashed 1-2 gram table "
+                   "size for the linear branch (0 = off)")
+    t.add_argument("--max-len", type=_positive_int, default=400, help="words kept per text")
+    t.add_argument("--min-freq", type=_positive_int, default=1)
+    t.add_argument("--max-vocab", type=_positive_int, default=30_000)
+    t.add_argument("--batch", type=_positive_int, default=32)
+    t.add_argument("--lr", type=float, default=2e-3)
+    t.add_argument("--lr-decay", type=float, default=0.9)
+    t.add_argument("--warmup", type=int, default=20, help="warm-up steps")
+    t.add_argument("--patience", type=int, default=3, help="epochs without a better validation "
+                   "accuracy before stopping (0 = never)")
+    t.add_argument("--val-fraction", type=float, default=0.1)
+    t.add_argument("--test-fraction", type=float, default=0.1)
+    t.add_argument("--log-interval", type=_positive_int, default=20)
+    t.set_defaults(func=cmd_sentiment_train)
+    pr = ssub.add_parser("predict", help="label texts (with per-word contributions) or a file")
+    pr.add_argument("run")
+    pr.add_argument("texts", nargs="*", metavar="TEXT")
+    pr.add_argument("--file", metavar="IN.csv", help="CSV/TSV with a text column")
+    pr.add_argument("--output", metavar="OUT.csv")
+    pr.add_argument("--text-column", default="text")
+    pr.add_argument("--json", action="store_true")
+    pr.add_argument("--quiet", action="store_true")
+    pr.add_argument("--checkpoint", choices=("best", "last"), default="best")
+    pr.add_argument("--ctx", default="cpu")
+    pr.set_defaults(func=cmd_sentiment_predict)
+    ev = ssub.add_parser("evaluate", help="accuracy, macro F1 and confusion, beside VADER")
+    ev.add_argument("run")
+    ev.add_argument("--data", required=True, metavar="FILE")
+    ev.add_argument("--json", action="store_true")
+    ev.add_argument("--checkpoint", choices=("best", "last"), default="best")
+    ev.add_argument("--ctx", default="cpu")
+    ev.set_defaults(func=cmd_sentiment_evaluate)
+
     r = sub.add_parser("runs", help="list, rename or delete trained models")
     rsub = r.add_subparsers(dest="action", required=True, parser_class=_Parser)
     rsub.add_parser("list").add_argument("--json", action="store_true")
@@ -309,7 +443,13 @@ def main(argv=None):
     from .errors import StudioError
     argv = sys.argv[1:] if argv is None else argv
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        if extra:
+            # texts given after options (`sentiment predict RUN --json "text"`) are still texts
+            if getattr(args, "texts", None) is None or any(e.startswith("-") for e in extra):
+                parser.error(f"unrecognized arguments: {' '.join(extra)}")
+            args.texts = list(args.texts) + extra
         if not getattr(args, "command", None):
             return cmd_gui(args) or 0
         return args.func(args) or 0

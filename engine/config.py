@@ -58,6 +58,7 @@ class TrainConfig(_JSONConfig):
     epochs: Optional[float] = None   # passes over the training data (None: only the time budget)
     minutes: Optional[float] = None  # wall-clock budget (None: only the epoch budget)
     val_fraction: float = 0.05   # share of the data held back for validation
+    test_fraction: float = 0.1   # sentiment: share held back for the final test (stratified)
     seed: int = 0                # seeds data order, initialisation and dropout
     log_interval: int = 20       # steps between Progress events (and device syncs)
     val_interval: int = 200      # steps between validations + checkpoints (also at each epoch end)
@@ -79,3 +80,33 @@ class TrainConfig(_JSONConfig):
             raise StudioError("epochs must be positive")
         if self.minutes is not None and self.minutes <= 0:
             raise StudioError("minutes must be positive")
+
+
+@dataclass(frozen=True)
+class SentimentConfig(_JSONConfig):
+    """Shape of a word-level sentiment classifier (SentimentRNN) and its text preprocessing."""
+    vocab_size: int = 0          # words in the vocabulary (with <unk> and <pad>); set from the data
+    num_classes: int = 2         # set from the data
+    mode: str = "lstm"           # recurrent cell: "lstm" or "gru"
+    embed_size: int = 100        # word embedding width
+    hidden_size: int = 128       # units per direction
+    num_layers: int = 1          # stacked recurrent layers
+    bidirectional: bool = True   # read each text both ways (padding-safe, see model.py)
+    dropout: float = 0.4         # on embeddings and on the pooled features
+    lexicon: bool = True         # feed each word's VADER valence (negation-aware) to the network
+    ngram_buckets: int = 200_003 # hashed word 1-2 gram table for the linear branch (0 = off)
+    ngram_size: int = 16         # width of the n-gram branch's vectors
+    max_len: int = 400           # words kept per text (longer texts are cut)
+    min_freq: int = 1            # words seen fewer times in training become <unk>
+    max_vocab: int = 30_000      # most frequent words kept
+
+    def __post_init__(self):
+        if self.mode not in ("lstm", "gru"):
+            raise StudioError(f"cell must be 'lstm' or 'gru', not {self.mode!r}")
+        for name in ("embed_size", "hidden_size", "num_layers", "max_len", "min_freq", "max_vocab"):
+            if getattr(self, name) < 1:
+                raise StudioError(f"{name} must be at least 1")
+        if not 0.0 <= self.dropout < 1.0:
+            raise StudioError("dropout must be in [0, 1)")
+        if self.ngram_buckets < 0 or self.ngram_buckets == 1:
+            raise StudioError("ngram_buckets must be 0 (off) or at least 2")

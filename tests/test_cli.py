@@ -105,3 +105,13 @@ def test_ctrl_c_saves_and_exits_cleanly(tmp_path, text_file):
     assert meta["state"]["step"] > 20
     # and what was saved resumes
     _ok(run_cli("generator", "sample", run, "--length", "10"))
+
+
+def test_bench_quick_prints_one_json_line():
+    proc = _ok(run_cli("bench", "--quick", "--json", "--seconds", "2"))
+    lines = proc.stdout.strip().splitlines()
+    assert len(lines) == 1
+    result = json.loads(lines[0])
+    for key in ("train_chars_per_s", "sample_chars_per_s", "sentiment_sentences_per_s", "peak_rss_mb"):
+        assert result[key] > 0, key
+    assert result["config"]["quick"] is True

@@ -1,5 +1,6 @@
 """Turning texts into model inputs: word ids (gluonnlp Vocab), lexicon valence, hashed n-grams,
 and bucketed, padded batches (gluonnlp FixedBucketSampler + Pad)."""
+import warnings
 import zlib
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Sequence, Tuple
@@ -65,11 +66,13 @@ def to_batch(examples: Sequence[Example], ctx) -> Tuple[mx.nd.NDArray, ...]:
     """(ids (N,T), valence (N,T), lengths (N,), ngrams (N,G), ngram lengths (N,), labels (N,)).
 
     gluonnlp's Pad/Stack return arrays on a shared-memory CPU context, which a hybridized block
-    rejects ("multiple contexts"), so everything is moved to ``ctx``.
+    rejects ("multiple contexts"), so everything is moved to ``ctx``; the lengths come back as
+    int32 and are cast to float32 like the rest.
     """
     (ids, lengths), valence, (grams, gram_lengths), labels = _BATCHIFY(
         [(e.ids, e.valence, e.ngrams, e.label) for e in examples])
-    return tuple(a.as_in_context(ctx) for a in (ids, valence, lengths, grams, gram_lengths, labels))
+    return tuple(a.as_in_context(ctx).astype("float32", copy=False)
+                 for a in (ids, valence, lengths, grams, gram_lengths, labels))
 
 
 def bucketed_batches(examples: Sequence[Example], batch_size: int, shuffle: bool,
@@ -79,8 +82,10 @@ def bucketed_batches(examples: Sequence[Example], batch_size: int, shuffle: bool
     state = np.random.get_state()
     np.random.seed(seed % (2 ** 32))
     try:
-        sampler = nlp.data.FixedBucketSampler(lengths, batch_size=batch_size, num_buckets=8,
-                                              ratio=0.5, shuffle=shuffle)
+        with warnings.catch_warnings():      # "some buckets are empty": harmless for small sets
+            warnings.simplefilter("ignore", UserWarning)
+            sampler = nlp.data.FixedBucketSampler(lengths, batch_size=batch_size, num_buckets=8,
+                                                  ratio=0.5, shuffle=shuffle)
         return [list(b) for b in sampler]
     finally:
         np.random.set_state(state)

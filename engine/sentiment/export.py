@@ -1,0 +1,73 @@
+"""Exporting a sentiment run: MXNet symbol + params, the vocabulary, labels and how to featurize."""
+import json
+from pathlib import Path
+
+import mxnet as mx
+
+from ..errors import StudioError
+from .predict import SentimentPredictor
+
+README = """# {name}: a word-level sentiment classifier exported by RNN Studio
+
+Files: `model-symbol.json` + `model-0000.params` (MXNet), `meta.json` (labels, vocabulary, inputs).
+Inputs, all float32, batch first: `data0` word ids (N, T) (unknown words -> id of `<unk>`, padding
+-> id of `<pad>`), `data1` per-word VADER valence (N, T) in [-1, 1] (zeros if you have no lexicon),
+`data2` lengths (N,), `data3` hashed 1-2 gram ids (N, G) (crc32(gram) % (buckets - 1) + 1, grams
+are the words then each adjacent pair joined by a space; 0 pads), `data4` their counts (N,).
+Words are nltk's Treebank tokens, lower-cased. Output: logits (N, classes) in `labels` order.
+
+```python
+import json, zlib, numpy as np, mxnet as mx
+from nltk.tokenize import NLTKWordTokenizer
+meta = json.load(open("meta.json")); vocab = meta["vocab"]; B = meta["ngram_buckets"]
+net = mx.gluon.SymbolBlock.imports("model-symbol.json", meta["input_names"], "model-0000.params")
+words = [w.lower() for w in NLTKWordTokenizer().tokenize("A gripping, beautifully acted film.")]
+ids = [vocab.get(w, vocab["<unk>"]) for w in words]
+grams = words + [a + " " + b for a, b in zip(words, words[1:])]
+g = [1 + zlib.crc32(x.encode()) % (B - 1) for x in grams] if B else [0]
+x = [mx.nd.array([ids]), mx.nd.zeros((1, len(ids))), mx.nd.array([len(ids)]),
+     mx.nd.array([g]), mx.nd.array([len(g)])]
+probs = mx.nd.softmax(net(*x)).asnumpy()[0]
+print(dict(zip(meta["labels"], probs.round(3))))
+```
+"""
+
+
+def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
+    from ..export import _prepare_out
+    predictor = SentimentPredictor.load(ref)
+    model, c = predictor.model, predictor.model.config
+    if fmt == "onnx" and c.bidirectional:
+        raise StudioError("ONNX export of a bidirectional sentiment model is not possible: mxnet "
+                          "1.9.1's converter has no SequenceReverse, which the padding-safe "
+                          "backward reader needs. Use --format mxnet, or train with "
+                          "--no-bidirectional.")
+    _prepare_out(out, force)
+    example = predictor.featurizer.examples(["a warm-up sentence"])
+    from .train import batch_inputs
+    from .features import to_batch
+    with mx.autograd.predict_mode():
+        model(*batch_inputs(to_batch(example, mx.cpu())))
+    model.export(str(out / "model"), epoch=0)
+    vocab = predictor.featurizer.vocab
+    info = {"format": "rnn-studio-export/1", "kind": "sentiment", "labels": predictor.labels,
+            "input_names": [f"data{i}" for i in range(5)],
+            "vocab": {w: i for i, w in enumerate(vocab.idx_to_token)},
+            "tokenizer": "nltk NLTKWordTokenizer, lower-cased", "max_len": c.max_len,
+            "ngram_buckets": c.ngram_buckets, "lexicon": c.lexicon,
+            "test": predictor.meta.get("test")}
+    if fmt == "onnx":
+        from ..onnx_compat import export_onnx, output_names
+        shapes = [(1, 8), (1, 8), (1,), (1, 15), (1,)]
+        try:
+            export_onnx(str(out / "model"), shapes, str(out / "model.onnx"))
+        except StudioError:
+            raise
+        except Exception as err:      # the converter's own failures are plain exceptions
+            raise StudioError(f"ONNX export failed in mxnet's converter ({err}); "
+                              f"use --format mxnet") from None
+        info["onnx"] = {"file": "model.onnx", "opset": 13,
+                        "output_names": output_names(str(out / "model"))}
+    (out / "meta.json").write_text(json.dumps(info))
+    (out / "README.md").write_text(README.format(name=Path(str(ref)).name))
+    return out

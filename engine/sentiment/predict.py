@@ -1,0 +1,134 @@
+"""Using a trained sentiment model: labels and probabilities, per-word contributions, whole files.
+
+A word's contribution is measured by occlusion: the drop in the predicted class's probability
+when that word is left out (all the one-word-shorter texts go through the model as one batch).
+Positive numbers pushed the text towards the verdict, negative ones against it.
+"""
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import gluonnlp as nlp
+import mxnet as mx
+import numpy as np
+
+from ..config import SentimentConfig
+from ..errors import StudioError
+from ..runs import RunFolder, resolve_run
+from ..text import read_text
+from .features import Featurizer
+from .model import SentimentRNN
+from .train import predict_probs
+
+MAX_EXPLAINED_WORDS = 400
+
+
+@dataclass(frozen=True)
+class Verdict:
+    label: str
+    probabilities: Dict[str, float]
+    words: Optional[List[tuple]] = None     # [(word, contribution), ...] when explained
+
+    def to_dict(self) -> dict:
+        out = {"label": self.label, "probabilities": self.probabilities}
+        if self.words is not None:
+            out["words"] = [{"word": w, "contribution": c} for w, c in self.words]
+        return out
+
+
+class SentimentPredictor:
+    def __init__(self, model: SentimentRNN, vocab: nlp.Vocab, labels: List[str], meta: dict, ctx):
+        self.model, self.labels, self.meta, self.ctx = model, labels, meta, ctx
+        c = model.config
+        self.featurizer = Featurizer(vocab, c.max_len, c.ngram_buckets)
+
+    @classmethod
+    def load(cls, ref, which: str = "best", ctx=None) -> "SentimentPredictor":
+        ctx = ctx or mx.cpu()
+        run = RunFolder(resolve_run(ref))
+        meta = run.read_meta()
+        if meta["kind"] != "sentiment":
+            raise StudioError(f"{run.path} is a {meta['kind']} run, not a sentiment classifier")
+        try:
+            config = SentimentConfig.from_dict(meta["config"]["model"])
+            vocab = nlp.Vocab.from_json(meta["vocab"])
+            labels = list(meta["labels"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise StudioError(f"{run.path}/meta.json: corrupted ({err})") from None
+        model = SentimentRNN(config)
+        run.load_params(model, which, ctx, meta)
+        model.hybridize()
+        return cls(model, vocab, labels, meta, ctx)
+
+    def probabilities(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+        return predict_probs(self.model, self.featurizer.examples(list(texts)), self.ctx, batch_size)
+
+    def _verdict(self, probs: np.ndarray, words=None) -> Verdict:
+        return Verdict(self.labels[int(probs.argmax())],
+                       {l: float(p) for l, p in zip(self.labels, probs)}, words)
+
+    def predict(self, texts: Sequence[str]) -> List[Verdict]:
+        return [self._verdict(p) for p in self.probabilities(texts)]
+
+    def explain(self, text: str) -> Verdict:
+        """The verdict on ``text`` with each word's occlusion contribution."""
+        tokens = self.featurizer.tokens(text)[:MAX_EXPLAINED_WORDS]
+        variants = [tokens] + [tokens[:i] + tokens[i + 1:] or ["<unk>"] for i in range(len(tokens))]
+        probs = predict_probs(self.model, [self.featurizer.example(t) for t in variants], self.ctx)
+        full = probs[0]
+        k = int(full.argmax())
+        words = [(tok, float(full[k] - probs[i + 1, k])) for i, tok in enumerate(tokens)]
+        return self._verdict(full, words)
+
+    def classify_file(self, in_path, out_path, text_column: str = "text", batch_size: int = 512,
+                      progress: Callable[[int, int], None] = lambda done, total: None,
+                      should_stop: Callable[[], bool] = lambda: False) -> int:
+        """Write ``in_path`` (CSV/TSV) to ``out_path`` with every row and column kept, plus
+        ``predicted_label`` and ``p_<label>`` columns. Returns the number of rows."""
+        header, rows, delimiter = read_table(in_path)
+        lowered = [h.strip().lower() for h in header]
+        if text_column.lower() not in lowered:
+            raise StudioError(f"{in_path}: no {text_column!r} column (header: {header[:8]})")
+        col = lowered.index(text_column.lower())
+        added = ["predicted_label"] + [f"p_{l}" for l in self.labels]
+        clash = sorted(set(added) & set(header))
+        if clash:
+            raise StudioError(f"{in_path}: already has column(s) {clash}; rename them first")
+        out_rows = []
+        for start in range(0, len(rows), batch_size):
+            if should_stop():
+                raise StudioError("classification stopped; nothing was written")
+            chunk = rows[start:start + batch_size]
+            probs = self.probabilities([r[col] if col < len(r) else "" for r in chunk])
+            for r, p in zip(chunk, probs):
+                out_rows.append(list(r) + [self.labels[int(p.argmax())]] +
+                                [f"{x:.6f}" for x in p])
+            progress(min(start + batch_size, len(rows)), len(rows))
+        from ..atomic import atomic_write_with
+
+        def write(tmp):
+            with open(tmp, "w", encoding="utf-8", newline="") as f:
+                writer = csv.writer(f, delimiter=delimiter, lineterminator="\n")
+                writer.writerow(list(header) + added)
+                writer.writerows(out_rows)
+        atomic_write_with(out_path, write)
+        return len(out_rows)
+
+
+def read_table(path) -> tuple:
+    """(header, rows, delimiter) of a CSV or TSV file, with specific errors."""
+    path = Path(path)
+    text = read_text(path)
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if path.suffix.lower() == ".tsv" or first.count("\t") > first.count(",") else ","
+    try:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+        header = next(reader)
+        rows = [r for r in reader if r and any(c.strip() for c in r)]
+    except csv.Error as err:
+        raise StudioError(f"{path}: not a readable table ({err})") from None
+    except StopIteration:
+        raise StudioError(f"{path}: the file is empty") from None
+    return header, rows, delimiter

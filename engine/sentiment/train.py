@@ -1,0 +1,263 @@
+"""Training a SentimentRNN: a generator of progress events, like the generator's training loop.
+
+Bucketed, padded batches (gluonnlp), Adam with warm-up and per-epoch decay, gradient clipping,
+validation after every epoch (loss, accuracy, macro F1), best by validation accuracy, early
+stopping (``patience``), epoch and time budgets, checkpoints in the shared run-folder format and
+resume. At the end the best parameters are scored on the held-back test split, beside VADER.
+"""
+import json
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator, List, Optional
+
+import gluonnlp as nlp
+import mxnet as mx
+import numpy as np
+from mxnet import autograd, gluon, nd
+
+from ..atomic import atomic_write_json, sha256_file
+from ..config import SentimentConfig, TrainConfig
+from ..device import parse_ctx
+from ..errors import StudioError
+from ..generator.model import count_parameters
+from ..events import Finished, Progress, Saved, Started, Validated
+from ..optim_state import restore_trainer_state, trainer_state
+from ..runs import RunFolder
+from ..schedule import learning_rate
+from ..seeding import seed_everything, seed_step
+from .features import Example, Featurizer, bucketed_batches, build_vocab, to_batch
+from .labeled import LabeledData, read_labeled, require_classes
+from .lexicon import vader_predict
+from .metrics import label_ids, scores
+from .model import SentimentRNN, build_sentiment_model
+
+SPLIT_FILE = "split.json"
+
+
+@dataclass
+class DataRef:
+    path: str
+    name: str
+
+
+def batch_inputs(batch):
+    """The model's five inputs out of a ``to_batch`` tuple (everything but the labels)."""
+    return batch[:5]
+
+
+def predict_probs(model: SentimentRNN, examples: List[Example], ctx, batch_size: int = 256):
+    """Class probabilities (n, C) for ``examples``, in order."""
+    out = np.zeros((len(examples), model.config.num_classes), dtype=np.float32)
+    with autograd.predict_mode():
+        for batch_idx in bucketed_batches(examples, batch_size, shuffle=False):
+            batch = to_batch([examples[i] for i in batch_idx], ctx)
+            out[batch_idx] = nd.softmax(model(*batch_inputs(batch)), axis=-1).asnumpy()
+    return out
+
+
+def evaluate_examples(model, examples: List[Example], ctx) -> dict:
+    probs = predict_probs(model, examples, ctx)
+    labels = np.array([e.label for e in examples])
+    loss = float(-np.mean(np.log(np.maximum(probs[np.arange(len(labels)), labels], 1e-12))))
+    result = scores(labels, probs.argmax(axis=1), model.config.num_classes)
+    result["loss"] = loss
+    return result
+
+
+def _split_for(run: RunFolder, data: LabeledData, tc: TrainConfig, resume: bool):
+    from .split import stratified_split
+    path = run.path / SPLIT_FILE
+    if resume:
+        split = json.loads(path.read_text())
+        if split.get("n") != len(data):
+            raise StudioError(f"{data.source}: the data changed since this run started "
+                              f"({len(data)} examples now, {split.get('n')} then)")
+        return split
+    split = stratified_split(data.labels, tc.val_fraction, tc.test_fraction, tc.seed)
+    split.update(n=len(data), seed=tc.seed, val_fraction=tc.val_fraction,
+                 test_fraction=tc.test_fraction)
+    return split
+
+
+def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: SentimentConfig,
+                    train_config: TrainConfig, resume: bool = False,
+                    should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
+    run = RunFolder(run_dir)
+    ctx = parse_ctx(train_config.ctx)
+    meta = None
+    if resume:
+        meta = run.read_meta()
+        if meta["kind"] != "sentiment":
+            raise StudioError(f"{run.path} is a {meta['kind']} run, not a sentiment run")
+        model_config = SentimentConfig.from_dict(meta["config"]["model"])
+        train_config = TrainConfig.from_dict(meta["config"]["train"]).replace(
+            epochs=train_config.epochs, minutes=train_config.minutes, ctx=train_config.ctx)
+        c = meta["corpus"]
+        data_ref = DataRef(data_ref.path if data_ref else c["path"], c["name"])
+    else:
+        if data_ref is None:
+            raise StudioError("no data given")
+        if (run.path / "meta.json").exists():
+            raise StudioError(f"{run.path} already holds a run: pass --resume to continue it, "
+                              f"or choose another --out")
+    tc = train_config
+    data = read_labeled(data_ref.path)
+    require_classes(data, min_per_class=5)
+    classes = meta["labels"] if resume else data.classes
+    unknown = sorted(set(data.classes) - set(classes))
+    if unknown:
+        raise StudioError(f"{data.source}: labels {unknown} were not in the data this run began with")
+    split = _split_for(run, data, tc, resume)
+
+    featurizer_tokens = Featurizer(None, model_config.max_len, model_config.ngram_buckets)
+    tokens = [featurizer_tokens.tokens(t) for t in data.texts]
+    if resume:
+        vocab = nlp.Vocab.from_json(meta["vocab"])
+    else:
+        vocab = build_vocab([tokens[i] for i in split["train"]], model_config.min_freq,
+                            model_config.max_vocab)
+        model_config = model_config.replace(vocab_size=len(vocab), num_classes=len(classes))
+    featurizer = Featurizer(vocab, model_config.max_len, model_config.ngram_buckets)
+    ids = label_ids(data.labels, classes)
+    parts = {k: [featurizer.example(tokens[i], ids[i]) for i in split[k]]
+             for k in ("train", "val", "test")}
+    train_ex = parts["train"]
+
+    seed_everything(tc.seed)
+    model = build_sentiment_model(model_config, ctx)
+    trainer = gluon.Trainer(model.collect_params(), "adam",
+                            {"learning_rate": tc.lr, "wd": tc.weight_decay})
+    steps_per_epoch = len(bucketed_batches(train_ex, tc.batch_size, shuffle=True, seed=tc.seed))
+    total_steps = math.ceil(tc.epochs * steps_per_epoch) if tc.epochs is not None else None
+    step, history, best, stale, prior_seconds = 0, [], None, 0, 0.0
+    if resume:
+        run.load_params(model, "last", ctx, meta)
+        restore_trainer_state(trainer, model, run.load_states(meta), meta["state"]["optimizer"], ctx)
+        step, stale = int(meta["state"]["step"]), int(meta["state"].get("stale", 0))
+        history, best = list(meta.get("history", [])), meta.get("best")
+        prior_seconds = float(meta["state"].get("seconds", 0.0))
+    else:
+        split_sha = atomic_write_json(run.path / SPLIT_FILE, split)
+        meta = {"kind": "sentiment",
+                "config": {"model": model_config.to_dict(), "train": tc.to_dict()},
+                "vocab": vocab.to_json(), "labels": classes,
+                "corpus": {"name": data_ref.name, "path": str(data_ref.path),
+                           "sha256": sha256_file(data_ref.path) if not _is_dir(data_ref.path) else None,
+                           "size": len(data), "label_counts": {c: data.labels.count(c) for c in classes}},
+                "split": {k: len(split[k]) for k in ("train", "val", "test")},
+                "files": {SPLIT_FILE: split_sha}}
+    if total_steps is not None and step >= total_steps:
+        raise StudioError(f"{run.path} already finished its {tc.epochs:g} epoch(s): "
+                          f"pass a larger --epochs (or --minutes) to train on")
+
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    params = [p for p in model.collect_params().values() if p.grad_req != "null"]
+    start_time = time.time()
+    deadline = start_time + tc.minutes * 60 if tc.minutes is not None else None
+    yield Started(str(run.path), total_steps, step, count_parameters(model),
+                  {"examples": len(data), "classes": len(classes), "vocab": len(vocab),
+                   "train": len(train_ex), "val": len(parts["val"]), "test": len(parts["test"])})
+
+    def checkpoint(result: Optional[dict]):
+        nonlocal meta, best, stale
+        is_best = result is not None and (best is None or (result["accuracy"], -result["loss"]) >
+                                          (best["accuracy"], -best["val_loss"]))
+        if result is not None:
+            if is_best:
+                best = {"step": step, "epoch": step / steps_per_epoch, "val_loss": result["loss"],
+                        "accuracy": result["accuracy"], "macro_f1": result["macro_f1"]}
+                stale = 0
+            else:
+                stale += 1
+        arrays, opt_info = trainer_state(trainer, model)
+        meta.update(history=history, best=best,
+                    state={"step": step, "epoch": step / steps_per_epoch, "stale": stale,
+                           "seconds": prior_seconds + time.time() - start_time,
+                           "optimizer": opt_info})
+        meta = run.save_checkpoint(model, meta, arrays,
+                                   best=is_best or "best.params" not in meta["files"])
+        return is_best
+
+    reason = "completed"
+    loss_sum, correct, seen, loss_steps, interval_start = 0.0, 0, 0, 0, time.time()
+    order = []
+    while True:
+        if total_steps is not None and step >= total_steps:
+            break
+        if should_stop():
+            reason = "stopped"
+            break
+        if deadline is not None and time.time() >= deadline:
+            reason = "time budget"
+            break
+        epoch, index = divmod(step, steps_per_epoch)
+        if index == 0 or not order:
+            order = bucketed_batches(train_ex, tc.batch_size, shuffle=True, seed=tc.seed + epoch)
+        lr = learning_rate(step, steps_per_epoch, tc.lr, tc.warmup_steps, tc.lr_decay)
+        trainer.set_learning_rate(lr)
+        seed_step(tc.seed, step)
+        batch = to_batch([train_ex[i] for i in order[index]], ctx)
+        labels = batch[5]
+        with autograd.record():
+            logits = model(*batch_inputs(batch))
+            loss = loss_fn(logits, labels).mean()
+        loss.backward()
+        gluon.utils.clip_global_norm([p.grad(ctx) for p in params], tc.clip, check_isfinite=False)
+        trainer.step(1)
+        step += 1
+        loss_steps += 1
+        n = labels.shape[0]
+        loss_sum += float(loss.asscalar())          # small batches: a sync per step is cheap here
+        correct += int((logits.argmax(axis=1) == labels).sum().asscalar())
+        seen += n
+        if step % tc.log_interval == 0 or step % steps_per_epoch == 0 or step == total_steps:
+            mean_loss = loss_sum / loss_steps
+            if not math.isfinite(mean_loss):
+                raise StudioError(f"training diverged at step {step}; try a lower --lr")
+            now = time.time()
+            rate = seen / max(now - interval_start, 1e-9)
+            elapsed = now - start_time
+            eta = (total_steps - step) * (now - interval_start) / loss_steps if total_steps else None
+            if deadline is not None:
+                eta = min(eta, deadline - now) if eta is not None else deadline - now
+            history.append({"step": step, "epoch": step / steps_per_epoch, "train_loss": mean_loss,
+                            "train_accuracy": correct / seen, "val_loss": None,
+                            "seconds": prior_seconds + elapsed})
+            yield Progress(step, epoch, mean_loss, lr, rate, elapsed, eta, total_steps,
+                           {"accuracy": correct / seen})
+            loss_sum, correct, seen, loss_steps, interval_start = 0.0, 0, 0, 0, time.time()
+        if step % steps_per_epoch == 0 or step == total_steps:
+            result = evaluate_examples(model, parts["val"], ctx)
+            history[-1].update(val_loss=result["loss"], val_accuracy=result["accuracy"],
+                               val_macro_f1=result["macro_f1"])
+            is_best = checkpoint(result)
+            yield Validated(step, epoch, result["loss"], is_best,
+                            {"accuracy": result["accuracy"], "macro_f1": result["macro_f1"]})
+            yield Saved(step, str(run.path), is_best)
+            if tc.patience and stale >= tc.patience:
+                reason = "early stopping"
+                break
+            interval_start = time.time()
+
+    if not meta["files"].get("last.params") or meta["state"]["step"] != step:
+        checkpoint(None)
+        yield Saved(step, str(run.path), False)
+    # the held-back test split, scored once with the best parameters, beside VADER
+    run.load_params(model, "best", ctx, meta)
+    test = evaluate_examples(model, parts["test"], ctx)
+    test.pop("loss")
+    test_texts = [data.texts[i] for i in split["test"]]
+    vader = vader_predict(test_texts, classes)
+    if vader is not None:
+        test["vader"] = scores(label_ids([data.labels[i] for i in split["test"]], classes),
+                               label_ids(vader, classes), len(classes))
+    meta["test"] = test
+    run.write_meta(meta)
+    yield Finished(step, reason, str(run.path), best["val_loss"] if best else None,
+                   time.time() - start_time)
+
+
+def _is_dir(path) -> bool:
+    from pathlib import Path
+    return Path(path).is_dir()

@@ -1,0 +1,204 @@
+"""The sentiment classifier: data formats, split, learning, contributions, files, export, errors."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import corpora
+from engine.errors import StudioError
+from engine.events import Progress, Validated
+from engine.export import export_run
+from engine.runs import RunFolder
+from engine.sentiment.features import to_batch
+from engine.sentiment.labeled import read_labeled, require_classes
+from engine.sentiment.lexicon import token_valence
+from engine.sentiment.predict import SentimentPredictor
+from engine.sentiment.split import stratified_split
+from engine.sentiment.train import batch_inputs
+
+from .conftest import run_cli
+from .sentiment_helpers import (NEGATIVE, POSITIVE, synthetic_rows, tiny_sentiment_train,
+                                train_sentiment_run, write_csv)
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sentiment")
+    data = write_csv(folder / "data.csv", synthetic_rows())
+    events = train_sentiment_run(folder / "run", data)
+    return folder / "run", data, events
+
+
+def test_tiny_model_separates_synthetic_vocabulary(trained_run):
+    run, _, events = trained_run
+    losses = [e.train_loss for e in events if isinstance(e, Progress)]
+    vals = [e.metrics["accuracy"] for e in events if isinstance(e, Validated)]
+    assert losses[-1] < losses[0] / 4
+    assert vals[-1] == 1.0
+    meta = RunFolder(run).read_meta()
+    assert meta["test"]["accuracy"] == 1.0 and meta["test"]["n"] == 24
+    assert meta["labels"] == ["neg", "pos"]
+    assert meta["test"]["confusion"] == [[12, 0], [0, 12]]
+    assert {"last.params", "best.params", "trainer.states", "split.json"} <= set(meta["files"])
+
+
+def test_contributions_point_at_the_deciding_word(trained_run):
+    predictor = SentimentPredictor.load(str(trained_run[0]))
+    for word, label in ((POSITIVE[0], "pos"), (NEGATIVE[1], "neg")):
+        verdict = predictor.explain(f"the plot was quite {word} and the actor a story")
+        assert verdict.label == label
+        assert abs(sum(verdict.probabilities.values()) - 1) < 1e-5
+        top = max(verdict.words, key=lambda wc: wc[1])
+        assert top[0] == word, verdict.words
+
+
+def test_classify_file_keeps_every_row_and_column(trained_run, tmp_path):
+    predictor = SentimentPredictor.load(str(trained_run[0]))
+    rows = [(str(i), t, "x") for i, (t, _) in enumerate(synthetic_rows(50, seed=3))]
+    rows.append(("50", "", "empty text is kept too"))
+    src = write_csv(tmp_path / "in.csv", rows, header=("id", "text", "note"))
+    n = predictor.classify_file(src, tmp_path / "out.csv")
+    out = list(__import__("csv").reader(open(tmp_path / "out.csv", encoding="utf-8")))
+    assert n == 51 and out[0] == ["id", "text", "note", "predicted_label", "p_neg", "p_pos"]
+    assert [r[:3] for r in out[1:]] == [list(r) for r in rows]
+    expected = ["pos" if any(w in r[1].split() for w in POSITIVE) else "neg" for r in rows[:50]]
+    assert [r[3] for r in out[1:51]] == expected
+
+
+def test_every_data_format_loads_the_same_rows(tmp_path):
+    rows = synthetic_rows(20)
+    csv_rows = read_labeled(write_csv(tmp_path / "d.csv", rows))
+    tsv_rows = read_labeled(write_csv(tmp_path / "d.tsv", rows, delimiter="\t"))
+    with open(tmp_path / "d.jsonl", "w") as f:
+        for t, l in rows:
+            f.write(json.dumps({"text": t, "label": l}) + "\n")
+    jsonl_rows = read_labeled(tmp_path / "d.jsonl")
+    for i, (t, l) in enumerate(rows):
+        sub = tmp_path / "folder" / l
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"{i:03d}.txt").write_text(t)
+    folder_rows = read_labeled(tmp_path / "folder")
+    expected = sorted(rows)
+    for data in (csv_rows, tsv_rows, jsonl_rows, folder_rows):
+        assert sorted(zip(data.texts, data.labels)) == expected
+
+
+def test_split_is_stratified_and_stable():
+    labels = ["a"] * 50 + ["b"] * 30 + ["c"] * 20
+    one = stratified_split(labels, 0.1, 0.2, seed=4)
+    assert one == stratified_split(labels, 0.1, 0.2, seed=4)
+    assert one != stratified_split(labels, 0.1, 0.2, seed=5)
+    assert sorted(one["train"] + one["val"] + one["test"]) == list(range(100))
+    assert [labels[i] for i in one["test"]].count("a") == 10
+    assert {labels[i] for i in one["val"]} == {"a", "b", "c"}
+
+
+@pytest.mark.parametrize("content, message", [
+    ("words,label\nhello,pos\n", "must name 'text' and 'label'"),
+    ("text,label\nhello,pos\n,neg\n", "empty text at line(s)/item(s) 3"),
+    ("text,label\n" + "good one,pos\n" * 10, "only one class"),
+    ("text,label\n" + "good one,pos\n" * 10 + "bad one,neg\n", "too few examples"),
+    ("text,label\ngood,pos,extra\n", "line 2 has 3 fields"),
+])
+def test_bad_data_gets_a_specific_message(tmp_path, content, message):
+    path = tmp_path / "bad.csv"
+    path.write_text(content)
+    with pytest.raises(StudioError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        require_classes(read_labeled(path), 5)
+
+
+def test_undecodable_and_binary_data(tmp_path):
+    (tmp_path / "latin.csv").write_bytes("text,label\ncaf\xe9,pos\n".encode("latin-1"))
+    with pytest.raises(StudioError, match="not valid utf-8.*line 2"):
+        read_labeled(tmp_path / "latin.csv")
+    (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "b"}\nnot json\n')
+    with pytest.raises(StudioError, match="line 2 is not JSON"):
+        read_labeled(tmp_path / "x.jsonl")
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path):
+    data = write_csv(tmp_path / "d.csv", synthetic_rows(100))
+    calls = {"n": 0}
+
+    def stop():
+        calls["n"] += 1
+        return calls["n"] > 7
+    first = train_sentiment_run(tmp_path / "run", data, config=tiny_sentiment_train(epochs=3),
+                                should_stop=stop)
+    assert first[-1].reason == "stopped" and first[-1].step == 7
+    split = (tmp_path / "run" / "split.json").read_text()
+    train_sentiment_run(tmp_path / "run", None, config=tiny_sentiment_train(epochs=3), resume=True)
+    meta = RunFolder(tmp_path / "run").read_meta()
+    assert meta["state"]["epoch"] == 3 and (tmp_path / "run" / "split.json").read_text() == split
+
+
+def test_lexicon_valence_flips_after_negation():
+    v = token_valence(["good", "not", "good", "movie"])
+    assert v[0] > 0.3 and v[2] < 0 and v[3] == 0
+
+
+PLAIN_MXNET = r"""
+import json, sys, numpy as np, mxnet as mx
+out = sys.argv[1]
+meta = json.load(open(out + "/meta.json"))
+net = mx.gluon.SymbolBlock.imports(out + "/model-symbol.json", meta["input_names"],
+                                   out + "/model-0000.params")
+inputs = [mx.nd.array(np.load(f"{out}/in{i}.npy")) for i in range(5)]
+np.save(out + "/y.npy", net(*inputs).asnumpy())
+assert "engine" not in sys.modules
+"""
+
+
+def test_export_reproduces_engine_outputs_in_fresh_process(trained_run, tmp_path):
+    import mxnet as mx
+    run = trained_run[0]
+    out = export_run(str(run), tmp_path / "export")
+    predictor = SentimentPredictor.load(str(run))
+    examples = predictor.featurizer.examples(["the film was zorbly", "a blech story , quite blech"])
+    batch = batch_inputs(to_batch(examples, mx.cpu()))
+    for i, a in enumerate(batch):
+        np.save(out / f"in{i}.npy", a.asnumpy())
+    expected = predictor.model(*batch).asnumpy()
+    proc = subprocess.run([sys.executable, "-c", PLAIN_MXNET, str(out)], capture_output=True,
+                          text=True, cwd=str(tmp_path), timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    np.testing.assert_allclose(np.load(out / "y.npy"), expected, atol=1e-5)
+    meta = json.loads((out / "meta.json").read_text())
+    assert meta["labels"] == ["neg", "pos"] and meta["vocab"]["<unk>"] == 0
+    with pytest.raises(StudioError, match="no SequenceReverse"):
+        export_run(str(run), tmp_path / "export-onnx", fmt="onnx")
+
+
+def test_cli_train_predict_evaluate(tmp_path):
+    data = write_csv(tmp_path / "d.csv", synthetic_rows(120))
+    run = tmp_path / "cli-run"
+    proc = run_cli("sentiment", "train", "--data", data, "--out", run, "--epochs", "6", "--hidden",
+                   "16", "--embed", "16", "--ngram-buckets", "1009", "--lr", "0.01", "--batch", "16",
+                   "--quiet")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "test split: accuracy" in proc.stderr
+    proc = run_cli("sentiment", "predict", run, "--json", "quite zorbly", "blech , blech")
+    verdicts = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [v["label"] for v in verdicts] == ["pos", "neg"]
+    assert [w["word"] for w in verdicts[0]["words"]] == ["quite", "zorbly"]
+    proc = run_cli("sentiment", "evaluate", run, "--data", data, "--json")
+    result = json.loads(proc.stdout)
+    assert set(result) >= {"accuracy", "macro_f1", "n", "confusion"} and result["n"] == 120
+    assert result["accuracy"] > 0.9
+    # VADER knows none of the made-up words: it calls every text neutral (-> positive)
+    assert result["vader"]["confusion"] == [[0, 60], [0, 60]]
+    bad = run_cli("sentiment", "evaluate", run, "--data", write_csv(tmp_path / "o.csv",
+                                                                    [("x", "other")] * 3))
+    assert bad.returncode == 2 and "labels ['other'] are not ones this model knows" in bad.stderr
+
+
+def test_built_in_movie_corpora():
+    sentences = read_labeled(corpora.build("movie-sentences"))
+    assert len(sentences) == 4000
+    assert require_classes(sentences, 5) == {"negative": 2000, "positive": 2000}
+    reviews = read_labeled(corpora.build("movie-reviews"))
+    assert len(reviews) == 1500 and set(reviews.labels) == {"negative", "positive"}
+    assert np.mean([len(t.split()) for t in reviews.texts]) > 500
+    assert not sentences.texts[0].startswith("\ufeff")
