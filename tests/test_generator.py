@@ -168,3 +168,24 @@ def test_numpy_and_mxnet_steppers_match_fused_layer(mode):
             probs = stepper.step(int(ids[t]), 1.0)
             expected = nd.softmax(full[0][t, 0]).asnumpy()
             np.testing.assert_allclose(probs, expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_parameter_count_matches_the_built_model(mode):
+    from engine.generator.inspect import parameter_count
+    from engine.generator.model import count_parameters
+    config = TINY.replace(vocab_size=30, mode=mode, num_layers=2, embed_size=12)
+    model = CharRNN(config)
+    model.initialize()
+    model(nd.zeros((2, 1)), *model.begin_state(1))
+    assert parameter_count(config, 30) == count_parameters(model)
+
+
+def test_corpus_report_warns_about_small_texts(text_file):
+    from engine.config import TrainConfig
+    from engine.generator.inspect import corpus_report
+    report = corpus_report(text_file, train=TrainConfig())
+    assert report["chars"] == 6000 and report["vocab"] == len(set(text_file.read_text()))
+    assert any("too short" in w for w in report["warnings"])
+    assert any("overfit" in w for w in report["warnings"])
+    assert report["preview"].startswith("the quick brown fox")

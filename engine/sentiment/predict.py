@@ -15,6 +15,7 @@ import mxnet as mx
 import numpy as np
 
 from ..config import SentimentConfig
+from ..atomic import atomic_write_with
 from ..errors import StudioError
 from ..runs import RunFolder, resolve_run
 from ..text import read_text
@@ -87,6 +88,17 @@ class SentimentPredictor:
                       should_stop: Callable[[], bool] = lambda: False) -> int:
         """Write ``in_path`` (CSV/TSV) to ``out_path`` with every row and column kept, plus
         ``predicted_label`` and ``p_<label>`` columns. Returns the number of rows."""
+        done = 0
+        for done, total in self.classify_file_steps(in_path, out_path, text_column, batch_size,
+                                                    should_stop):
+            progress(done, total)
+        return done
+
+    def classify_file_steps(self, in_path, out_path, text_column: str = "text",
+                            batch_size: int = 512,
+                            should_stop: Callable[[], bool] = lambda: False):
+        """``classify_file`` as a generator of (rows done, rows in all), for progress bars; the
+        output is written (atomically) only when every row is classified."""
         header, rows, delimiter = read_table(in_path)
         lowered = [h.strip().lower() for h in header]
         if text_column.lower() not in lowered:
@@ -105,8 +117,8 @@ class SentimentPredictor:
             for r, p in zip(chunk, probs):
                 out_rows.append(list(r) + [self.labels[int(p.argmax())]] +
                                 [f"{x:.6f}" for x in p])
-            progress(min(start + batch_size, len(rows)), len(rows))
-        from ..atomic import atomic_write_with
+            if start + batch_size < len(rows):
+                yield start + batch_size, len(rows)
 
         def write(tmp):
             with open(tmp, "w", encoding="utf-8", newline="") as f:
@@ -114,7 +126,7 @@ class SentimentPredictor:
                 writer.writerow(list(header) + added)
                 writer.writerows(out_rows)
         atomic_write_with(out_path, write)
-        return len(out_rows)
+        yield len(rows), len(rows)
 
 
 def read_table(path) -> tuple:

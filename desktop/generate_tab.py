@@ -1,0 +1,475 @@
+"""The Generate tab: pick a text, train a character model while watching it learn, then sample."""
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QProgressBar,
+                               QPushButton, QRadioButton, QScrollArea, QSlider, QSplitter,
+                               QVBoxLayout, QWidget)
+
+import corpora
+from engine.config import GeneratorConfig, TrainConfig
+from engine.events import Finished, Progress, SampleReady, Started, Validated
+
+from .common import dspin, duration, spin
+from .settings import restore_widgets, save_widgets, settings
+from .widgets.loss_chart import LossChart
+from .widgets.sample_view import SampleView
+
+TRAIN, SAMPLE, INSPECT = "gen-train", "gen-sample", "gen-inspect"
+
+
+def sample_job(run_path: str, checkpoint: str, options: dict, chunk_seconds: float = 0.03):
+    """A streaming engine job: yields lists of SampledChar, about every ``chunk_seconds``."""
+    def run(should_stop):
+        from engine.generator.load import load_generator
+        from engine.generator.sample import Sampler
+        model, vocab, _ = load_generator(run_path, checkpoint)
+        chunk, last = [], time.monotonic()
+        for ch in Sampler(model, vocab).generate(should_stop=should_stop, **options):
+            chunk.append(ch)
+            if time.monotonic() - last >= chunk_seconds:
+                yield chunk
+                chunk, last = [], time.monotonic()
+        if chunk:
+            yield chunk
+    return run
+
+
+def generator_runs():
+    from engine.runs import list_runs
+    return [r for r in list_runs() if r.get("kind") == "generator"]
+
+
+class GenerateTab(QWidget):
+    runs_changed = Signal()
+
+    def __init__(self, engine, window, parent=None):
+        super().__init__(parent)
+        self.engine, self.window = engine, window
+        self.setAcceptDrops(True)
+        self.report = None
+        self._build()
+        restore_widgets("generate", self._persisted())
+        self._restore_corpus()
+        self.refresh_runs()
+        engine.job_event.connect(self._on_event)
+        engine.job_finished.connect(self._on_finished)
+        engine.job_failed.connect(self._on_failed)
+        for signal in (engine.busy_changed, engine.job_finished, engine.job_failed):
+            signal.connect(self._update_buttons)
+        self._update_buttons()
+
+    # ---- layout --------------------------------------------------------------------------------
+    def _build(self):
+        corpus_box = QGroupBox("Text to learn from")
+        self.corpus = QComboBox()
+        self.corpus.setToolTip("A built-in corpus, or a UTF-8 text file (drop one on this tab)")
+        for entry in corpora.REGISTRY.values():
+            if entry.kind == "text":
+                self.corpus.addItem(f"{entry.name} (built-in)", entry.name)
+        self.open_file = QPushButton("Open file…")
+        self.encoding = QComboBox()
+        self.encoding.addItems(["utf-8", "cp1252", "latin-1", "utf-16"])
+        self.encoding.setToolTip("The file's text encoding (most files are UTF-8)")
+        self.corpus_info = QLabel("…")
+        self.corpus_info.setWordWrap(True)
+        self.warnings = QLabel()
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #d9822b")
+        self.preview = QPlainTextEdit()
+        self.preview.setReadOnly(True)
+        self.preview.setMaximumHeight(110)
+        row = QHBoxLayout()
+        row.addWidget(self.corpus, 1)
+        row.addWidget(self.open_file)
+        form = QVBoxLayout(corpus_box)
+        form.addLayout(row)
+        enc = QHBoxLayout()
+        enc.addWidget(QLabel("Encoding"))
+        enc.addWidget(self.encoding)
+        enc.addStretch(1)
+        form.addLayout(enc)
+        form.addWidget(self.corpus_info)
+        form.addWidget(self.warnings)
+        form.addWidget(self.preview)
+
+        model_box = QGroupBox("Model and training")
+        f = QFormLayout(model_box)
+        self.cell = QComboBox()
+        self.cell.addItems(["lstm", "gru"])
+        self.cell.setToolTip("LSTM: the classic char-rnn cell. GRU: a little smaller and faster.")
+        self.layers = spin(1, 6, 2, "Stacked recurrent layers")
+        self.hidden = spin(16, 2048, 512, "Units per layer: bigger learns more, trains slower", 16)
+        self.embed = spin(4, 1024, 64, "Width of each character's embedding", 4)
+        self.dropout = dspin(0.0, 0.9, 0.2, "Dropout between layers (fights overfitting)", 0.05, 2)
+        self.seq_len = spin(8, 1000, 100, "Characters per backpropagation window", 10)
+        self.batch = spin(1, 1024, 64, "Sequences trained in parallel", 8)
+        self.lr = dspin(1e-5, 1.0, 2e-3, "Adam's learning rate", 5e-4, 5)
+        self.by_minutes = QRadioButton("minutes")
+        self.by_epochs = QRadioButton("epochs")
+        self.by_minutes.setChecked(True)
+        self.minutes = dspin(0.1, 10000, 10, "Wall-clock budget", 1, 1)
+        self.epochs = dspin(0.01, 1000, 5, "Passes over the text", 1, 2)
+        self.seed = spin(0, 2**31 - 1, 0, "Same seed, same run")
+        self.run_name = QLineEdit("my-model")
+        self.run_name.setToolTip("The model's name in the Models tab (letters, digits, . _ -)")
+        budget = QHBoxLayout()
+        budget.addWidget(self.by_minutes)
+        budget.addWidget(self.minutes)
+        budget.addWidget(self.by_epochs)
+        budget.addWidget(self.epochs)
+        for label, w in (("Cell", self.cell), ("Layers", self.layers), ("Hidden size", self.hidden),
+                         ("Embedding", self.embed), ("Dropout", self.dropout),
+                         ("Sequence length", self.seq_len), ("Batch size", self.batch),
+                         ("Learning rate", self.lr)):
+            f.addRow(label, w)
+        f.addRow("Budget", budget)
+        f.addRow("Seed", self.seed)
+        f.addRow("Run name", self.run_name)
+        self.train_button = QPushButton("Train")
+        self.train_button.setToolTip("Train a new model (Ctrl+T)")
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue the run with this name where it stopped")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop and keep what was learned (Esc)")
+        buttons = QHBoxLayout()
+        for b in (self.train_button, self.resume_button, self.stop_button):
+            buttons.addWidget(b)
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(corpus_box)
+        lv.addWidget(model_box)
+        lv.addLayout(buttons)
+        lv.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(left.sizeHint().width() + 24)
+
+        train_panel = QWidget()
+        tv = QVBoxLayout(train_panel)
+        self.chart = LossChart("Loss (nats per character)")
+        self.progress = QProgressBar()
+        self.status = QLabel("Pick a text and press Train.")
+        self.live_sample = QPlainTextEdit()
+        self.live_sample.setReadOnly(True)
+        self.live_sample.setPlaceholderText("A sample appears after each validation.")
+        self.live_sample.setMaximumHeight(120)
+        tv.addWidget(self.chart, 1)
+        tv.addWidget(self.progress)
+        tv.addWidget(self.status)
+        tv.addWidget(self.live_sample)
+
+        sample_box = QGroupBox("Generate text")
+        sv = QVBoxLayout(sample_box)
+        self.sample_run = QComboBox()
+        self.sample_run.setToolTip("A trained generator (see the Models tab)")
+        self.checkpoint = QComboBox()
+        self.checkpoint.addItems(["best", "last"])
+        self.temperature = QSlider(Qt.Horizontal)
+        self.temperature.setRange(0, 200)
+        self.temperature.setValue(80)
+        self.temperature.setToolTip("0: always the likeliest character; higher: more adventurous")
+        self.temperature_label = QLabel("0.80")
+        self.top_k = spin(0, 1000, 0, "Keep only the k likeliest characters (0 = off)")
+        self.top_p = dspin(0.01, 1.0, 1.0, "Keep the likeliest characters holding this much "
+                           "probability (1 = off)", 0.05, 2)
+        self.prime = QLineEdit()
+        self.prime.setPlaceholderText("Prime text, e.g. ROMEO:")
+        self.length = spin(1, 100000, 500, "Characters to generate", 100)
+        self.sample_seed = spin(0, 2**31 - 1, 1, "Same seed, same text")
+        self.fixed_seed = QCheckBox("fixed seed")
+        self.fixed_seed.setChecked(True)
+        self.confidence = QCheckBox("shade by confidence")
+        self.confidence.setToolTip("Shade unsure characters; hover to see the alternatives")
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setToolTip("Generate text (Ctrl+G)")
+        self.stop_sample_button = QPushButton("Stop")
+        self.copy_button = QPushButton("Copy")
+        self.save_button = QPushButton("Save…")
+        self.output = SampleView()
+        r1 = QHBoxLayout()
+        r1.addWidget(QLabel("Model"))
+        r1.addWidget(self.sample_run, 1)
+        r1.addWidget(self.checkpoint)
+        r1.addWidget(QLabel("Temperature"))
+        r1.addWidget(self.temperature, 1)
+        r1.addWidget(self.temperature_label)
+        r2 = QHBoxLayout()
+        for label, w in (("Top-k", self.top_k), ("Top-p", self.top_p), ("Length", self.length),
+                         ("Seed", self.sample_seed)):
+            r2.addWidget(QLabel(label))
+            r2.addWidget(w)
+        r2.addWidget(self.fixed_seed)
+        r2.addWidget(self.confidence)
+        r3 = QHBoxLayout()
+        r3.addWidget(self.prime, 1)
+        for b in (self.generate_button, self.stop_sample_button, self.copy_button, self.save_button):
+            r3.addWidget(b)
+        sv.addLayout(r1)
+        sv.addLayout(r2)
+        sv.addLayout(r3)
+        sv.addWidget(self.output, 1)
+
+        right = QSplitter(Qt.Vertical)
+        right.addWidget(train_panel)
+        right.addWidget(sample_box)
+        right.setSizes([380, 420])
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setSizes([380, 820])
+        layout = QVBoxLayout(self)
+        layout.addWidget(split)
+
+        self.corpus.currentIndexChanged.connect(lambda _: self.inspect_corpus())
+        self.encoding.currentIndexChanged.connect(lambda _: self.inspect_corpus())
+        self.open_file.clicked.connect(self.choose_file)
+        self.train_button.clicked.connect(lambda: self.start_training(resume=False))
+        self.resume_button.clicked.connect(lambda: self.start_training(resume=True))
+        self.stop_button.clicked.connect(lambda: self.engine.stop(TRAIN))
+        self.generate_button.clicked.connect(self.generate)
+        self.stop_sample_button.clicked.connect(lambda: self.engine.stop(SAMPLE))
+        self.copy_button.clicked.connect(
+            lambda: QGuiApplication.clipboard().setText(self.output.toPlainText()))
+        self.save_button.clicked.connect(self.save_output)
+        self.temperature.valueChanged.connect(
+            lambda v: self.temperature_label.setText(f"{v / 100:.2f}"))
+        self.confidence.toggled.connect(lambda on: setattr(self.output, "show_confidence", on))
+
+    def _persisted(self):
+        return {"cell": self.cell, "layers": self.layers, "hidden": self.hidden, "embed": self.embed,
+                "dropout": self.dropout, "seq_len": self.seq_len, "batch": self.batch, "lr": self.lr,
+                "by_minutes": self.by_minutes, "by_epochs": self.by_epochs, "minutes": self.minutes,
+                "epochs": self.epochs, "seed": self.seed, "run_name": self.run_name,
+                "encoding": self.encoding, "temperature": self.temperature, "top_k": self.top_k,
+                "top_p": self.top_p, "prime": self.prime, "length": self.length,
+                "sample_seed": self.sample_seed, "fixed_seed": self.fixed_seed,
+                "confidence": self.confidence}
+
+    def save_settings(self):
+        save_widgets("generate", self._persisted())
+        s = settings()
+        s.setValue("generate/corpus", self.corpus.currentData() or "")
+        s.setValue("generate/sample_run", self.sample_run.currentText())
+
+    def _restore_corpus(self):
+        last = settings().value("generate/corpus", "")
+        if last and last not in corpora.REGISTRY and Path(last).is_file():
+            self.add_file(last, inspect=False)
+        elif last:
+            index = self.corpus.findData(last)
+            if index >= 0:
+                self.corpus.setCurrentIndex(index)
+        self.inspect_corpus()
+
+    # ---- corpus --------------------------------------------------------------------------------
+    def choose_file(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open a text file", "",
+                                              "Text files (*.txt *.md);;All files (*)")
+        if path:
+            self.add_file(path)
+
+    def add_file(self, path: str, inspect: bool = True):
+        index = self.corpus.findData(str(path))
+        if index < 0:
+            self.corpus.addItem(Path(path).name, str(path))
+            index = self.corpus.count() - 1
+        self.corpus.blockSignals(True)
+        self.corpus.setCurrentIndex(index)
+        self.corpus.blockSignals(False)
+        if inspect:
+            self.inspect_corpus()
+
+    def dragEnterEvent(self, event):
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event):
+        for url in event.mimeData().urls():
+            if url.isLocalFile():
+                self.add_file(url.toLocalFile())
+                break
+
+    def model_config(self) -> GeneratorConfig:
+        return GeneratorConfig(mode=self.cell.currentText(), num_layers=self.layers.value(),
+                               hidden_size=self.hidden.value(), embed_size=self.embed.value(),
+                               dropout=self.dropout.value())
+
+    def train_config(self) -> TrainConfig:
+        minutes = self.minutes.value() if self.by_minutes.isChecked() else None
+        epochs = self.epochs.value() if self.by_epochs.isChecked() else None
+        return TrainConfig(seq_len=self.seq_len.value(), batch_size=self.batch.value(),
+                           lr=self.lr.value(), minutes=minutes, epochs=epochs,
+                           seed=self.seed.value())
+
+    def inspect_corpus(self):
+        ref, encoding = self.corpus.currentData(), self.encoding.currentText()
+        if not ref:
+            return
+        self.corpus_info.setText("Reading the text…")
+        self.warnings.clear()
+        model, train = self.model_config(), self.train_config()
+
+        def run(should_stop):
+            from engine.generator.inspect import corpus_report
+            path, name = corpora.resolve_text_source(ref)
+            return dict(corpus_report(path, encoding, model, train), name=name)
+        self.engine.submit(INSPECT, run, streams=False)
+
+    # ---- training ------------------------------------------------------------------------------
+    def start_training(self, resume: bool):
+        if self.engine.running(TRAIN):
+            return
+        from engine.errors import StudioError
+        from engine.generator.train import CorpusRef, train_generator
+        from engine.runs import resolve_run
+        try:
+            run_dir = resolve_run(self.run_name.text().strip(), must_exist=resume)
+            model, train = self.model_config(), self.train_config()
+        except StudioError as err:
+            self.window.show_error("Cannot train", str(err))
+            return
+        ref, encoding = self.corpus.currentData(), self.encoding.currentText()
+        self.save_settings()
+
+        def run(should_stop):
+            corpus = None
+            if not resume:
+                path, name = corpora.resolve_text_source(ref)
+                corpus = CorpusRef(str(path), name, encoding)
+            return train_generator(run_dir, corpus, model, train, resume=resume,
+                                   should_stop=should_stop)
+        self.chart.clear()
+        self.live_sample.clear()
+        self.status.setText("Preparing the text…")
+        self.engine.submit(TRAIN, run)
+
+    def _on_event(self, name, ev):
+        if name == TRAIN:
+            self._on_training_event(ev)
+        elif name == SAMPLE:
+            self.output.append_chars(ev)
+
+    def _on_training_event(self, ev):
+        if isinstance(ev, Started):
+            self._load_history(ev.run_dir)
+            self.progress.setRange(0, ev.total_steps or 0)
+            self.progress.setValue(ev.start_step)
+            self.status.setText(f"{ev.parameters:,} parameters, {ev.info.get('chars', 0):,} "
+                                f"characters, {ev.info.get('vocab', 0)} distinct. Training…")
+            self._started_at = time.monotonic()
+        elif isinstance(ev, Progress):
+            self.chart.add_point("train", ev.step, ev.train_loss)
+            if ev.total_steps:
+                self.progress.setValue(ev.step)
+            self.status.setText(f"step {ev.step:,}  loss {ev.train_loss:.3f}  "
+                                f"{ev.items_per_s:,.0f} chars/s  elapsed {duration(ev.elapsed_s)}"
+                                f"  ETA {duration(ev.eta_s)}")
+        elif isinstance(ev, Validated):
+            self.chart.add_point("validation", ev.step, ev.val_loss, dashed=True)
+        elif isinstance(ev, SampleReady):
+            self.live_sample.setPlainText(ev.text)
+        elif isinstance(ev, Finished):
+            best = f", best validation {ev.best_val_loss:.3f}" if ev.best_val_loss else ""
+            self.status.setText(f"{ev.reason.capitalize()} at step {ev.step:,}{best}. Saved.")
+            self.runs_changed.emit()
+            self.refresh_runs(select=Path(ev.run_dir).name)
+
+    def _load_history(self, run_dir):
+        """On resume, draw what the run had learned before."""
+        from engine.runs import RunFolder
+        try:
+            history = RunFolder(run_dir).read_meta().get("history", [])
+        except Exception:
+            return
+        train = [(h["step"], h["train_loss"]) for h in history if h.get("train_loss") is not None]
+        val = [(h["step"], h["val_loss"]) for h in history if h.get("val_loss") is not None]
+        if train:
+            self.chart.set_series("train", *zip(*train))
+        if val:
+            self.chart.set_series("validation", *zip(*val), dashed=True)
+
+    def _on_finished(self, name, result):
+        if name == INSPECT and result:
+            self.report = result
+            self.corpus_info.setText(
+                f"<b>{result['name']}</b>: {result['chars']:,} characters, {result['vocab']} "
+                f"distinct; this model: {result['parameters']:,} parameters "
+                f"({result['parameters'] / max(1, result['chars']):.2f} per character).")
+            self.warnings.setText("\n".join(result["warnings"]))
+            self.preview.setPlainText(result["preview"])
+        elif name == SAMPLE:
+            self.status_sample(f"{len(self.output.generated_text()):,} characters generated.")
+
+    def _on_failed(self, name, message):
+        if name == INSPECT:
+            self.corpus_info.setText("This file cannot be trained on.")
+            self.warnings.setText(message)
+            self.preview.clear()
+        elif name in (TRAIN, SAMPLE):
+            if name == TRAIN:
+                self.status.setText("Training failed.")
+            self.window.show_error("Training failed" if name == TRAIN else "Cannot generate",
+                                   message)
+
+    # ---- sampling ------------------------------------------------------------------------------
+    def refresh_runs(self, select: str = None):
+        current = select or self.sample_run.currentText() or settings().value("generate/sample_run", "")
+        self.sample_run.blockSignals(True)
+        self.sample_run.clear()
+        for r in generator_runs():
+            self.sample_run.addItem(r["name"], r["path"])
+        index = self.sample_run.findText(current)
+        if index >= 0:
+            self.sample_run.setCurrentIndex(index)
+        self.sample_run.blockSignals(False)
+        self._update_buttons()
+
+    def select_run(self, name: str):
+        self.refresh_runs(select=name)
+        self.run_name.setText(name)
+
+    def sample_options(self) -> dict:
+        if not self.fixed_seed.isChecked():
+            import random
+            self.sample_seed.setValue(random.randrange(2**31 - 1))
+        return {"prime": self.prime.text(), "length": self.length.value(),
+                "temperature": self.temperature.value() / 100.0,
+                "top_k": self.top_k.value() or None,
+                "top_p": self.top_p.value() if self.top_p.value() < 1.0 else None,
+                "seed": self.sample_seed.value()}
+
+    def generate(self):
+        if self.sample_run.count() == 0 or self.engine.running(SAMPLE):
+            return
+        options = self.sample_options()
+        self.output.show_confidence = self.confidence.isChecked()
+        self.output.start(options["prime"])
+        self.save_settings()
+        self.engine.submit(SAMPLE, sample_job(self.sample_run.currentData(),
+                                              self.checkpoint.currentText(), options))
+
+    def status_sample(self, text):
+        self.output.setToolTip(text)
+
+    def save_output(self):
+        path, _ = QFileDialog.getSaveFileName(self, "Save the generated text", "sample.txt",
+                                              "Text files (*.txt)")
+        if path:
+            Path(path).write_text(self.output.toPlainText(), encoding="utf-8")
+
+    def _update_buttons(self, *_):
+        training = self.engine.running(TRAIN)
+        sampling = self.engine.running(SAMPLE)
+        self.train_button.setEnabled(not training)
+        self.resume_button.setEnabled(not training)
+        self.stop_button.setEnabled(training)
+        # one engine thread: sampling waits for training to end
+        self.generate_button.setEnabled(not sampling and not training and self.sample_run.count() > 0)
+        self.stop_sample_button.setEnabled(sampling)

@@ -1,0 +1,85 @@
+"""Regenerate the README's screenshots: ``python -m desktop.screenshots OUT_DIR``.
+
+Opens the real window offscreen over the current ``RNN_STUDIO_HOME``, trains a small generator
+and a small sentiment model through the GUI (unless runs named ``screenshot-*`` exist), samples,
+analyses a sentence, and saves one PNG per tab with ``widget.grab()``.
+"""
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+def _wait(app, window, seconds=1800):
+    import time
+    end = time.time() + seconds
+    while window.engine.busy and time.time() < end:
+        app.processEvents()
+        time.sleep(0.02)
+    for _ in range(20):
+        app.processEvents()
+
+
+def main(out: str):
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.app import MainWindow
+    from engine.runs import list_runs
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv)
+    app.setStyle("Fusion")
+    window = MainWindow()
+    window.confirm_close = False
+    window.resize(1400, 900)
+    window.show()
+    have = {r["name"] for r in list_runs()}
+    gen, sent = window.generate, window.sentiment
+    if "screenshot-bard" not in have:
+        gen.corpus.setCurrentIndex(gen.corpus.findData("shakespeare"))
+        gen.hidden.setValue(256)
+        gen.by_minutes.setChecked(True)
+        gen.minutes.setValue(3)
+        gen.run_name.setText("screenshot-bard")
+        _wait(app, window)
+        gen.start_training(resume=False)
+        _wait(app, window)
+    gen.refresh_runs(select="screenshot-bard")
+    gen.prime.setText("ROMEO:")
+    gen.length.setValue(600)
+    gen.confidence.setChecked(True)
+    gen.generate()
+    _wait(app, window)
+    window.tabs.setCurrentWidget(gen)
+    _wait(app, window)
+    gen.grab().save(str(out_dir / "generate.png"))
+
+    if "screenshot-sentiment" not in have:
+        sent.data.setCurrentIndex(sent.data.findData("movie-sentences"))
+        sent.epochs.setValue(6)
+        sent.run_name.setText("screenshot-sentiment")
+        _wait(app, window)
+        sent.start_training(resume=False)
+        _wait(app, window)
+    sent.refresh_runs(select="screenshot-sentiment")
+    sent.show_evaluation(sent.run.currentData())
+    sent.text.setPlainText("A gripping story, though the ending was not good and the lead "
+                           "actor looked bored.")
+    sent.analyse()
+    _wait(app, window)
+    window.tabs.setCurrentWidget(sent)
+    _wait(app, window)
+    sent.grab().save(str(out_dir / "sentiment.png"))
+
+    window.models.refresh()
+    window.models.table.selectAll()
+    window.tabs.setCurrentWidget(window.models)
+    _wait(app, window)
+    window.models.grab().save(str(out_dir / "models.png"))
+    window.close()
+    print(f"saved screenshots in {out_dir}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "desktop/screenshots")

@@ -1,0 +1,437 @@
+"""The Sentiment tab: pick labeled data, train a classifier, see how good it is (beside VADER),
+analyse text as it is typed with each word coloured by its contribution, classify whole files."""
+import os
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
+                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit,
+                               QProgressBar, QPushButton, QScrollArea, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+import corpora
+from engine.config import SentimentConfig, TrainConfig
+from engine.events import Finished, Progress, Started, Validated
+
+from .common import dspin, duration, spin
+from .settings import restore_widgets, save_widgets, settings
+from .widgets.contributions import ContributionView
+from .widgets.loss_chart import LossChart
+
+TRAIN, PREVIEW, ANALYSE, CLASSIFY = "sent-train", "sent-preview", "sent-analyse", "sent-classify"
+_PREDICTORS = {}          # run path -> (meta mtime, predictor); touched only on the engine thread
+
+
+def cached_predictor(run_path: str):
+    from engine.sentiment.predict import SentimentPredictor
+    stamp = os.path.getmtime(Path(run_path) / "meta.json")
+    hit = _PREDICTORS.get(run_path)
+    if hit is None or hit[0] != stamp:
+        hit = (stamp, SentimentPredictor.load(run_path))
+        _PREDICTORS[run_path] = hit
+    return hit[1]
+
+
+def sentiment_runs():
+    from engine.runs import list_runs
+    return [r for r in list_runs() if r.get("kind") == "sentiment"]
+
+
+class SentimentTab(QWidget):
+    runs_changed = Signal()
+
+    def __init__(self, engine, window, parent=None):
+        super().__init__(parent)
+        self.engine, self.window = engine, window
+        self.last_verdict = None
+        self._build()
+        restore_widgets("sentiment", self._persisted())
+        last = settings().value("sentiment/data", "")
+        if last and last not in corpora.REGISTRY and Path(last).exists():
+            self.add_source(last, preview=False)
+        elif last and self.data.findData(last) >= 0:
+            self.data.setCurrentIndex(self.data.findData(last))
+        self.refresh_runs()
+        engine.job_event.connect(self._on_event)
+        engine.job_finished.connect(self._on_finished)
+        engine.job_failed.connect(self._on_failed)
+        for signal in (engine.busy_changed, engine.job_finished, engine.job_failed):
+            signal.connect(self._update_buttons)
+        self._update_buttons()
+        self.load_preview()
+
+    def _build(self):
+        data_box = QGroupBox("Labeled data")
+        self.data = QComboBox()
+        self.data.setToolTip("Built-in movie reviews, a CSV/TSV/JSONL file with text and label "
+                             "columns, or a folder with a sub-folder of .txt files per label")
+        for entry in corpora.REGISTRY.values():
+            if entry.kind == "labeled":
+                self.data.addItem(f"{entry.name} (built-in)", entry.name)
+        self.open_file = QPushButton("File…")
+        self.open_folder = QPushButton("Folder…")
+        self.balance = QLabel("…")
+        self.balance.setWordWrap(True)
+        self.table = QTableWidget(0, 2)
+        self.table.setHorizontalHeaderLabels(["text", "label"])
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.Stretch)
+        self.table.setMaximumHeight(160)
+        dv = QVBoxLayout(data_box)
+        row = QHBoxLayout()
+        row.addWidget(self.data, 1)
+        row.addWidget(self.open_file)
+        row.addWidget(self.open_folder)
+        dv.addLayout(row)
+        dv.addWidget(self.balance)
+        dv.addWidget(self.table)
+
+        model_box = QGroupBox("Model and training")
+        f = QFormLayout(model_box)
+        self.cell = QComboBox()
+        self.cell.addItems(["lstm", "gru"])
+        self.hidden = spin(8, 1024, 128, "Units per direction", 16)
+        self.embed = spin(8, 600, 100, "Word embedding width", 10)
+        self.epochs = dspin(0.1, 500, 10, "Passes over the training split (early stopping may "
+                            "end sooner)", 1, 1)
+        self.patience = spin(0, 50, 3, "Stop after this many epochs without a better validation "
+                             "accuracy (0 = never)")
+        self.lexicon = QCheckBox("VADER lexicon features")
+        self.lexicon.setChecked(True)
+        self.lexicon.setToolTip("Give the network each word's VADER valence: helps on words "
+                                "the training data never had")
+        self.bidirectional = QCheckBox("read both ways")
+        self.bidirectional.setChecked(True)
+        self.seed = spin(0, 2**31 - 1, 0, "Same seed, same split and model")
+        self.run_name = QLineEdit("my-sentiment")
+        for label, w in (("Cell", self.cell), ("Hidden size", self.hidden),
+                         ("Embedding", self.embed), ("Epochs", self.epochs),
+                         ("Patience", self.patience), ("", self.lexicon), ("", self.bidirectional),
+                         ("Seed", self.seed), ("Run name", self.run_name)):
+            f.addRow(label, w)
+        self.train_button = QPushButton("Train")
+        self.resume_button = QPushButton("Resume")
+        self.stop_button = QPushButton("Stop")
+        buttons = QHBoxLayout()
+        for b in (self.train_button, self.resume_button, self.stop_button):
+            buttons.addWidget(b)
+
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(data_box)
+        lv.addWidget(model_box)
+        lv.addLayout(buttons)
+        lv.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(left)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(left.sizeHint().width() + 24)
+
+        train_panel = QWidget()
+        tv = QVBoxLayout(train_panel)
+        charts = QHBoxLayout()
+        self.chart = LossChart("Loss")
+        self.accuracy_chart = LossChart("Accuracy", y_label="accuracy")
+        charts.addWidget(self.chart)
+        charts.addWidget(self.accuracy_chart)
+        self.progress = QProgressBar()
+        self.status = QLabel("Pick labeled data and press Train.")
+        self.evaluation = QLabel()
+        self.evaluation.setTextFormat(Qt.RichText)
+        self.confusion = QTableWidget(0, 0)
+        self.confusion.setMaximumHeight(120)
+        tv.addLayout(charts, 1)
+        tv.addWidget(self.progress)
+        tv.addWidget(self.status)
+        ev = QHBoxLayout()
+        ev.addWidget(self.evaluation, 1)
+        ev.addWidget(self.confusion, 1)
+        tv.addLayout(ev)
+
+        analyse_box = QGroupBox("Analyse text")
+        av = QVBoxLayout(analyse_box)
+        self.run = QComboBox()
+        self.run.setToolTip("A trained sentiment model (see the Models tab)")
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("Type or paste a review; the verdict follows as you type.")
+        self.text.setMaximumHeight(90)
+        self.verdict = QLabel()
+        self.verdict.setTextFormat(Qt.RichText)
+        self.words = ContributionView()
+        self.classify_button = QPushButton("Classify a file…")
+        self.classify_progress = QProgressBar()
+        r = QHBoxLayout()
+        r.addWidget(QLabel("Model"))
+        r.addWidget(self.run, 1)
+        r.addWidget(self.classify_button)
+        r.addWidget(self.classify_progress)
+        av.addLayout(r)
+        av.addWidget(self.text)
+        av.addWidget(self.verdict)
+        av.addWidget(self.words, 1)
+
+        right = QSplitter(Qt.Vertical)
+        right.addWidget(train_panel)
+        right.addWidget(analyse_box)
+        right.setSizes([430, 370])
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(scroll)
+        split.addWidget(right)
+        split.setSizes([380, 820])
+        QVBoxLayout(self).addWidget(split)
+
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(300)
+        self.debounce.timeout.connect(self.analyse)
+        self.text.textChanged.connect(self.debounce.start)
+        self.run.currentIndexChanged.connect(lambda _: self.debounce.start())
+        self.data.currentIndexChanged.connect(lambda _: self.load_preview())
+        self.open_file.clicked.connect(self.choose_file)
+        self.open_folder.clicked.connect(self.choose_folder)
+        self.train_button.clicked.connect(lambda: self.start_training(False))
+        self.resume_button.clicked.connect(lambda: self.start_training(True))
+        self.stop_button.clicked.connect(lambda: self.engine.stop(TRAIN))
+        self.classify_button.clicked.connect(self.choose_and_classify)
+
+    def _persisted(self):
+        return {"cell": self.cell, "hidden": self.hidden, "embed": self.embed,
+                "epochs": self.epochs, "patience": self.patience, "lexicon": self.lexicon,
+                "bidirectional": self.bidirectional, "seed": self.seed, "run_name": self.run_name}
+
+    def save_settings(self):
+        save_widgets("sentiment", self._persisted())
+        settings().setValue("sentiment/data", self.data.currentData() or "")
+        settings().setValue("sentiment/run", self.run.currentText())
+
+    # ---- data ----------------------------------------------------------------------------------
+    def choose_file(self):
+        path, _ = QFileDialog.getOpenFileName(self, "Open labeled data", "",
+                                              "Labeled data (*.csv *.tsv *.jsonl);;All files (*)")
+        if path:
+            self.add_source(path)
+
+    def choose_folder(self):
+        path = QFileDialog.getExistingDirectory(self, "A folder with one sub-folder per label")
+        if path:
+            self.add_source(path)
+
+    def add_source(self, path: str, preview: bool = True):
+        index = self.data.findData(str(path))
+        if index < 0:
+            self.data.addItem(Path(path).name, str(path))
+            index = self.data.count() - 1
+        self.data.blockSignals(True)
+        self.data.setCurrentIndex(index)
+        self.data.blockSignals(False)
+        if preview:
+            self.load_preview()
+
+    def load_preview(self):
+        ref = self.data.currentData()
+        if not ref:
+            return
+        self.balance.setText("Reading…")
+
+        def run(should_stop):
+            from engine.sentiment.labeled import read_labeled
+            path, name = corpora.resolve_labeled_source(ref)
+            data = read_labeled(path)
+            counts = {c: data.labels.count(c) for c in data.classes}
+            return {"name": name, "n": len(data), "counts": counts,
+                    "rows": list(zip(data.texts[:40], data.labels[:40]))}
+        self.engine.submit(PREVIEW, run, streams=False)
+
+    def _show_preview(self, result):
+        counts = ", ".join(f"{label}: {n:,}" for label, n in result["counts"].items())
+        warn = ""
+        if len(result["counts"]) < 2:
+            warn = " <span style='color:#d9822b'>Only one label: a classifier needs two.</span>"
+        elif max(result["counts"].values()) > 4 * min(result["counts"].values()):
+            warn = " <span style='color:#d9822b'>Unbalanced labels.</span>"
+        self.balance.setText(f"<b>{result['name']}</b>: {result['n']:,} examples ({counts}).{warn}")
+        self.table.setRowCount(len(result["rows"]))
+        for i, (text, label) in enumerate(result["rows"]):
+            self.table.setItem(i, 0, QTableWidgetItem(text[:300]))
+            self.table.setItem(i, 1, QTableWidgetItem(label))
+
+    # ---- training ------------------------------------------------------------------------------
+    def start_training(self, resume: bool):
+        if self.engine.running(TRAIN):
+            return
+        from engine.errors import StudioError
+        from engine.runs import resolve_run
+        from engine.sentiment.train import DataRef, train_sentiment
+        try:
+            run_dir = resolve_run(self.run_name.text().strip(), must_exist=resume)
+            model = SentimentConfig(mode=self.cell.currentText(), hidden_size=self.hidden.value(),
+                                    embed_size=self.embed.value(), lexicon=self.lexicon.isChecked(),
+                                    bidirectional=self.bidirectional.isChecked())
+            train = TrainConfig(batch_size=32, lr=2e-3, lr_decay=0.9, warmup_steps=20,
+                                epochs=self.epochs.value(), patience=self.patience.value(),
+                                val_fraction=0.1, test_fraction=0.1, seed=self.seed.value(),
+                                sample_length=0)
+        except StudioError as err:
+            self.window.show_error("Cannot train", str(err))
+            return
+        ref = self.data.currentData()
+        self.save_settings()
+
+        def run(should_stop):
+            data = None
+            if not resume:
+                path, name = corpora.resolve_labeled_source(ref)
+                data = DataRef(str(path), name)
+            return train_sentiment(run_dir, data, model, train, resume=resume,
+                                   should_stop=should_stop)
+        self.chart.clear()
+        self.accuracy_chart.clear()
+        self.evaluation.clear()
+        self.status.setText("Reading and tokenizing the data…")
+        self.engine.submit(TRAIN, run)
+
+    def _on_event(self, name, ev):
+        if name == TRAIN:
+            self._on_training_event(ev)
+        elif name == CLASSIFY:
+            done, total = ev
+            self.classify_progress.setRange(0, total)
+            self.classify_progress.setValue(done)
+
+    def _on_training_event(self, ev):
+        if isinstance(ev, Started):
+            self.progress.setRange(0, ev.total_steps or 0)
+            self.progress.setValue(ev.start_step)
+            i = ev.info
+            self.status.setText(f"{ev.parameters:,} parameters; {i['train']:,} training, "
+                                f"{i['val']:,} validation, {i['test']:,} test examples; "
+                                f"vocabulary {i['vocab']:,}. Training…")
+        elif isinstance(ev, Progress):
+            self.chart.add_point("train", ev.step, ev.train_loss)
+            self.accuracy_chart.add_point("train", ev.step, ev.metrics.get("accuracy", 0))
+            if ev.total_steps:
+                self.progress.setValue(ev.step)
+            self.status.setText(f"step {ev.step:,}  loss {ev.train_loss:.3f}  accuracy "
+                                f"{ev.metrics.get('accuracy', 0):.3f}  {ev.items_per_s:,.0f} "
+                                f"sentences/s  ETA {duration(ev.eta_s)}")
+        elif isinstance(ev, Validated):
+            self.chart.add_point("validation", ev.step, ev.val_loss, dashed=True)
+            self.accuracy_chart.add_point("validation", ev.step, ev.metrics["accuracy"], dashed=True)
+        elif isinstance(ev, Finished):
+            self.status.setText(f"{ev.reason.capitalize()} at step {ev.step:,}. Saved.")
+            self.show_evaluation(ev.run_dir)
+            self.runs_changed.emit()
+            self.refresh_runs(select=Path(ev.run_dir).name)
+
+    def show_evaluation(self, run_dir):
+        from engine.runs import RunFolder
+        meta = RunFolder(run_dir).read_meta()
+        test, labels = meta.get("test"), meta.get("labels") or []
+        if not test:
+            self.evaluation.setText("No test scores yet.")
+            return
+        vader = test.get("vader")
+        rows = f"<tr><td>this model</td><td>{test['accuracy']:.1%}</td><td>{test['macro_f1']:.3f}</td></tr>"
+        if vader:
+            rows += (f"<tr><td>VADER (lexicon)</td><td>{vader['accuracy']:.1%}</td>"
+                     f"<td>{vader['macro_f1']:.3f}</td></tr>")
+        self.evaluation.setText(f"<b>Held-back test split</b> ({test['n']:,} examples)"
+                                f"<table cellpadding=4><tr><th></th><th>accuracy</th>"
+                                f"<th>macro F1</th></tr>{rows}</table>")
+        matrix = test["confusion"]
+        self.confusion.setRowCount(len(labels))
+        self.confusion.setColumnCount(len(labels))
+        self.confusion.setHorizontalHeaderLabels([f"→ {l}" for l in labels])
+        self.confusion.setVerticalHeaderLabels(labels)
+        for i, row in enumerate(matrix):
+            for j, v in enumerate(row):
+                item = QTableWidgetItem(str(v))
+                item.setTextAlignment(Qt.AlignCenter)
+                self.confusion.setItem(i, j, item)
+        self.confusion.setToolTip("rows: true label, columns: predicted")
+
+    # ---- analysing -----------------------------------------------------------------------------
+    def refresh_runs(self, select: str = None):
+        current = select or self.run.currentText() or settings().value("sentiment/run", "")
+        self.run.blockSignals(True)
+        self.run.clear()
+        for r in sentiment_runs():
+            self.run.addItem(r["name"], r["path"])
+        if self.run.findText(current) >= 0:
+            self.run.setCurrentIndex(self.run.findText(current))
+        self.run.blockSignals(False)
+        self._update_buttons()
+
+    def select_run(self, name: str):
+        self.refresh_runs(select=name)
+        self.run_name.setText(name)
+        self.show_evaluation(self.run.currentData())
+
+    def analyse(self):
+        text, run_path = self.text.toPlainText().strip(), self.run.currentData()
+        if not text or not run_path:
+            self.verdict.clear()
+            self.words.show_words([])
+            return
+        if self.engine.running(ANALYSE) or self.engine.running(TRAIN):
+            self.debounce.start()          # try again when the engine is free
+            return
+        self.engine.submit(ANALYSE, lambda should_stop: cached_predictor(run_path).explain(text),
+                           streams=False)
+
+    def _show_verdict(self, verdict):
+        self.last_verdict = verdict
+        probs = "  ".join(f"{label} {p:.1%}" for label, p in verdict.probabilities.items())
+        self.verdict.setText(f"<span style='font-size: 15pt'><b>{verdict.label}</b></span>"
+                             f"&nbsp;&nbsp;{probs}&nbsp;&nbsp;<i>green words pushed towards the "
+                             f"verdict, red against</i>")
+        self.words.show_words(verdict.words)
+
+    def choose_and_classify(self):
+        src, _ = QFileDialog.getOpenFileName(self, "A CSV/TSV file with a text column", "",
+                                             "Tables (*.csv *.tsv);;All files (*)")
+        if not src:
+            return
+        dst, _ = QFileDialog.getSaveFileName(self, "Save the labeled file",
+                                             str(Path(src).with_suffix(".labeled.csv")),
+                                             "CSV (*.csv)")
+        if dst:
+            self.classify(src, dst)
+
+    def classify(self, src: str, dst: str):
+        run_path = self.run.currentData()
+        if not run_path:
+            return
+
+        def run(should_stop):
+            return cached_predictor(run_path).classify_file_steps(src, dst, should_stop=should_stop)
+        self.classify_progress.setValue(0)
+        self.engine.submit(CLASSIFY, run)
+        self._classify_target = dst
+
+    def _on_finished(self, name, result):
+        if name == PREVIEW and result:
+            self._show_preview(result)
+        elif name == ANALYSE and result is not None:
+            self._show_verdict(result)
+        elif name == CLASSIFY:
+            self.window.statusBar().showMessage(f"Saved {self._classify_target}", 8000)
+
+    def _on_failed(self, name, message):
+        if name == PREVIEW:
+            self.balance.setText(f"<span style='color:#d73a49'>{message}</span>")
+            self.table.setRowCount(0)
+        elif name == ANALYSE:
+            self.verdict.setText(f"<span style='color:#d73a49'>{message}</span>")
+        elif name in (TRAIN, CLASSIFY):
+            if name == TRAIN:
+                self.status.setText("Training failed.")
+            self.window.show_error("Training failed" if name == TRAIN else "Cannot classify",
+                                   message)
+
+    def _update_buttons(self, *_):
+        training = self.engine.running(TRAIN)
+        self.train_button.setEnabled(not training)
+        self.resume_button.setEnabled(not training)
+        self.stop_button.setEnabled(training)
+        self.classify_button.setEnabled(self.run.count() > 0 and not self.engine.running(CLASSIFY))

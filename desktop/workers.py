@@ -1,0 +1,132 @@
+"""The one long-lived engine thread, and how the GUI talks to it.
+
+MXNet's Gluon CachedOp is not thread-safe, so every piece of MXNet work runs on a single
+``QThread`` (a ``QObject`` worker moved to it), never on the GUI thread or a rotating pool.
+A job is a function ``fn(should_stop) -> iterable of events`` (or a plain return value); the
+worker runs jobs one at a time and reports through signals. Signals from the worker thread are
+received by ``EngineThread``'s slots, which live in the GUI thread (PySide6 calls a plain Python
+callable connected to a cross-thread signal *in the emitting thread*, which crashes on widget
+access; a ``@Slot`` of a GUI-thread QObject is queued correctly), and re-emitted from there.
+Widgets only ever receive engine events: dataclasses of floats and strings, never NDArrays.
+"""
+import itertools
+import threading
+import traceback
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from engine.errors import StudioError
+
+
+@dataclass
+class Job:
+    name: str                                    # e.g. "train-generator", "sample", "analyse"
+    fn: Callable[[Callable[[], bool]], object]   # fn(should_stop) -> iterable of events or a value
+    id: int = 0
+    stop: threading.Event = field(default_factory=threading.Event)
+    streams: bool = True                         # iterate fn's result and emit each item
+
+
+class _Worker(QObject):
+    """Lives in the engine thread; runs jobs in the order they arrive."""
+    event = Signal(int, str, object)      # job id, job name, item
+    finished = Signal(int, str, object)   # job id, job name, return value (None for streams)
+    failed = Signal(int, str, str)        # job id, job name, readable message
+
+    @Slot(object)
+    def run(self, job: Job):
+        if job.stop.is_set():                     # cancelled before it started
+            self.finished.emit(job.id, job.name, None)
+            return
+        try:
+            result = job.fn(job.stop.is_set)
+            if job.streams:
+                for item in result:
+                    self.event.emit(job.id, job.name, item)
+                result = None
+        except StudioError as err:
+            self.failed.emit(job.id, job.name, str(err))
+        except Exception as err:              # a bug: keep the app alive and say what happened
+            detail = "".join(traceback.format_exception_only(type(err), err)).strip()
+            traceback.print_exc()
+            self.failed.emit(job.id, job.name, f"Unexpected error: {detail}")
+        else:
+            self.finished.emit(job.id, job.name, result)
+
+
+class EngineThread(QObject):
+    """GUI-thread handle on the engine thread: submit jobs, stop them, hear what they say."""
+    job_event = Signal(str, object)       # job name, event
+    job_finished = Signal(str, object)    # job name, return value
+    job_failed = Signal(str, str)         # job name, message
+    busy_changed = Signal(bool)
+    _submit = Signal(object)
+
+    def __init__(self, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self._thread = QThread()
+        self._thread.setObjectName("rnn-studio-engine")
+        self._worker = _Worker()
+        self._worker.moveToThread(self._thread)
+        self._submit.connect(self._worker.run)
+        self._worker.event.connect(self._on_event)
+        self._worker.finished.connect(self._on_finished)
+        self._worker.failed.connect(self._on_failed)
+        self._ids = itertools.count(1)
+        self._pending = {}                      # id -> Job, submitted and not yet ended
+        self._thread.start()
+
+    # ---- submitting -------------------------------------------------------------------------
+    def submit(self, name: str, fn, streams: bool = True) -> Job:
+        job = Job(name, fn, next(self._ids), streams=streams)
+        was_busy = self.busy
+        self._pending[job.id] = job
+        self._submit.emit(job)
+        if not was_busy:
+            self.busy_changed.emit(True)
+        return job
+
+    def stop(self, name: Optional[str] = None):
+        """Ask running and queued jobs (all, or those called ``name``) to stop."""
+        for job in self._pending.values():
+            if name is None or job.name == name:
+                job.stop.set()
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._pending)
+
+    def running(self, name: str) -> bool:
+        return any(j.name == name for j in self._pending.values())
+
+    def shutdown(self, wait_ms: int = 30000) -> bool:
+        """Stop everything and end the thread (a training job saves before it returns)."""
+        self.stop()
+        self._thread.quit()
+        ended = self._thread.wait(wait_ms)
+        if ended:       # the jobs' last signals are still queued for a loop that will not run
+            self._pending.clear()
+            self.busy_changed.emit(False)
+        return ended
+
+    # ---- hearing back (these run in the GUI thread) -----------------------------------------
+    def _end(self, job_id: int):
+        self._pending.pop(job_id, None)
+        if not self._pending:
+            self.busy_changed.emit(False)
+
+    @Slot(int, str, object)
+    def _on_event(self, job_id, name, item):
+        self.job_event.emit(name, item)
+
+    @Slot(int, str, object)
+    def _on_finished(self, job_id, name, result):
+        self._end(job_id)
+        self.job_finished.emit(name, result)
+
+    @Slot(int, str, str)
+    def _on_failed(self, job_id, name, message):
+        self._end(job_id)
+        self.job_failed.emit(name, message)

@@ -1,0 +1,233 @@
+"""The desktop app, offscreen, driving the real engine with tiny models through its worker thread."""
+import csv
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+pytest.importorskip("PySide6")
+pytestmark = pytest.mark.gui
+
+from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+
+from .conftest import ROOT, run_cli  # noqa: E402
+from .sentiment_helpers import synthetic_rows, write_csv  # noqa: E402
+
+WAIT_MS = 180_000
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    for fmt in (QSettings.NativeFormat, QSettings.IniFormat):
+        QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path / "settings"))
+    from desktop.app import MainWindow
+    win = MainWindow()
+    win.confirm_close = False
+    qtbot.addWidget(win)
+    win.show()
+    yield win
+    win.close()
+
+
+def wait_idle(qtbot, win, timeout=WAIT_MS):
+    qtbot.waitUntil(lambda: not win.engine.busy, timeout=timeout)
+
+
+def set_tiny_generator(tab, text_file, name="gui-gen", epochs=3.0):
+    tab.add_file(str(text_file))
+    tab.hidden.setValue(32)
+    tab.embed.setValue(8)
+    tab.layers.setValue(1)
+    tab.dropout.setValue(0.0)
+    tab.seq_len.setValue(20)
+    tab.batch.setValue(8)
+    tab.lr.setValue(0.01)
+    tab.by_epochs.setChecked(True)
+    tab.epochs.setValue(epochs)
+    tab.run_name.setText(name)
+
+
+def test_generate_tab_trains_stays_responsive_and_samples_like_the_cli(qtbot, window, text_file):
+    tab = window.generate
+    set_tiny_generator(tab, text_file)
+    wait_idle(qtbot, window)
+    assert "6,000 characters" in tab.corpus_info.text()
+
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+    timer = QTimer()
+    timer.timeout.connect(tick)
+    timer.start(10)
+    tab.train_button.click()
+    assert window.engine.running("gen-train") and not tab.train_button.isEnabled()
+    wait_idle(qtbot, window)
+    timer.stop()
+    assert window.last_error is None
+    assert tab.status.text().startswith("Completed"), tab.status.text()
+    assert tab.chart.points("train") > 5 and tab.chart.points("validation") >= 1
+    assert tab.live_sample.toPlainText()
+    # the event loop kept running while the model trained (the window never froze)
+    assert len(gaps) > 20 and max(gaps[2:]) < 0.1, max(gaps)
+
+    assert tab.sample_run.currentText() == "gui-gen"
+    tab.prime.setText("the ")
+    tab.length.setValue(60)
+    tab.sample_seed.setValue(5)
+    tab.temperature.setValue(80)
+    tab.confidence.setChecked(True)
+    tab.generate_button.click()
+    wait_idle(qtbot, window)
+    gui_text = tab.output.toPlainText()
+    cli = run_cli("generator", "sample", "gui-gen", "--prime", "the ", "--length", "60", "--seed",
+                  "5", "--temperature", "0.8")
+    assert cli.returncode == 0, cli.stderr
+    assert gui_text == cli.stdout[:-1] and len(gui_text) == 64
+    prob, alternatives = tab.output.info_at(4)
+    assert 0 < prob <= 1 and len(alternatives) == 3
+    assert window.models.table.rowCount() == 1
+
+
+def test_stop_keeps_what_was_learned_and_resume_continues(qtbot, window, text_file, studio_home):
+    tab = window.generate
+    set_tiny_generator(tab, text_file, "stoppable", epochs=500)
+    wait_idle(qtbot, window)
+    tab.train_button.click()
+    qtbot.waitUntil(lambda: tab.chart.points("validation") >= 1, timeout=WAIT_MS)
+    tab.stop_button.click()
+    wait_idle(qtbot, window)
+    assert tab.status.text().startswith("Stopped")
+    meta = json.loads((studio_home / "runs" / "stoppable" / "meta.json").read_text())
+    step = meta["state"]["step"]
+    assert step >= 20 and "best.params" in meta["files"]
+    tab.resume_button.click()
+    qtbot.waitUntil(lambda: tab.chart.points("train") > step // 5 + 2, timeout=WAIT_MS)
+    window.close()                       # closing while training stops and saves
+    assert not window.engine.busy
+    later = json.loads((studio_home / "runs" / "stoppable" / "meta.json").read_text())
+    assert later["state"]["step"] > step
+
+
+def test_bad_inputs_become_readable_messages(qtbot, window, tmp_path, text_file):
+    tab = window.generate
+    binary = tmp_path / "data.bin"
+    binary.write_bytes(bytes(range(256)) * 50)
+    tab.add_file(str(binary))
+    wait_idle(qtbot, window)
+    assert "cannot be trained on" in tab.corpus_info.text() and "binary" in tab.warnings.text()
+    set_tiny_generator(tab, text_file, "broken", epochs=1)
+    tab.train_button.click()
+    wait_idle(qtbot, window)
+    best = tmp_path / "home" / "runs" / "broken" / "best.params"
+    raw = bytearray(best.read_bytes())
+    raw[len(raw) // 2] ^= 0xFF
+    best.write_bytes(bytes(raw))
+    tab.refresh_runs(select="broken")
+    tab.generate_button.click()
+    wait_idle(qtbot, window)
+    title, message = window.last_error
+    assert title == "Cannot generate" and "corrupted" in message and "Traceback" not in message
+    tab.prime.setText("QQQ")
+    tab.checkpoint.setCurrentText("last")
+    tab.generate_button.click()
+    wait_idle(qtbot, window)
+    assert "never seen: 'Q'" in window.last_error[1]
+
+
+def test_sentiment_tab_trains_evaluates_analyses_and_classifies(qtbot, window, tmp_path):
+    tab = window.sentiment
+    data = write_csv(tmp_path / "reviews.csv", synthetic_rows(200))
+    tab.add_source(str(data))
+    wait_idle(qtbot, window)
+    assert "200 examples" in tab.balance.text() and tab.table.rowCount() == 40
+    tab.hidden.setValue(16)
+    tab.embed.setValue(16)
+    tab.epochs.setValue(6)
+    tab.run_name.setText("gui-sent")
+    tab.train_button.click()
+    wait_idle(qtbot, window)
+    assert window.last_error is None
+    assert tab.accuracy_chart.points("validation") >= 1
+    assert "Held-back test split" in tab.evaluation.text()
+    assert tab.confusion.rowCount() == 2
+    assert sum(int(tab.confusion.item(i, j).text()) for i in range(2) for j in range(2)) == 20
+
+    tab.text.setPlainText("the story was quite zorbly")
+    qtbot.waitUntil(lambda: tab.last_verdict is not None and not window.engine.busy, timeout=WAIT_MS)
+    verdict = tab.last_verdict
+    assert verdict.label == "pos" and [w for w, _ in verdict.words][-1] == "zorbly"
+    assert "background-color" in tab.words.toHtml()
+
+    src = write_csv(tmp_path / "in.csv", [(str(i), t) for i, (t, _) in enumerate(synthetic_rows(30))],
+                    header=("id", "text"))
+    tab.classify(str(src), str(tmp_path / "out.csv"))
+    wait_idle(qtbot, window)
+    rows = list(csv.reader(open(tmp_path / "out.csv", encoding="utf-8")))
+    assert len(rows) == 31 and rows[0][-3:] == ["predicted_label", "p_neg", "p_pos"]
+    assert tab.classify_progress.value() == 30
+
+
+def test_models_tab_lists_overlays_exports_and_deletes(qtbot, window, text_file, tmp_path, studio_home):
+    tab = window.generate
+    for name in ("first", "second"):
+        set_tiny_generator(tab, text_file, name, epochs=1)
+        tab.train_button.click()
+        wait_idle(qtbot, window)
+    models = window.models
+    models.refresh()
+    assert models.table.rowCount() == 2
+    models.table.selectAll()
+    assert len(models.chart._curves) == 2               # both runs' curves overlaid
+    assert "first" in models.details.toPlainText()
+    models.export("second", tmp_path / "exported")
+    wait_idle(qtbot, window)
+    assert {"model-symbol.json", "model-0000.params", "meta.json", "README.md"} <= {
+        p.name for p in (tmp_path / "exported").iterdir()}
+    models.table.clearSelection()
+    models.select("first")
+    models.delete_selected(confirm=False)
+    assert not (studio_home / "runs" / "first").exists()
+    assert models.table.rowCount() == 1 and tab.sample_run.count() == 1
+
+
+def test_settings_persist_between_sessions(qtbot, tmp_path, window):
+    window.generate.hidden.setValue(96)
+    window.generate.prime.setText("JULIET:")
+    window.tabs.setCurrentIndex(2)
+    window.close()
+    from desktop.app import MainWindow
+    again = MainWindow()
+    again.confirm_close = False
+    qtbot.addWidget(again)
+    assert again.generate.hidden.value() == 96 and again.generate.prime.text() == "JULIET:"
+    assert again.tabs.currentIndex() == 2
+    again.close()
+
+
+def test_without_a_display_the_app_points_to_the_cli():
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY",
+                                                             "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = str(ROOT)
+    proc = subprocess.run([sys.executable, "-m", "engine"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert proc.returncode == 2
+    assert "no display" in proc.stderr and "rnn-studio --help" in proc.stderr
+
+
+def test_qt_binding_keeps_none_alive(qtbot):
+    """PySide6 6.12.0 dropped a reference to None on every call from Python 3.11 (the app then
+    aborted with 'none_dealloc' after some thousands of calls). Guard the pinned binding."""
+    from PySide6.QtWidgets import QApplication, QLabel
+    label = QLabel()
+    qtbot.addWidget(label)
+    before = sys.getrefcount(None)
+    for _ in range(200_000):
+        label.setText("x")
+        QApplication.processEvents()
+    assert abs(sys.getrefcount(None) - before) < 1000
