@@ -227,6 +227,9 @@ class GenerateTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(split)
 
+        for w in (self.layers, self.hidden, self.embed):
+            w.valueChanged.connect(lambda _: self._show_report())
+        self.cell.currentIndexChanged.connect(lambda _: self._show_report())
         self.corpus.currentIndexChanged.connect(lambda _: self.inspect_corpus())
         self.encoding.currentIndexChanged.connect(lambda _: self.inspect_corpus())
         self.open_file.clicked.connect(self.choose_file)
@@ -395,13 +398,21 @@ class GenerateTab(QWidget):
         if val:
             self.chart.set_series("validation", *zip(*val), dashed=True)
 
+    def _show_report(self):
+        """The corpus facts, with the parameter count of the model as it is set up now."""
+        from engine.generator.inspect import parameter_count
+        r = self.report
+        if not r:
+            return
+        params = parameter_count(self.model_config(), r["vocab"])
+        self.corpus_info.setText(
+            f"<b>{r['name']}</b>: {r['chars']:,} characters, {r['vocab']} distinct; this model: "
+            f"{params:,} parameters ({params / max(1, r['chars']):.2f} per character).")
+
     def _on_finished(self, name, result):
         if name == INSPECT and result:
             self.report = result
-            self.corpus_info.setText(
-                f"<b>{result['name']}</b>: {result['chars']:,} characters, {result['vocab']} "
-                f"distinct; this model: {result['parameters']:,} parameters "
-                f"({result['parameters'] / max(1, result['chars']):.2f} per character).")
+            self._show_report()
             self.warnings.setText("\n".join(result["warnings"]))
             self.preview.setPlainText(result["preview"])
         elif name == SAMPLE:

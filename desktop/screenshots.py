@@ -22,7 +22,13 @@ def _wait(app, window, seconds=1800):
 
 
 def main(out: str):
+    import tempfile
+
+    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
+    # the shots show the defaults, whatever this user's own saved settings are
+    for fmt in (QSettings.NativeFormat, QSettings.IniFormat):
+        QSettings.setPath(fmt, QSettings.UserScope, tempfile.mkdtemp(prefix="rnn-studio-shots-"))
 
     from desktop.app import MainWindow
     from engine.runs import list_runs
@@ -39,6 +45,7 @@ def main(out: str):
     if "screenshot-bard" not in have:
         gen.corpus.setCurrentIndex(gen.corpus.findData("shakespeare"))
         gen.hidden.setValue(256)
+        gen.batch.setValue(32)
         gen.by_minutes.setChecked(True)
         gen.minutes.setValue(3)
         gen.run_name.setText("screenshot-bard")

@@ -89,7 +89,7 @@ class SentimentTab(QWidget):
         f = QFormLayout(model_box)
         self.cell = QComboBox()
         self.cell.addItems(["lstm", "gru"])
-        self.hidden = spin(8, 1024, 128, "Units per direction", 16)
+        self.hidden = spin(8, 1024, 64, "Units per direction", 16)
         self.embed = spin(8, 600, 100, "Word embedding width", 10)
         self.epochs = dspin(0.1, 500, 10, "Passes over the training split (early stopping may "
                             "end sooner)", 1, 1)
@@ -266,7 +266,10 @@ class SentimentTab(QWidget):
             run_dir = resolve_run(self.run_name.text().strip(), must_exist=resume)
             model = SentimentConfig(mode=self.cell.currentText(), hidden_size=self.hidden.value(),
                                     embed_size=self.embed.value(), lexicon=self.lexicon.isChecked(),
-                                    bidirectional=self.bidirectional.isChecked())
+                                    bidirectional=self.bidirectional.isChecked(),
+                                    # the full movie reviews help the built-in movie data
+                                    unlabeled="movie-reviews" if self.data.currentData() in (
+                                        "movie-sentences", "movie-reviews") else "")
             train = TrainConfig(batch_size=32, lr=2e-3, lr_decay=0.9, warmup_steps=20,
                                 epochs=self.epochs.value(), patience=self.patience.value(),
                                 val_fraction=0.1, test_fraction=0.1, seed=self.seed.value(),

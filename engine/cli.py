@@ -170,7 +170,11 @@ def cmd_sentiment_train(args):
         data = DataRef(str(path), name)
     elif not args.resume:
         raise_usage("sentiment train needs --data NAME|FILE|DIR")
+    unlabeled = args.unlabeled
+    if unlabeled == "auto":      # the full movie reviews help the built-in movie data
+        unlabeled = "movie-reviews" if args.data in ("movie-sentences", "movie-reviews") else ""
     model = SentimentConfig(mode=args.cell, num_layers=args.layers, hidden_size=args.hidden,
+                            word_vectors=args.word_vectors, unlabeled=unlabeled,
                             embed_size=args.embed, dropout=args.dropout,
                             bidirectional=not args.no_bidirectional, lexicon=not args.no_lexicon,
                             ngram_buckets=args.ngram_buckets, max_len=args.max_len,
@@ -373,11 +377,16 @@ def build_parser():
                    "JSONL file with text and label, or a folder with a sub-folder per label")
     _add_train_args(t, "sentiment")
     t.add_argument("--layers", type=_positive_int, default=1)
-    t.add_argument("--hidden", type=_positive_int, default=128)
+    t.add_argument("--hidden", type=_positive_int, default=64)
     t.add_argument("--embed", type=_positive_int, default=100)
     t.add_argument("--dropout", type=float, default=0.4)
     t.add_argument("--no-bidirectional", action="store_true", help="read texts forwards only")
     t.add_argument("--no-lexicon", action="store_true", help="do not feed VADER valence")
+    t.add_argument("--word-vectors", choices=("ppmi", "learned"), default="ppmi",
+                   help="ppmi: frozen vectors from unlabeled text (default); learned: from scratch")
+    t.add_argument("--unlabeled", default="auto", metavar="NAME|FILE",
+                   help="extra unlabeled text for the word vectors (labels ignored); 'auto': "
+                   "movie-reviews for the built-in movie data, none otherwise")
     t.add_argument("--ngram-buckets", type=int, default=200_003, help="hashed 1-2 gram table "
                    "size for the linear branch (0 = off)")
     t.add_argument("--max-len", type=_positive_int, default=400, help="words kept per text")

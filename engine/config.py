@@ -89,11 +89,15 @@ class SentimentConfig(_JSONConfig):
     num_classes: int = 2         # set from the data
     mode: str = "lstm"           # recurrent cell: "lstm" or "gru"
     embed_size: int = 100        # word embedding width
-    hidden_size: int = 128       # units per direction
+    hidden_size: int = 64        # units per direction (64 measured as good as 128 here)
     num_layers: int = 1          # stacked recurrent layers
     bidirectional: bool = True   # read each text both ways (padding-safe, see model.py)
     dropout: float = 0.4         # on embeddings and on the pooled features
     lexicon: bool = True         # feed each word's VADER valence (negation-aware) to the network
+    word_vectors: str = "ppmi"   # "ppmi": frozen vectors from unlabeled text (see word_vectors.py);
+                                 # "learned": trained from scratch with the classifier
+    unlabeled: str = ""          # extra unlabeled text for the vectors: a built-in labeled corpus
+                                 # or a labeled file (its texts only); "" = the training texts alone
     ngram_buckets: int = 200_003 # hashed word 1-2 gram table for the linear branch (0 = off)
     ngram_size: int = 16         # width of the n-gram branch's vectors
     max_len: int = 400           # words kept per text (longer texts are cut)
@@ -108,5 +112,7 @@ class SentimentConfig(_JSONConfig):
                 raise StudioError(f"{name} must be at least 1")
         if not 0.0 <= self.dropout < 1.0:
             raise StudioError("dropout must be in [0, 1)")
+        if self.word_vectors not in ("ppmi", "learned"):
+            raise StudioError(f"word vectors must be 'ppmi' or 'learned', not {self.word_vectors!r}")
         if self.ngram_buckets < 0 or self.ngram_buckets == 1:
             raise StudioError("ngram_buckets must be 0 (off) or at least 2")

@@ -189,3 +189,15 @@ def test_corpus_report_warns_about_small_texts(text_file):
     assert any("too short" in w for w in report["warnings"])
     assert any("overfit" in w for w in report["warnings"])
     assert report["preview"].startswith("the quick brown fox")
+
+
+def test_time_budget_validates_the_final_parameters(tmp_path, text_file):
+    events = train(tmp_path / "run", text_file,
+                   train_config=tiny_train(epochs=None, minutes=0.03, val_interval=10**6,
+                                           sample_length=0))
+    finished = events[-1]
+    assert finished.reason == "time budget" and finished.step > 0
+    vals = [e for e in events if isinstance(e, Validated)]
+    assert vals and vals[-1].step == finished.step
+    meta = RunFolder(tmp_path / "run").read_meta()
+    assert meta["state"]["step"] == finished.step and meta["best"]["step"] <= finished.step

@@ -202,3 +202,17 @@ def test_built_in_movie_corpora():
     assert len(reviews) == 1500 and set(reviews.labels) == {"negative", "positive"}
     assert np.mean([len(t.split()) for t in reviews.texts]) > 500
     assert not sentences.texts[0].startswith("\ufeff")
+
+
+def test_ppmi_vectors_put_words_of_like_contexts_together():
+    from engine.sentiment.word_vectors import ppmi_svd_vectors
+    rng = np.random.RandomState(0)
+    texts = []
+    for _ in range(400):
+        texts.append(["i", "feed", "my", rng.choice(["cat", "dog"]), "and", "pet", "it"])
+        texts.append(["we", "drive", "the", rng.choice(["car", "truck"]), "on", "the", "road"])
+    words = ["<unk>", "<pad>", "cat", "dog", "car", "truck", "never-seen"]
+    v = ppmi_svd_vectors(texts, words, dim=4, seed=0)
+    assert v.shape == (7, 4) and not v[6].any() and not v[0].any()
+    assert v[2] @ v[3] > 0.9 and v[4] @ v[5] > 0.9
+    assert v[2] @ v[4] < 0.5

@@ -155,6 +155,24 @@ def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: Generato
         meta = run.save_checkpoint(model, meta, arrays, best=is_best or "best.params" not in meta["files"])
         return is_best
 
+    def validate(epoch: int):
+        """Validation loss, checkpoint, and a preview sample: the events of one validation."""
+        val_loss = validation_loss(model, val_stream, ctx)
+        if history and history[-1]["step"] == step:
+            history[-1]["val_loss"] = val_loss
+        else:
+            history.append({"step": step, "epoch": step / steps_per_epoch, "train_loss": None,
+                            "val_loss": val_loss, "seconds": prior_seconds + time.time() - start_time})
+        is_best = checkpoint(val_loss)
+        yield Validated(step, epoch, val_loss, is_best, {"bits_per_char": val_loss / math.log(2)})
+        yield Saved(step, str(run.path), is_best)
+        if tc.sample_length > 0:
+            text = Sampler(model, vocab, ctx).sample_text(length=tc.sample_length, temperature=0.8,
+                                                          seed=sampler_seed)
+            meta["sample"] = text
+            run.write_meta(meta)
+            yield SampleReady(step, text)
+
     loss_sum, loss_steps, interval_start, reason = nd.zeros((1,), ctx=ctx), 0, time.time(), "completed"
     while True:
         if total_steps is not None and step >= total_steps:
@@ -205,24 +223,14 @@ def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: Generato
             loss_sum, loss_steps, interval_start = nd.zeros((1,), ctx=ctx), 0, time.time()
 
         if step % tc.val_interval == 0 or step % steps_per_epoch == 0 or step == total_steps:
-            val_loss = validation_loss(model, val_stream, ctx)
-            if history and history[-1]["step"] == step:
-                history[-1]["val_loss"] = val_loss
-            else:
-                history.append({"step": step, "epoch": step / steps_per_epoch, "train_loss": None,
-                                "val_loss": val_loss, "seconds": prior_seconds + time.time() - start_time})
-            is_best = checkpoint(val_loss)
-            yield Validated(step, epoch, val_loss, is_best, {"bits_per_char": val_loss / math.log(2)})
-            yield Saved(step, str(run.path), is_best)
-            if tc.sample_length > 0:
-                sampler = Sampler(model, vocab, ctx)
-                text = sampler.sample_text(length=tc.sample_length, temperature=0.8, seed=sampler_seed)
-                meta["sample"] = text
-                run.write_meta(meta)
-                yield SampleReady(step, text)
+            yield from validate(epoch)
             interval_start = time.time()
 
-    if not meta["files"] or meta["state"]["step"] != step:
+    if reason == "time budget" and meta.get("state", {}).get("step") != step:
+        # the budget ran out between validations: score the final parameters too, so that
+        # "best" can be the last thing learned
+        yield from validate(step // steps_per_epoch)
+    elif not meta["files"] or meta["state"]["step"] != step:
         checkpoint(None)
         yield Saved(step, str(run.path), False)
     yield Finished(step, reason, str(run.path), best["val_loss"] if best else None,

@@ -25,6 +25,8 @@ class SentimentRNN(gluon.HybridBlock):
         in_size = c.embed_size + (1 if c.lexicon else 0)
         with self.name_scope():
             self.embedding = nn.Embedding(c.vocab_size, c.embed_size)
+            if c.word_vectors == "ppmi":            # set from unlabeled text, then kept frozen
+                self.embedding.weight.grad_req = "null"
             self.embed_dropout = nn.Dropout(c.dropout, axes=(2,))     # drops whole words
             self.forward_rnn = _LAYERS[c.mode](c.hidden_size, num_layers=c.num_layers, layout="TNC",
                                                input_size=in_size)

@@ -31,6 +31,7 @@ from .labeled import LabeledData, read_labeled, require_classes
 from .lexicon import vader_predict
 from .metrics import label_ids, scores
 from .model import SentimentRNN, build_sentiment_model
+from .word_vectors import ppmi_svd_vectors
 
 SPLIT_FILE = "split.json"
 
@@ -126,6 +127,10 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
 
     seed_everything(tc.seed)
     model = build_sentiment_model(model_config, ctx)
+    if model_config.word_vectors == "ppmi" and not resume:
+        texts = [tokens[i] for i in split["train"]] + _unlabeled_tokens(model_config)
+        model.embedding.weight.set_data(mx.nd.array(ppmi_svd_vectors(
+            texts, vocab.idx_to_token, model_config.embed_size, seed=tc.seed), ctx=ctx))
     trainer = gluon.Trainer(model.collect_params(), "adam",
                             {"learning_rate": tc.lr, "wd": tc.weight_decay})
     steps_per_epoch = len(bucketed_batches(train_ex, tc.batch_size, shuffle=True, seed=tc.seed))
@@ -256,6 +261,16 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
     run.write_meta(meta)
     yield Finished(step, reason, str(run.path), best["val_loss"] if best else None,
                    time.time() - start_time)
+
+
+def _unlabeled_tokens(config: SentimentConfig) -> List[List[str]]:
+    """Tokens of the extra unlabeled texts named by ``config.unlabeled`` (labels unused)."""
+    if not config.unlabeled:
+        return []
+    import corpora
+    path, _ = corpora.resolve_labeled_source(config.unlabeled)
+    from ..text import word_tokenize
+    return [word_tokenize(t) for t in read_labeled(path).texts]       # whole texts, not cut
 
 
 def _is_dir(path) -> bool:
