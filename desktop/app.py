@@ -10,7 +10,7 @@ from .models_tab import ModelsTab
 from .sentiment_tab import TRAIN as SENTIMENT_TRAIN
 from .sentiment_tab import SentimentTab
 from .settings import settings
-from .workers import EngineThread
+from .workers import EngineThread, MainThreadGarbageCollector
 
 
 def dark_palette() -> QPalette:
@@ -33,6 +33,7 @@ class MainWindow(QMainWindow):
         self.resize(1280, 860)
         self.last_error = None
         self.confirm_close = True            # tests switch the question off
+        self.collector = MainThreadGarbageCollector(self)   # before the engine thread starts
         self.engine = EngineThread(self)
         self.generate = GenerateTab(self.engine, self)
         self.sentiment = SentimentTab(self.engine, self)
@@ -87,8 +88,10 @@ class MainWindow(QMainWindow):
     def stop_current(self):
         if self.tabs.currentWidget() is self.sentiment:
             self.engine.stop(SENTIMENT_TRAIN)
+        elif self.engine.running(SAMPLE):
+            self.engine.stop(SAMPLE)
         else:
-            self.engine.stop(SAMPLE) if self.engine.running(SAMPLE) else self.engine.stop(TRAIN)
+            self.engine.stop(TRAIN)
 
     def set_dark(self, on: bool):
         app = QApplication.instance()
@@ -131,6 +134,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/tab", self.tabs.currentIndex())
         self.statusBar().showMessage("Stopping and saving…")
         self.engine.shutdown()
+        self.collector.stop()
         event.accept()
 
 

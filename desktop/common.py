@@ -1,5 +1,7 @@
 """Small helpers shared by the tabs: formatting and form rows with tooltips."""
-from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QPushButton, QScrollArea, QSpinBox,
+                               QSplitter, QVBoxLayout, QWidget)
 
 
 def spin(low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
@@ -28,3 +30,43 @@ def duration(seconds) -> str:
     h, rest = divmod(seconds, 3600)
     m, s = divmod(rest, 60)
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+def train_buttons(tab) -> QHBoxLayout:
+    """Train / Resume / Stop, set on ``tab`` as train_button, resume_button, stop_button."""
+    row = QHBoxLayout()
+    for attr, label, tip in (("train_button", "Train", "Train a new model (Ctrl+T)"),
+                             ("resume_button", "Resume", "Continue the run with this name "
+                              "where it stopped"),
+                             ("stop_button", "Stop", "Stop and keep what was learned (Esc)")):
+        button = QPushButton(label)
+        button.setToolTip(tip)
+        setattr(tab, attr, button)
+        row.addWidget(button)
+    return row
+
+
+def settings_column(*items) -> QScrollArea:
+    """The left-hand column of a training tab: group boxes and button rows, scrolling."""
+    column = QWidget()
+    layout = QVBoxLayout(column)
+    for item in items:
+        if isinstance(item, QWidget):
+            layout.addWidget(item)
+        else:
+            layout.addLayout(item)
+    layout.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(column)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+    scroll.setMinimumWidth(column.sizeHint().width() + 24)
+    return scroll
+
+
+def side_by_side(left: QWidget, right: QWidget) -> QSplitter:
+    split = QSplitter(Qt.Horizontal)
+    split.addWidget(left)
+    split.addWidget(right)
+    split.setSizes([380, 820])
+    return split

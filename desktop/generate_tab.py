@@ -6,14 +6,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QProgressBar,
-                               QPushButton, QRadioButton, QScrollArea, QSlider, QSplitter,
+                               QPushButton, QRadioButton, QSlider, QSplitter,
                                QVBoxLayout, QWidget)
 
 import corpora
 from engine.config import GeneratorConfig, TrainConfig
 from engine.events import Finished, Progress, SampleReady, Started, Validated
 
-from .common import dspin, duration, spin
+from .common import dspin, duration, settings_column, side_by_side, spin, train_buttons
 from .settings import restore_widgets, save_widgets, settings
 from .widgets.loss_chart import LossChart
 from .widgets.sample_view import SampleView
@@ -129,27 +129,7 @@ class GenerateTab(QWidget):
         f.addRow("Budget", budget)
         f.addRow("Seed", self.seed)
         f.addRow("Run name", self.run_name)
-        self.train_button = QPushButton("Train")
-        self.train_button.setToolTip("Train a new model (Ctrl+T)")
-        self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Continue the run with this name where it stopped")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop and keep what was learned (Esc)")
-        buttons = QHBoxLayout()
-        for b in (self.train_button, self.resume_button, self.stop_button):
-            buttons.addWidget(b)
-
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.addWidget(corpus_box)
-        lv.addWidget(model_box)
-        lv.addLayout(buttons)
-        lv.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(left.sizeHint().width() + 24)
+        scroll = settings_column(corpus_box, model_box, train_buttons(self))
 
         train_panel = QWidget()
         tv = QVBoxLayout(train_panel)
@@ -220,12 +200,7 @@ class GenerateTab(QWidget):
         right.addWidget(train_panel)
         right.addWidget(sample_box)
         right.setSizes([380, 420])
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(scroll)
-        split.addWidget(right)
-        split.setSizes([380, 820])
-        layout = QVBoxLayout(self)
-        layout.addWidget(split)
+        QVBoxLayout(self).addWidget(side_by_side(scroll, right))
 
         for w in (self.layers, self.hidden, self.embed):
             w.valueChanged.connect(lambda _: self._show_report())
@@ -416,7 +391,8 @@ class GenerateTab(QWidget):
             self.warnings.setText("\n".join(result["warnings"]))
             self.preview.setPlainText(result["preview"])
         elif name == SAMPLE:
-            self.status_sample(f"{len(self.output.generated_text()):,} characters generated.")
+            self.window.statusBar().showMessage(
+                f"{len(self.output.generated_text()):,} characters generated.", 5000)
 
     def _on_failed(self, name, message):
         if name == INSPECT:
@@ -465,9 +441,6 @@ class GenerateTab(QWidget):
         self.save_settings()
         self.engine.submit(SAMPLE, sample_job(self.sample_run.currentData(),
                                               self.checkpoint.currentText(), options))
-
-    def status_sample(self, text):
-        self.output.setToolTip(text)
 
     def save_output(self):
         path, _ = QFileDialog.getSaveFileName(self, "Save the generated text", "sample.txt",

@@ -6,14 +6,14 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit,
-                               QProgressBar, QPushButton, QScrollArea, QSplitter, QTableWidget,
+                               QProgressBar, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 import corpora
 from engine.config import SentimentConfig, TrainConfig
 from engine.events import Finished, Progress, Started, Validated
 
-from .common import dspin, duration, spin
+from .common import dspin, duration, settings_column, side_by_side, spin, train_buttons
 from .settings import restore_widgets, save_widgets, settings
 from .widgets.contributions import ContributionView
 from .widgets.loss_chart import LossChart
@@ -108,24 +108,7 @@ class SentimentTab(QWidget):
                          ("Patience", self.patience), ("", self.lexicon), ("", self.bidirectional),
                          ("Seed", self.seed), ("Run name", self.run_name)):
             f.addRow(label, w)
-        self.train_button = QPushButton("Train")
-        self.resume_button = QPushButton("Resume")
-        self.stop_button = QPushButton("Stop")
-        buttons = QHBoxLayout()
-        for b in (self.train_button, self.resume_button, self.stop_button):
-            buttons.addWidget(b)
-
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.addWidget(data_box)
-        lv.addWidget(model_box)
-        lv.addLayout(buttons)
-        lv.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        scroll.setMinimumWidth(left.sizeHint().width() + 24)
+        scroll = settings_column(data_box, model_box, train_buttons(self))
 
         train_panel = QWidget()
         tv = QVBoxLayout(train_panel)
@@ -174,11 +157,7 @@ class SentimentTab(QWidget):
         right.addWidget(train_panel)
         right.addWidget(analyse_box)
         right.setSizes([430, 370])
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(scroll)
-        split.addWidget(right)
-        split.setSizes([380, 820])
-        QVBoxLayout(self).addWidget(split)
+        QVBoxLayout(self).addWidget(side_by_side(scroll, right))
 
         self.debounce = QTimer(self)
         self.debounce.setSingleShot(True)

@@ -130,3 +130,40 @@ class EngineThread(QObject):
     def _on_failed(self, job_id, name, message):
         self._end(job_id)
         self.job_failed.emit(name, message)
+
+
+class MainThreadGarbageCollector(QObject):
+    """Runs Python's cyclic garbage collector on the GUI thread only, while the window lives.
+
+    Left automatic, the collector runs in whichever thread happens to allocate, so the engine
+    thread can end up destroying Qt widgets that sat in reference cycles; that deadlocked here
+    (engine thread in ~QObject waiting for the GIL, GUI thread waiting for a Qt mutex).
+    Automatic collection is switched off and the same thresholds are checked from a timer on the
+    GUI thread (pyqtgraph's GarbageCollector does the same); ``stop`` switches it back on.
+    """
+
+    def __init__(self, parent: Optional[QObject] = None, interval_ms: int = 500):
+        super().__init__(parent)
+        import gc
+        from PySide6.QtCore import QTimer
+        self._was_enabled = gc.isenabled()
+        self.threshold = gc.get_threshold()
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(interval_ms)
+
+    @Slot()
+    def check(self):
+        import gc
+        counts = gc.get_count()
+        for generation in (2, 1, 0):
+            if counts[generation] > self.threshold[generation]:
+                gc.collect(generation)
+                break
+
+    def stop(self):
+        import gc
+        self.timer.stop()
+        if self._was_enabled:
+            gc.enable()

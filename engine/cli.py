@@ -8,7 +8,6 @@ import os
 import signal
 import sys
 import threading
-from pathlib import Path
 
 
 def _positive_int(text):
@@ -73,6 +72,8 @@ def render_training(events, unit: str = "chars", quiet: bool = False):
             post.update({k: f"{v:.3f}" for k, v in ev.metrics.items()})
             if last_val is not None:
                 post["val"] = f"{last_val:.3f}"
+            if ev.total_steps is None and ev.eta_s is not None:     # time budget: tqdm has no ETA
+                post["eta"] = f"{int(ev.eta_s) // 60}:{int(ev.eta_s) % 60:02d}"
             bar.set_postfix(post, refresh=True)
         elif isinstance(ev, Validated):
             last_val = ev.val_loss

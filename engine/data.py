@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 import gluonnlp as nlp

@@ -68,7 +68,8 @@ class RunFolder:
         return self.path.name
 
     # ---- reading --------------------------------------------------------------------------
-    def read_meta(self) -> dict:
+    def read_meta(self, kind: Optional[str] = None) -> dict:
+        """meta.json, checked; with ``kind``, a run of another kind is refused."""
         meta_path = self.path / META
         if not meta_path.is_file():
             raise StudioError(f"{self.path}: not a run folder (no {META})")
@@ -82,6 +83,8 @@ class RunFolder:
         for key in ("kind", "config", "files"):
             if key not in meta:
                 raise StudioError(f"{meta_path}: corrupted (no {key!r} entry)")
+        if kind is not None and meta["kind"] != kind:
+            raise StudioError(f"{self.path} is a {meta['kind']} run, not a {kind} run")
         return meta
 
     def verify(self, filename: str, meta: Optional[dict] = None) -> Path:

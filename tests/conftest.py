@@ -1,6 +1,5 @@
 """Shared fixtures: an isolated RNN_STUDIO_HOME, offscreen Qt, small synthetic texts."""
 import os
-import shutil
 import sys
 from pathlib import Path
 

@@ -1,6 +1,5 @@
 """The character generator: it learns, saves, resumes exactly and samples reproducibly."""
 import json
-from pathlib import Path
 
 import mxnet as mx
 import numpy as np

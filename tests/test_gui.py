@@ -12,6 +12,7 @@ pytest.importorskip("PySide6")
 pytestmark = pytest.mark.gui
 
 from PySide6.QtCore import QSettings, QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
 
 from .conftest import ROOT, run_cli  # noqa: E402
 from .sentiment_helpers import synthetic_rows, write_csv  # noqa: E402
@@ -25,11 +26,20 @@ def window(qtbot, tmp_path):
         QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path / "settings"))
     from desktop.app import MainWindow
     win = MainWindow()
-    win.confirm_close = False
-    qtbot.addWidget(win)
+    win.confirm_close = False         # closed and deleted by close_for_good, not by qtbot
     win.show()
     yield win
+    close_for_good(win)
+
+
+def close_for_good(win):
+    """Close, then collect the window's reference cycles here, on the GUI thread (collected
+    later on some engine thread, Qt objects would be destroyed off the GUI thread)."""
+    import gc
     win.close()
+    win.deleteLater()
+    QTest.qWait(10)
+    gc.collect()
 
 
 def wait_idle(qtbot, win, timeout=WAIT_MS):
@@ -204,10 +214,9 @@ def test_settings_persist_between_sessions(qtbot, tmp_path, window):
     from desktop.app import MainWindow
     again = MainWindow()
     again.confirm_close = False
-    qtbot.addWidget(again)
     assert again.generate.hidden.value() == 96 and again.generate.prime.text() == "JULIET:"
     assert again.tabs.currentIndex() == 2
-    again.close()
+    close_for_good(again)
 
 
 def test_without_a_display_the_app_points_to_the_cli():
@@ -218,6 +227,20 @@ def test_without_a_display_the_app_points_to_the_cli():
                           env=env, timeout=120)
     assert proc.returncode == 2
     assert "no display" in proc.stderr and "rnn-studio --help" in proc.stderr
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot, window):
+    import gc
+    assert not gc.isenabled()              # while the window lives, the GUI thread collects
+    garbage = []
+    garbage.append(garbage)                # a reference cycle
+    ref = __import__("weakref").ref(type("Probe", (), {})())
+    del garbage
+    window.collector.threshold = (0, 0, 0)
+    qtbot.waitUntil(lambda: gc.get_count()[0] < 5, timeout=5000)
+    window.close()
+    assert gc.isenabled()
+    assert ref() is None
 
 
 def test_qt_binding_keeps_none_alive(qtbot):

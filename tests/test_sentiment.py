@@ -216,3 +216,9 @@ def test_ppmi_vectors_put_words_of_like_contexts_together():
     assert v.shape == (7, 4) and not v[6].any() and not v[0].any()
     assert v[2] @ v[3] > 0.9 and v[4] @ v[5] > 0.9
     assert v[2] @ v[4] < 0.5
+
+
+def test_a_sentiment_run_is_not_a_generator(trained_run):
+    from engine.generator.load import load_generator
+    with pytest.raises(StudioError, match="is a sentiment run, not a generator run"):
+        load_generator(str(trained_run[0]))

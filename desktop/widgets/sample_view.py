@@ -2,7 +2,7 @@
 model was, and hovering shows the likeliest alternatives it considered."""
 from typing import List
 
-from PySide6.QtCore import QEvent, Qt
+from PySide6.QtCore import QEvent
 from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import QPlainTextEdit, QToolTip
 

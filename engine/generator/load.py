@@ -12,9 +12,7 @@ def load_generator(ref, which: str = "best", ctx=None):
     """(model, vocab, meta) for run ``ref`` (a name or a path), checksums verified."""
     ctx = ctx or mx.cpu()
     run = RunFolder(resolve_run(ref))
-    meta = run.read_meta()
-    if meta["kind"] != "generator":
-        raise StudioError(f"{run.path} is a {meta['kind']} run, not a generator")
+    meta = run.read_meta(kind="generator")
     try:
         config = GeneratorConfig.from_dict(meta["config"]["model"])
         vocab = CharVocab.from_json(meta["vocab"])

@@ -5,7 +5,7 @@ advances one character per call and the draw happens on the host with a seeded n
 gives the GUI each character's probability and its best alternatives for free.
 """
 from dataclasses import dataclass
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, Iterator, Optional, Tuple
 
 import mxnet as mx
 import numpy as np

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 import mxnet as mx
-import numpy as np
 from mxnet import autograd, gluon, nd
 
 from ..config import GeneratorConfig, TrainConfig
@@ -23,7 +22,7 @@ from ..errors import StudioError
 from ..events import Finished, Progress, SampleReady, Saved, Started, Validated
 from ..optim_state import restore_trainer_state, trainer_state
 from ..runs import RunFolder
-from ..schedule import learning_rate
+from ..schedule import learning_rate, stop_reason
 from ..seeding import seed_everything, seed_step
 from .model import CharRNN, count_parameters
 from .sample import Sampler
@@ -71,11 +70,9 @@ def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: Generato
     """Train (or resume) the generator in ``run_dir``, yielding events; saves as it goes."""
     run = RunFolder(run_dir)
     ctx = parse_ctx(train_config.ctx)
-    meta, states_file = None, None
+    meta = None
     if resume:
-        meta = run.read_meta()
-        if meta["kind"] != "generator":
-            raise StudioError(f"{run.path} is a {meta['kind']} run, not a generator run")
+        meta = run.read_meta(kind="generator")
         model_config = GeneratorConfig.from_dict(meta["config"]["model"])
         saved_train = TrainConfig.from_dict(meta["config"]["train"])
         # budgets and context may change on resume; everything that shapes the run may not
@@ -173,16 +170,8 @@ def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: Generato
             run.write_meta(meta)
             yield SampleReady(step, text)
 
-    loss_sum, loss_steps, interval_start, reason = nd.zeros((1,), ctx=ctx), 0, time.time(), "completed"
-    while True:
-        if total_steps is not None and step >= total_steps:
-            break
-        if should_stop():
-            reason = "stopped"
-            break
-        if deadline is not None and time.time() >= deadline:
-            reason = "time budget"
-            break
+    loss_sum, loss_steps, interval_start = nd.zeros((1,), ctx=ctx), 0, time.time()
+    while (reason := stop_reason(step, total_steps, should_stop, deadline)) is None:
         epoch, index = divmod(step, steps_per_epoch)
         if index == 0:
             hidden = model.begin_state(tc.batch_size, ctx)

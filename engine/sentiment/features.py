@@ -3,7 +3,7 @@ and bucketed, padded batches (gluonnlp FixedBucketSampler + Pad)."""
 import warnings
 import zlib
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import gluonnlp as nlp
 import mxnet as mx

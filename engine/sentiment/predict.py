@@ -49,9 +49,7 @@ class SentimentPredictor:
     def load(cls, ref, which: str = "best", ctx=None) -> "SentimentPredictor":
         ctx = ctx or mx.cpu()
         run = RunFolder(resolve_run(ref))
-        meta = run.read_meta()
-        if meta["kind"] != "sentiment":
-            raise StudioError(f"{run.path} is a {meta['kind']} run, not a sentiment classifier")
+        meta = run.read_meta(kind="sentiment")
         try:
             config = SentimentConfig.from_dict(meta["config"]["model"])
             vocab = nlp.Vocab.from_json(meta["vocab"])

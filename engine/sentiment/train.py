@@ -24,7 +24,7 @@ from ..generator.model import count_parameters
 from ..events import Finished, Progress, Saved, Started, Validated
 from ..optim_state import restore_trainer_state, trainer_state
 from ..runs import RunFolder
-from ..schedule import learning_rate
+from ..schedule import learning_rate, stop_reason
 from ..seeding import seed_everything, seed_step
 from .features import Example, Featurizer, bucketed_batches, build_vocab, to_batch
 from .labeled import LabeledData, read_labeled, require_classes
@@ -88,9 +88,7 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
     ctx = parse_ctx(train_config.ctx)
     meta = None
     if resume:
-        meta = run.read_meta()
-        if meta["kind"] != "sentiment":
-            raise StudioError(f"{run.path} is a {meta['kind']} run, not a sentiment run")
+        meta = run.read_meta(kind="sentiment")
         model_config = SentimentConfig.from_dict(meta["config"]["model"])
         train_config = TrainConfig.from_dict(meta["config"]["train"]).replace(
             epochs=train_config.epochs, minutes=train_config.minutes, ctx=train_config.ctx)
@@ -184,18 +182,9 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
                                    best=is_best or "best.params" not in meta["files"])
         return is_best
 
-    reason = "completed"
     loss_sum, correct, seen, loss_steps, interval_start = 0.0, 0, 0, 0, time.time()
     order = []
-    while True:
-        if total_steps is not None and step >= total_steps:
-            break
-        if should_stop():
-            reason = "stopped"
-            break
-        if deadline is not None and time.time() >= deadline:
-            reason = "time budget"
-            break
+    while (reason := stop_reason(step, total_steps, should_stop, deadline)) is None:
         epoch, index = divmod(step, steps_per_epoch)
         if index == 0 or not order:
             order = bucketed_batches(train_ex, tc.batch_size, shuffle=True, seed=tc.seed + epoch)
