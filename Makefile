@@ -21,8 +21,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test,onnx]'
 	touch $@
 
+# corpora are built twice: into the tests' folder and into your own RNN_STUDIO_HOME (where the
+# app and the CLI look), so nothing needs the network after setup
 setup: $(VENV)/.installed
 	RNN_STUDIO_HOME=$(HOME_DIR) $(BIN)/rnn-studio corpora build all
+	$(BIN)/rnn-studio corpora build all
 
 # The main job: the desktop app where there is a display, else a headless demo
 # (train a small Shakespeare model for two minutes, then sample from it).

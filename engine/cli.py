@@ -178,7 +178,8 @@ def cmd_sentiment_train(args):
                             word_vectors=args.word_vectors, unlabeled=unlabeled,
                             embed_size=args.embed, dropout=args.dropout,
                             bidirectional=not args.no_bidirectional, lexicon=not args.no_lexicon,
-                            ngram_buckets=args.ngram_buckets, max_len=args.max_len,
+                            ngram_buckets=args.ngram_buckets, ngram_size=args.ngram_size,
+                            max_len=args.max_len,
                             min_freq=args.min_freq, max_vocab=args.max_vocab)
     epochs = 10.0 if args.epochs is None and args.minutes is None else args.epochs
     train = TrainConfig(batch_size=args.batch, lr=args.lr, epochs=epochs, minutes=args.minutes,
@@ -390,6 +391,7 @@ def build_parser():
                    "movie-reviews for the built-in movie data, none otherwise")
     t.add_argument("--ngram-buckets", type=int, default=200_003, help="hashed 1-2 gram table "
                    "size for the linear branch (0 = off)")
+    t.add_argument("--ngram-size", type=_positive_int, default=16, help="width of the n-gram vectors")
     t.add_argument("--max-len", type=_positive_int, default=400, help="words kept per text")
     t.add_argument("--min-freq", type=_positive_int, default=1)
     t.add_argument("--max-vocab", type=_positive_int, default=30_000)

@@ -61,7 +61,7 @@ class SentimentPredictor:
         model.hybridize()
         return cls(model, vocab, labels, meta, ctx)
 
-    def probabilities(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+    def probabilities(self, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
         return predict_probs(self.model, self.featurizer.examples(list(texts)), self.ctx, batch_size)
 
     def _verdict(self, probs: np.ndarray, words=None) -> Verdict:

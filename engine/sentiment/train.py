@@ -47,7 +47,7 @@ def batch_inputs(batch):
     return batch[:5]
 
 
-def predict_probs(model: SentimentRNN, examples: List[Example], ctx, batch_size: int = 256):
+def predict_probs(model: SentimentRNN, examples: List[Example], ctx, batch_size: int = 1024):
     """Class probabilities (n, C) for ``examples``, in order."""
     out = np.zeros((len(examples), model.config.num_classes), dtype=np.float32)
     with autograd.predict_mode():
