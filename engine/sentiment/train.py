@@ -81,6 +81,44 @@ def _split_for(run: RunFolder, data: LabeledData, tc: TrainConfig, resume: bool)
     return split
 
 
+@dataclass
+class PreparedData:
+    data: LabeledData
+    classes: List[str]
+    split: dict                   # index lists "train", "val", "test" (+ how they were drawn)
+    tokens: List[List[str]]       # every example's words, cut to max_len
+    vocab: nlp.Vocab
+    model_config: SentimentConfig  # with vocab_size and num_classes filled in
+    parts: dict                   # "train"/"val"/"test" -> [Example]
+
+
+def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfig,
+                 tc: TrainConfig, meta: Optional[dict]) -> PreparedData:
+    """Read, check, split, tokenize and index the labeled data (a resumed run reuses its split,
+    labels and vocabulary from ``meta``)."""
+    resume = meta is not None
+    data = read_labeled(data_ref.path)
+    require_classes(data, min_per_class=5)
+    classes = meta["labels"] if resume else data.classes
+    unknown = sorted(set(data.classes) - set(classes))
+    if unknown:
+        raise StudioError(f"{data.source}: labels {unknown} were not in the data this run began with")
+    split = _split_for(run, data, tc, resume)
+    words = Featurizer(None, model_config.max_len, 0)       # tokenizing needs no vocabulary yet
+    tokens = [words.tokens(t) for t in data.texts]
+    if resume:
+        vocab = nlp.Vocab.from_json(meta["vocab"])
+    else:
+        vocab = build_vocab([tokens[i] for i in split["train"]], model_config.min_freq,
+                            model_config.max_vocab)
+        model_config = model_config.replace(vocab_size=len(vocab), num_classes=len(classes))
+    featurizer = Featurizer(vocab, model_config.max_len, model_config.ngram_buckets)
+    ids = label_ids(data.labels, classes)
+    parts = {k: [featurizer.example(tokens[i], ids[i]) for i in split[k]]
+             for k in ("train", "val", "test")}
+    return PreparedData(data, classes, split, tokens, vocab, model_config, parts)
+
+
 def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: SentimentConfig,
                     train_config: TrainConfig, resume: bool = False,
                     should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
@@ -101,32 +139,15 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
             raise StudioError(f"{run.path} already holds a run: pass --resume to continue it, "
                               f"or choose another --out")
     tc = train_config
-    data = read_labeled(data_ref.path)
-    require_classes(data, min_per_class=5)
-    classes = meta["labels"] if resume else data.classes
-    unknown = sorted(set(data.classes) - set(classes))
-    if unknown:
-        raise StudioError(f"{data.source}: labels {unknown} were not in the data this run began with")
-    split = _split_for(run, data, tc, resume)
-
-    featurizer_tokens = Featurizer(None, model_config.max_len, model_config.ngram_buckets)
-    tokens = [featurizer_tokens.tokens(t) for t in data.texts]
-    if resume:
-        vocab = nlp.Vocab.from_json(meta["vocab"])
-    else:
-        vocab = build_vocab([tokens[i] for i in split["train"]], model_config.min_freq,
-                            model_config.max_vocab)
-        model_config = model_config.replace(vocab_size=len(vocab), num_classes=len(classes))
-    featurizer = Featurizer(vocab, model_config.max_len, model_config.ngram_buckets)
-    ids = label_ids(data.labels, classes)
-    parts = {k: [featurizer.example(tokens[i], ids[i]) for i in split[k]]
-             for k in ("train", "val", "test")}
+    prepared = prepare_data(run, data_ref, model_config, tc, meta)
+    data, classes, split, vocab = prepared.data, prepared.classes, prepared.split, prepared.vocab
+    model_config, parts = prepared.model_config, prepared.parts
     train_ex = parts["train"]
 
     seed_everything(tc.seed)
     model = build_sentiment_model(model_config, ctx)
     if model_config.word_vectors == "ppmi" and not resume:
-        texts = [tokens[i] for i in split["train"]] + _unlabeled_tokens(model_config)
+        texts = [prepared.tokens[i] for i in split["train"]] + _unlabeled_tokens(model_config)
         model.embedding.weight.set_data(mx.nd.array(ppmi_svd_vectors(
             texts, vocab.idx_to_token, model_config.embed_size, seed=tc.seed), ctx=ctx))
     trainer = gluon.Trainer(model.collect_params(), "adam",
