@@ -222,3 +222,25 @@ def test_a_sentiment_run_is_not_a_generator(trained_run):
     from engine.generator.load import load_generator
     with pytest.raises(StudioError, match="is a sentiment run, not a generator run"):
         load_generator(str(trained_run[0]))
+
+
+def test_onnx_export_of_a_one_directional_model_matches(tmp_path):
+    import mxnet as mx
+    ort = pytest.importorskip("onnxruntime")
+    from .sentiment_helpers import TINY_SENTIMENT
+    data = write_csv(tmp_path / "d.csv", synthetic_rows(100))
+    train_sentiment_run(tmp_path / "run", data, model=TINY_SENTIMENT.replace(bidirectional=False),
+                        config=tiny_sentiment_train(epochs=1))
+    out = export_run(str(tmp_path / "run"), tmp_path / "export", fmt="onnx")
+    meta = json.loads((out / "meta.json").read_text())
+    predictor = SentimentPredictor.load(str(tmp_path / "run"))
+    examples = predictor.featurizer.examples(["the film was zorbly and quite a story , blech"])
+    inputs = [a.asnumpy() for a in batch_inputs(to_batch(examples, mx.cpu()))]
+    expected = predictor.model(*[mx.nd.array(a) for a in inputs]).asnumpy()
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    session = ort.InferenceSession(str(out / "model.onnx"), options,
+                                   providers=["CPUExecutionProvider"])
+    feeds = dict(zip([i.name for i in session.get_inputs()], inputs))
+    got = session.run(meta["onnx"]["output_names"], feeds)[0]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
