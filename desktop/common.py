@@ -70,3 +70,16 @@ def side_by_side(left: QWidget, right: QWidget) -> QSplitter:
     split.addWidget(right)
     split.setSizes([380, 820])
     return split
+
+
+def select_or_add(combo, path: str):
+    """Select the entry for ``path`` in a combo box of sources, adding it first if new,
+    without emitting currentIndexChanged (the caller decides what follows)."""
+    from pathlib import Path
+    index = combo.findData(str(path))
+    if index < 0:
+        combo.addItem(Path(path).name, str(path))
+        index = combo.count() - 1
+    combo.blockSignals(True)
+    combo.setCurrentIndex(index)
+    combo.blockSignals(False)

@@ -13,7 +13,8 @@ import corpora
 from engine.config import GeneratorConfig, TrainConfig
 from engine.events import Finished, Progress, SampleReady, Started, Validated
 
-from .common import dspin, duration, settings_column, side_by_side, spin, train_buttons
+from .common import (dspin, duration, select_or_add, settings_column, side_by_side, spin,
+                     train_buttons)
 from .settings import restore_widgets, save_widgets, settings
 from .widgets.loss_chart import LossChart
 from .widgets.sample_view import SampleView
@@ -254,13 +255,7 @@ class GenerateTab(QWidget):
             self.add_file(path)
 
     def add_file(self, path: str, inspect: bool = True):
-        index = self.corpus.findData(str(path))
-        if index < 0:
-            self.corpus.addItem(Path(path).name, str(path))
-            index = self.corpus.count() - 1
-        self.corpus.blockSignals(True)
-        self.corpus.setCurrentIndex(index)
-        self.corpus.blockSignals(False)
+        select_or_add(self.corpus, path)
         if inspect:
             self.inspect_corpus()
 

@@ -13,7 +13,8 @@ import corpora
 from engine.config import SentimentConfig, TrainConfig
 from engine.events import Finished, Progress, Started, Validated
 
-from .common import dspin, duration, settings_column, side_by_side, spin, train_buttons
+from .common import (dspin, duration, select_or_add, settings_column, side_by_side, spin,
+                     train_buttons)
 from .settings import restore_widgets, save_widgets, settings
 from .widgets.contributions import ContributionView
 from .widgets.loss_chart import LossChart
@@ -196,13 +197,7 @@ class SentimentTab(QWidget):
             self.add_source(path)
 
     def add_source(self, path: str, preview: bool = True):
-        index = self.data.findData(str(path))
-        if index < 0:
-            self.data.addItem(Path(path).name, str(path))
-            index = self.data.count() - 1
-        self.data.blockSignals(True)
-        self.data.setCurrentIndex(index)
-        self.data.blockSignals(False)
+        select_or_add(self.data, path)
         if preview:
             self.load_preview()
 

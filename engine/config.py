@@ -66,6 +66,12 @@ class TrainConfig(_JSONConfig):
     patience: int = 0            # sentiment: stop after this many validations without gain (0 = off)
     ctx: str = "cpu"             # "cpu" or "gpu" / "gpu:N"
 
+    def resumed_from(self, saved: dict) -> "TrainConfig":
+        """The saved run's settings with this call's budgets and context: those may change on
+        resume; everything that shapes the run may not."""
+        return TrainConfig.from_dict(saved).replace(epochs=self.epochs, minutes=self.minutes,
+                                                    ctx=self.ctx)
+
     def __post_init__(self):
         if self.epochs is None and self.minutes is None:
             object.__setattr__(self, "epochs", 5.0)

@@ -74,10 +74,7 @@ def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: Generato
     if resume:
         meta = run.read_meta(kind="generator")
         model_config = GeneratorConfig.from_dict(meta["config"]["model"])
-        saved_train = TrainConfig.from_dict(meta["config"]["train"])
-        # budgets and context may change on resume; everything that shapes the run may not
-        train_config = saved_train.replace(epochs=train_config.epochs, minutes=train_config.minutes,
-                                           ctx=train_config.ctx)
+        train_config = train_config.resumed_from(meta["config"]["train"])
         c = meta["corpus"]
         corpus = CorpusRef(corpus.path if corpus else c["path"], c["name"], c.get("encoding", "utf-8"))
         vocab = CharVocab.from_json(meta["vocab"])

@@ -128,8 +128,7 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
     if resume:
         meta = run.read_meta(kind="sentiment")
         model_config = SentimentConfig.from_dict(meta["config"]["model"])
-        train_config = TrainConfig.from_dict(meta["config"]["train"]).replace(
-            epochs=train_config.epochs, minutes=train_config.minutes, ctx=train_config.ctx)
+        train_config = train_config.resumed_from(meta["config"]["train"])
         c = meta["corpus"]
         data_ref = DataRef(data_ref.path if data_ref else c["path"], c["name"])
     else:
