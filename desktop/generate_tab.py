@@ -39,11 +39,6 @@ def sample_job(run_path: str, checkpoint: str, options: dict, chunk_seconds: flo
     return run
 
 
-def generator_runs():
-    from engine.runs import list_runs
-    return [r for r in list_runs() if r.get("kind") == "generator"]
-
-
 class GenerateTab(QWidget):
     runs_changed = Signal()
 
@@ -405,7 +400,8 @@ class GenerateTab(QWidget):
         current = select or self.sample_run.currentText() or settings().value("generate/sample_run", "")
         self.sample_run.blockSignals(True)
         self.sample_run.clear()
-        for r in generator_runs():
+        from engine.runs import list_runs
+        for r in list_runs(kind="generator"):
             self.sample_run.addItem(r["name"], r["path"])
         index = self.sample_run.findText(current)
         if index >= 0:

@@ -33,11 +33,6 @@ def cached_predictor(run_path: str):
     return hit[1]
 
 
-def sentiment_runs():
-    from engine.runs import list_runs
-    return [r for r in list_runs() if r.get("kind") == "sentiment"]
-
-
 class SentimentTab(QWidget):
     runs_changed = Signal()
 
@@ -332,7 +327,8 @@ class SentimentTab(QWidget):
         current = select or self.run.currentText() or settings().value("sentiment/run", "")
         self.run.blockSignals(True)
         self.run.clear()
-        for r in sentiment_runs():
+        from engine.runs import list_runs
+        for r in list_runs(kind="sentiment"):
             self.run.addItem(r["name"], r["path"])
         if self.run.findText(current) >= 0:
             self.run.setCurrentIndex(self.run.findText(current))

@@ -122,6 +122,12 @@ class RunFolder:
         except mx.base.MXNetError as err:
             raise StudioError(f"{path}: unreadable ({str(err).strip().splitlines()[0][:200]})") from None
 
+    def require_new(self):
+        """Refuse to start a fresh run on top of an existing one."""
+        if (self.path / META).exists():
+            raise StudioError(f"{self.path} already holds a run: pass --resume to continue it, "
+                              f"or choose another --out")
+
     # ---- writing --------------------------------------------------------------------------
     def save_checkpoint(self, net: gluon.Block, meta: dict, states: Dict[str, nd.NDArray],
                         best: bool) -> dict:
@@ -141,8 +147,9 @@ class RunFolder:
         atomic_write_json(self.path / META, meta)
 
 
-def list_runs() -> List[dict]:
-    """Summaries of every run in the runs folder; a damaged run is listed with its error."""
+def list_runs(kind: Optional[str] = None) -> List[dict]:
+    """Summaries of every run in the runs folder (or only those of ``kind``); a damaged run is
+    listed with its error (unless a kind is asked for)."""
     root = runs_dir()
     out = []
     if not root.is_dir():
@@ -159,7 +166,7 @@ def list_runs() -> List[dict]:
         except StudioError as err:
             entry.update(kind="damaged", error=str(err))
         out.append(entry)
-    return out
+    return out if kind is None else [r for r in out if r["kind"] == kind]
 
 
 def delete_run(ref: str):

@@ -85,9 +85,7 @@ def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: Generato
     else:
         if corpus is None:
             raise StudioError("no corpus given")
-        if (run.path / "meta.json").exists():
-            raise StudioError(f"{run.path} already holds a run: pass --resume to continue it, "
-                              f"or choose another --out")
+        run.require_new()
         encoded = encode_corpus(corpus.path, corpus.encoding)
         vocab = encoded.vocab
         model_config = model_config.replace(vocab_size=len(vocab))

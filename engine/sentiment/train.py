@@ -134,9 +134,7 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
     else:
         if data_ref is None:
             raise StudioError("no data given")
-        if (run.path / "meta.json").exists():
-            raise StudioError(f"{run.path} already holds a run: pass --resume to continue it, "
-                              f"or choose another --out")
+        run.require_new()
     tc = train_config
     prepared = prepare_data(run, data_ref, model_config, tc, meta)
     data, classes, split, vocab = prepared.data, prepared.classes, prepared.split, prepared.vocab
