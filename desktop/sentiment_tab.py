@@ -230,15 +230,13 @@ class SentimentTab(QWidget):
             return
         from engine.errors import StudioError
         from engine.runs import resolve_run
-        from engine.sentiment.train import DataRef, train_sentiment
+        from engine.sentiment.train import DataRef, default_helper_data, train_sentiment
         try:
             run_dir = resolve_run(self.run_name.text().strip(), must_exist=resume)
             model = SentimentConfig(mode=self.cell.currentText(), hidden_size=self.hidden.value(),
                                     embed_size=self.embed.value(), lexicon=self.lexicon.isChecked(),
                                     bidirectional=self.bidirectional.isChecked(),
-                                    # the full movie reviews help the built-in movie data
-                                    unlabeled="movie-reviews" if self.data.currentData() in (
-                                        "movie-sentences", "movie-reviews") else "")
+                                    **default_helper_data(self.data.currentData() or ""))
             train = TrainConfig(batch_size=32, lr=2e-3, lr_decay=0.9, warmup_steps=20,
                                 epochs=self.epochs.value(), patience=self.patience.value(),
                                 val_fraction=0.1, test_fraction=0.1, seed=self.seed.value(),
@@ -259,7 +257,7 @@ class SentimentTab(QWidget):
         self.chart.clear()
         self.accuracy_chart.clear()
         self.evaluation.clear()
-        self.status.setText("Reading and tokenizing the data…")
+        self.status.setText("Reading and tokenizing the data, fitting the linear half…")
         self.engine.submit(TRAIN, run)
 
     def _on_event(self, name, ev):
@@ -304,6 +302,10 @@ class SentimentTab(QWidget):
             return
         vader = test.get("vader")
         rows = f"<tr><td>this model</td><td>{test['accuracy']:.1%}</td><td>{test['macro_f1']:.3f}</td></tr>"
+        for part, name in (("reader", "its recurrent reader alone"),
+                           ("linear", "its TF-IDF linear half alone")):
+            if part in test.get("parts", {}):
+                rows += f"<tr><td>{name}</td><td>{test['parts'][part]:.1%}</td><td></td></tr>"
         if vader:
             rows += (f"<tr><td>VADER (lexicon)</td><td>{vader['accuracy']:.1%}</td>"
                      f"<td>{vader['macro_f1']:.3f}</td></tr>")

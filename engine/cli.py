@@ -171,11 +171,13 @@ def cmd_sentiment_train(args):
         data = DataRef(str(path), name)
     elif not args.resume:
         raise_usage("sentiment train needs --data NAME|FILE|DIR")
-    unlabeled = args.unlabeled
-    if unlabeled == "auto":      # the full movie reviews help the built-in movie data
-        unlabeled = "movie-reviews" if args.data in ("movie-sentences", "movie-reviews") else ""
+    from .sentiment.train import default_helper_data
+    helpers = default_helper_data(args.data or "")
+    unlabeled = helpers["unlabeled"] if args.unlabeled == "auto" else args.unlabeled
+    extra_train = helpers["extra_train"] if args.extra_train == "auto" else args.extra_train
     model = SentimentConfig(mode=args.cell, num_layers=args.layers, hidden_size=args.hidden,
                             word_vectors=args.word_vectors, unlabeled=unlabeled,
+                            extra_train=extra_train, linear=not args.no_linear, mix=args.mix,
                             embed_size=args.embed, dropout=args.dropout,
                             bidirectional=not args.no_bidirectional, lexicon=not args.no_lexicon,
                             ngram_buckets=args.ngram_buckets, ngram_size=args.ngram_size,
@@ -197,7 +199,9 @@ def cmd_sentiment_train(args):
             vader = test.get("vader")
             print(f"test split: accuracy {test['accuracy']:.3f}, macro F1 {test['macro_f1']:.3f} "
                   f"(n={test['n']})" + (f"; VADER accuracy {vader['accuracy']:.3f}, macro F1 "
-                                        f"{vader['macro_f1']:.3f}" if vader else ""),
+                                        f"{vader['macro_f1']:.3f}" if vader else "") +
+                  (f"; the reader alone {test['parts']['reader']:.3f}, the linear half alone "
+                   f"{test['parts']['linear']:.3f}" if test.get("parts") else ""),
                   file=sys.stderr)
 
 
@@ -389,6 +393,13 @@ def build_parser():
     t.add_argument("--unlabeled", default="auto", metavar="NAME|FILE",
                    help="extra unlabeled text for the word vectors (labels ignored); 'auto': "
                    "movie-reviews for the built-in movie data, none otherwise")
+    t.add_argument("--extra-train", default="auto", metavar="NAME|FILE",
+                   help="extra labeled texts the linear half also learns from (never validation "
+                   "or test); 'auto': movie-reviews for movie-sentences, none otherwise")
+    t.add_argument("--no-linear", action="store_true", help="the recurrent reader alone, without "
+                   "the TF-IDF linear half")
+    t.add_argument("--mix", type=float, default=0.5, help="the reader's weight in the mixture with "
+                   "the linear half")
     t.add_argument("--ngram-buckets", type=int, default=200_003, help="hashed 1-2 gram table "
                    "size for the linear branch (0 = off)")
     t.add_argument("--ngram-size", type=_positive_int, default=16, help="width of the n-gram vectors")

@@ -104,6 +104,12 @@ class SentimentConfig(_JSONConfig):
                                  # "learned": trained from scratch with the classifier
     unlabeled: str = ""          # extra unlabeled text for the vectors: a built-in labeled corpus
                                  # or a labeled file (its texts only); "" = the training texts alone
+    linear: bool = True          # mix in a TF-IDF word 1-2 gram linear classifier (linear.py)
+    linear_buckets: int = 1_048_577  # its hashed gram table (ids 1..2^20; fewer collide more)
+    linear_l2: float = 1e-4      # its L2 penalty
+    mix: float = 0.5             # the recurrent reader's weight in the mixture (1 = reader only)
+    extra_train: str = ""        # extra labeled texts the linear half also learns from (never
+                                 # validation or test): a built-in labeled corpus or a labeled file
     ngram_buckets: int = 200_003 # hashed word 1-2 gram table for the linear branch (0 = off)
     ngram_size: int = 16         # width of the n-gram branch's vectors
     max_len: int = 400           # words kept per text (longer texts are cut)
@@ -120,5 +126,9 @@ class SentimentConfig(_JSONConfig):
             raise StudioError("dropout must be in [0, 1)")
         if self.word_vectors not in ("ppmi", "learned"):
             raise StudioError(f"word vectors must be 'ppmi' or 'learned', not {self.word_vectors!r}")
+        if self.linear and self.linear_buckets < 2:
+            raise StudioError("linear_buckets must be at least 2")
+        if not 0.0 <= self.mix <= 1.0:
+            raise StudioError("mix must be in [0, 1]")
         if self.ngram_buckets < 0 or self.ngram_buckets == 1:
             raise StudioError("ngram_buckets must be 0 (off) or at least 2")

@@ -12,7 +12,7 @@ NEGATIVE = ["snarvid", "blech", "wumpish"]
 FILLER = ["the", "film", "was", "quite", "and", "plot", "actor", "scene", "a", "it", "story"]
 
 TINY_SENTIMENT = SentimentConfig(embed_size=16, hidden_size=16, dropout=0.1, ngram_buckets=1009,
-                                 ngram_size=8)
+                                 ngram_size=8, linear_buckets=1009)
 
 
 def synthetic_rows(n=240, seed=0):

@@ -39,6 +39,7 @@ def test_tiny_model_separates_synthetic_vocabulary(trained_run):
     assert vals[-1] == 1.0
     meta = RunFolder(run).read_meta()
     assert meta["test"]["accuracy"] == 1.0 and meta["test"]["n"] == 24
+    assert meta["test"]["parts"] == {"reader": 1.0, "linear": 1.0}     # each half learnt it alone
     assert meta["labels"] == ["neg", "pos"]
     assert meta["test"]["confusion"] == [[12, 0], [0, 12]]
     assert {"last.params", "best.params", "trainer.states", "split.json"} <= set(meta["files"])
@@ -145,7 +146,7 @@ out = sys.argv[1]
 meta = json.load(open(out + "/meta.json"))
 net = mx.gluon.SymbolBlock.imports(out + "/model-symbol.json", meta["input_names"],
                                    out + "/model-0000.params")
-inputs = [mx.nd.array(np.load(f"{out}/in{i}.npy")) for i in range(5)]
+inputs = [mx.nd.array(np.load(f"{out}/in{i}.npy")) for i in range(len(meta["input_names"]))]
 np.save(out + "/y.npy", net(*inputs).asnumpy())
 assert "engine" not in sys.modules
 """
@@ -157,7 +158,7 @@ def test_export_reproduces_engine_outputs_in_fresh_process(trained_run, tmp_path
     out = export_run(str(run), tmp_path / "export")
     predictor = SentimentPredictor.load(str(run))
     examples = predictor.featurizer.examples(["the film was zorbly", "a blech story , quite blech"])
-    batch = batch_inputs(to_batch(examples, mx.cpu()))
+    batch = batch_inputs(to_batch(examples, mx.cpu()), predictor.model)
     for i, a in enumerate(batch):
         np.save(out / f"in{i}.npy", a.asnumpy())
     expected = predictor.model(*batch).asnumpy()
@@ -235,7 +236,7 @@ def test_onnx_export_of_a_one_directional_model_matches(tmp_path):
     meta = json.loads((out / "meta.json").read_text())
     predictor = SentimentPredictor.load(str(tmp_path / "run"))
     examples = predictor.featurizer.examples(["the film was zorbly and quite a story , blech"])
-    inputs = [a.asnumpy() for a in batch_inputs(to_batch(examples, mx.cpu()))]
+    inputs = [a.asnumpy() for a in batch_inputs(to_batch(examples, mx.cpu()), predictor.model)]
     expected = predictor.model(*[mx.nd.array(a) for a in inputs]).asnumpy()
     options = ort.SessionOptions()
     options.log_severity_level = 3
@@ -244,3 +245,48 @@ def test_onnx_export_of_a_one_directional_model_matches(tmp_path):
     feeds = dict(zip([i.name for i in session.get_inputs()], inputs))
     got = session.run(meta["onnx"]["output_names"], feeds)[0]
     np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_linear_half_learns_and_fits_the_same_in_sparse_blocks(monkeypatch):
+    import mxnet as mx
+    from engine.sentiment import linear
+    rng = np.random.RandomState(0)
+    labels = [i % 2 for i in range(60)]
+    grams = [np.unique(np.concatenate([rng.randint(10, 90, 6), [1 + y]])) for y in labels]
+    lengths = mx.nd.array([len(g) for g in grams])
+    padded = mx.nd.array([np.pad(g, (0, 8 - len(g))) for g in grams])
+
+    def fit():
+        block = linear.NgramLinear(97, 2)
+        block.initialize()
+        loss = linear.fit_linear(block, grams, labels, 1e-4, mx.cpu(), iterations=100)
+        return block, loss
+    whole, loss = fit()
+    assert loss < 0.05
+    assert (whole(padded, lengths).asnumpy().argmax(1) == labels).all()
+    assert whole.idf.weight.grad_req == "null" and whole.idf.weight.data()[1, 0] < 2.0
+    monkeypatch.setattr(linear, "MAX_SPARSE_ELEMENTS", 97 * 7)     # 7-row blocks, as for 2^20
+    blocks, _ = fit()
+    np.testing.assert_allclose(blocks.weight.weight.data().asnumpy(),
+                               whole.weight.weight.data().asnumpy(), atol=1e-5)
+
+
+def test_extra_labeled_data_teaches_the_linear_half_only(tmp_path):
+    from .sentiment_helpers import TINY_SENTIMENT
+    data = write_csv(tmp_path / "d.csv", synthetic_rows(100))
+    extra = write_csv(tmp_path / "extra.csv", [("plinky , indeed", "pos"),
+                                               ("grumbo , indeed", "neg")] * 20)
+    model = TINY_SENTIMENT.replace(extra_train=str(extra))
+    train_sentiment_run(tmp_path / "run", data, model=model, config=tiny_sentiment_train(epochs=1))
+    predictor = SentimentPredictor.load(str(tmp_path / "run"))
+    meta = RunFolder(tmp_path / "run").read_meta()
+    assert meta["split"]["train"] == 80 and "plinky" not in meta["vocab"]      # reader: data only
+    examples = predictor.featurizer.examples(["plinky", "grumbo"])
+    from engine.sentiment.train import predict_probs
+    linear = predict_probs(predictor.model, examples, predictor.ctx, part="linear")
+    assert list(linear.argmax(1)) == [1, 0], linear          # the linear half learnt the extra words
+    with pytest.raises(StudioError, match="extra labeled data is the data itself"):
+        train_sentiment_run(tmp_path / "run2", data, model=TINY_SENTIMENT.replace(extra_train=str(data)))
+    other = write_csv(tmp_path / "other.csv", [("x", "meh"), ("y", "pos")])
+    with pytest.raises(StudioError, match=r"labels \['meh'\] are not among"):
+        train_sentiment_run(tmp_path / "run3", data, model=TINY_SENTIMENT.replace(extra_train=str(other)))

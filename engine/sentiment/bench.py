@@ -18,13 +18,14 @@ def bench_sentiment(quick: bool = False, seconds: float = 20.0, home: Path = Non
     sentences = [" ".join(rng.choice(words, rng.randint(8, 35))) for _ in range(4000)]
     config = SentimentConfig()
     if quick:
-        config = config.replace(hidden_size=16, embed_size=16, ngram_buckets=1009)
+        config = config.replace(hidden_size=16, embed_size=16, ngram_buckets=1009,
+                                linear_buckets=1009)
         seconds = min(seconds, 3.0)
-    featurizer = Featurizer(None, config.max_len, config.ngram_buckets)
+    featurizer = Featurizer(None, config.max_len, 0)
     tokens = [featurizer.tokens(s) for s in sentences]
     vocab = build_vocab(tokens, 1, config.max_vocab)
     config = config.replace(vocab_size=len(vocab), num_classes=2)
-    featurizer = Featurizer(vocab, config.max_len, config.ngram_buckets)
+    featurizer = Featurizer.for_config(vocab, config)
     model = build_sentiment_model(config, mx.cpu())
     examples = [featurizer.example(t) for t in tokens]
     predict_probs(model, examples, mx.cpu())                    # compile each bucket shape once

@@ -12,21 +12,27 @@ README = """# {name}: a word-level sentiment classifier exported by RNN Studio
 Files: `model-symbol.json` + `model-0000.params` (MXNet), `meta.json` (labels, vocabulary, inputs).
 Inputs, all float32, batch first: `data0` word ids (N, T) (unknown words -> id of `<unk>`, padding
 -> id of `<pad>`), `data1` per-word VADER valence (N, T) in [-1, 1] (zeros if you have no lexicon),
-`data2` lengths (N,), `data3` hashed 1-2 gram ids (N, G) (crc32(gram) % (buckets - 1) + 1, grams
-are the words then each adjacent pair joined by a space; 0 pads), `data4` their counts (N,).
-Words are nltk's Treebank tokens, lower-cased. Output: logits (N, classes) in `labels` order.
+`data2` lengths (N,), `data3` the text's distinct 1-2 grams (the words, then each adjacent pair
+joined by a space) as ids `1 + crc32(gram) % (ngram_buckets - 1)` (N, G), sorted by crc32, 0 pads
+(all zeros when `ngram_buckets` is 0), `data4` how many grams (N,), and, when `linear_buckets` is
+not 0, `data5` the same grams as ids `1 + crc32(gram) % (linear_buckets - 1)` (N, G).
+Words are nltk's Treebank tokens, lower-cased. Output: log-probabilities (N, classes) in `labels`
+order (a softmax gives the probabilities).
 
 ```python
 import json, zlib, numpy as np, mxnet as mx
 from nltk.tokenize import NLTKWordTokenizer
-meta = json.load(open("meta.json")); vocab = meta["vocab"]; B = meta["ngram_buckets"]
+meta = json.load(open("meta.json")); vocab = meta["vocab"]
 net = mx.gluon.SymbolBlock.imports("model-symbol.json", meta["input_names"], "model-0000.params")
 words = [w.lower() for w in NLTKWordTokenizer().tokenize("A gripping, beautifully acted film.")]
 ids = [vocab.get(w, vocab["<unk>"]) for w in words]
-grams = words + [a + " " + b for a, b in zip(words, words[1:])]
-g = [1 + zlib.crc32(x.encode()) % (B - 1) for x in grams] if B else [0]
+grams = set(words) | {{a + " " + b for a, b in zip(words, words[1:])}}
+hashes = sorted(zlib.crc32(x.encode()) for x in grams)
+def table(B): return [1 + h % (B - 1) for h in hashes] if B else [0] * len(hashes)
 x = [mx.nd.array([ids]), mx.nd.zeros((1, len(ids))), mx.nd.array([len(ids)]),
-     mx.nd.array([g]), mx.nd.array([len(g)])]
+     mx.nd.array([table(meta["ngram_buckets"])]), mx.nd.array([len(hashes)])]
+if meta["linear_buckets"]:
+    x.append(mx.nd.array([table(meta["linear_buckets"])]))
 probs = mx.nd.softmax(net(*x)).asnumpy()[0]
 print(dict(zip(meta["labels"], probs.round(3))))
 ```
@@ -47,18 +53,19 @@ def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
     from .train import batch_inputs
     from .features import to_batch
     with mx.autograd.predict_mode():
-        model(*batch_inputs(to_batch(example, mx.cpu())))
+        model(*batch_inputs(to_batch(example, mx.cpu()), model))
     model.export(str(out / "model"), epoch=0)
     vocab = predictor.featurizer.vocab
     info = {"format": "rnn-studio-export/1", "kind": "sentiment", "labels": predictor.labels,
-            "input_names": [f"data{i}" for i in range(5)],
+            "input_names": [f"data{i}" for i in range(model.input_count)],
             "vocab": {w: i for i, w in enumerate(vocab.idx_to_token)},
             "tokenizer": "nltk NLTKWordTokenizer, lower-cased", "max_len": c.max_len,
             "ngram_buckets": c.ngram_buckets, "lexicon": c.lexicon,
+            "linear_buckets": c.linear_buckets if c.linear else 0,
             "test": predictor.meta.get("test")}
     if fmt == "onnx":
         from ..onnx_compat import export_onnx, output_names
-        shapes = [(1, 8), (1, 8), (1,), (1, 15), (1,)]
+        shapes = [(1, 8), (1, 8), (1,), (1, 15), (1,), (1, 15)][:model.input_count]
         try:
             export_onnx(str(out / "model"), shapes, str(out / "model.onnx"))
         except StudioError:

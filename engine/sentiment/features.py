@@ -23,32 +23,50 @@ def build_vocab(token_lists: Sequence[List[str]], min_freq: int, max_size: int) 
                      padding_token=PAD, bos_token=None, eos_token=None)
 
 
-def ngram_ids(tokens: Sequence[str], buckets: int) -> np.ndarray:
-    """Stable hashed ids (1..buckets-1; 0 is padding) of the unigrams and bigrams of ``tokens``."""
-    grams = list(tokens) + [a + " " + b for a, b in zip(tokens, tokens[1:])]
-    return np.array([1 + zlib.crc32(g.encode("utf-8")) % (buckets - 1) for g in grams], dtype=np.int64)
+def gram_hashes(tokens: Sequence[str]) -> np.ndarray:
+    """Stable hashes (crc32) of the distinct unigrams and bigrams of ``tokens``, sorted."""
+    grams = set(tokens)
+    grams.update(a + " " + b for a, b in zip(tokens, tokens[1:]))
+    return np.unique(np.fromiter((zlib.crc32(g.encode("utf-8")) for g in grams), dtype=np.int64,
+                                 count=len(grams)))
+
+
+def bucket_ids(hashes: np.ndarray, buckets: int) -> np.ndarray:
+    """Gram hashes -> table ids 1..buckets-1 (0 is padding); all zeros for a table that is off."""
+    if buckets <= 1:
+        return np.zeros(max(len(hashes), 1), dtype=np.int64)
+    return 1 + hashes % (buckets - 1)
 
 
 @dataclass
 class Example:
     ids: np.ndarray          # (T,) word ids
     valence: np.ndarray      # (T,) lexicon valence in [-1, 1]
-    ngrams: np.ndarray       # (G,) hashed n-gram ids (G = 2T - 1)
+    ngrams: np.ndarray       # (G,) the distinct 1-2 grams' ids in the reader's n-gram bag
+    linear_grams: np.ndarray  # (G,) the same grams' ids in the linear half's table
     label: int
 
 
 class Featurizer:
-    def __init__(self, vocab: nlp.Vocab, max_len: int, ngram_buckets: int):
-        self.vocab, self.max_len, self.ngram_buckets = vocab, max_len, ngram_buckets
+    def __init__(self, vocab: nlp.Vocab, max_len: int, ngram_buckets: int, linear_buckets: int = 0):
+        self.vocab, self.max_len = vocab, max_len
+        self.ngram_buckets, self.linear_buckets = ngram_buckets, linear_buckets
         self.lexicon = load_lexicon()
+
+    @classmethod
+    def for_config(cls, vocab: nlp.Vocab, config) -> "Featurizer":
+        return cls(vocab, config.max_len, config.ngram_buckets,
+                   config.linear_buckets if config.linear else 0)
 
     def tokens(self, text: str) -> List[str]:
         return (word_tokenize(text) or [UNK])[: self.max_len]
 
     def example(self, tokens: List[str], label: int = -1) -> Example:
         ids = np.array(self.vocab[tokens], dtype=np.int64)
-        grams = ngram_ids(tokens, self.ngram_buckets) if self.ngram_buckets else np.zeros(1, np.int64)
-        return Example(ids, token_valence(tokens, self.lexicon), grams, label)
+        hashes = gram_hashes(tokens)
+        return Example(ids, token_valence(tokens, self.lexicon),
+                       bucket_ids(hashes, self.ngram_buckets),
+                       bucket_ids(hashes, self.linear_buckets), label)
 
     def examples(self, texts: Sequence[str], labels: Optional[Sequence[int]] = None) -> List[Example]:
         labels = labels if labels is not None else [-1] * len(texts)
@@ -59,20 +77,22 @@ _BATCHIFY = nlp.data.batchify.Tuple(
     nlp.data.batchify.Pad(axis=0, pad_val=1, ret_length=True, dtype="float32"),   # <pad> is id 1
     nlp.data.batchify.Pad(axis=0, pad_val=0, dtype="float32"),
     nlp.data.batchify.Pad(axis=0, pad_val=0, ret_length=True, dtype="float32"),
+    nlp.data.batchify.Pad(axis=0, pad_val=0, dtype="float32"),
     nlp.data.batchify.Stack(dtype="float32"))
 
 
 def to_batch(examples: Sequence[Example], ctx) -> Tuple[mx.nd.NDArray, ...]:
-    """(ids (N,T), valence (N,T), lengths (N,), ngrams (N,G), ngram lengths (N,), labels (N,)).
+    """(ids (N,T), valence (N,T), lengths (N,), ngrams (N,G), ngram lengths (N,),
+    linear grams (N,G), labels (N,)).
 
     gluonnlp's Pad/Stack return arrays on a shared-memory CPU context, which a hybridized block
     rejects ("multiple contexts"), so everything is moved to ``ctx``; the lengths come back as
     int32 and are cast to float32 like the rest.
     """
-    (ids, lengths), valence, (grams, gram_lengths), labels = _BATCHIFY(
-        [(e.ids, e.valence, e.ngrams, e.label) for e in examples])
+    (ids, lengths), valence, (grams, gram_lengths), linear_grams, labels = _BATCHIFY(
+        [(e.ids, e.valence, e.ngrams, e.linear_grams, e.label) for e in examples])
     return tuple(a.as_in_context(ctx).astype("float32", copy=False)
-                 for a in (ids, valence, lengths, grams, gram_lengths, labels))
+                 for a in (ids, valence, lengths, grams, gram_lengths, linear_grams, labels))
 
 
 def bucketed_batches(examples: Sequence[Example], batch_size: int, shuffle: bool,

@@ -43,7 +43,7 @@ class SentimentPredictor:
     def __init__(self, model: SentimentRNN, vocab: nlp.Vocab, labels: List[str], meta: dict, ctx):
         self.model, self.labels, self.meta, self.ctx = model, labels, meta, ctx
         c = model.config
-        self.featurizer = Featurizer(vocab, c.max_len, c.ngram_buckets)
+        self.featurizer = Featurizer.for_config(vocab, c)
 
     @classmethod
     def load(cls, ref, which: str = "best", ctx=None) -> "SentimentPredictor":

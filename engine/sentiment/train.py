@@ -26,7 +26,9 @@ from ..optim_state import restore_trainer_state, trainer_state
 from ..runs import RunFolder
 from ..schedule import learning_rate, stop_reason
 from ..seeding import seed_everything, seed_step
-from .features import Example, Featurizer, bucketed_batches, build_vocab, to_batch
+from .features import (Example, Featurizer, bucket_ids, bucketed_batches, build_vocab, gram_hashes,
+                       to_batch)
+from .linear import fit_linear
 from .labeled import LabeledData, read_labeled, require_classes
 from .lexicon import vader_predict
 from .metrics import label_ids, scores
@@ -42,23 +44,34 @@ class DataRef:
     name: str
 
 
-def batch_inputs(batch):
-    """The model's five inputs out of a ``to_batch`` tuple (everything but the labels)."""
-    return batch[:5]
+def batch_inputs(batch, model: SentimentRNN):
+    """The model's inputs out of a ``to_batch`` tuple (the reader's five, then the linear
+    half's grams when the model has one; never the labels)."""
+    return batch[:model.input_count]
 
 
-def predict_probs(model: SentimentRNN, examples: List[Example], ctx, batch_size: int = 1024):
-    """Class probabilities (n, C) for ``examples``, in order."""
+def _part_scores(model: SentimentRNN, part: str, inputs):
+    if part == "reader":
+        return model.reader(*inputs[:5])
+    if part == "linear":
+        return model.linear(inputs[5], inputs[4])
+    return model(*inputs)
+
+
+def predict_probs(model: SentimentRNN, examples: List[Example], ctx, batch_size: int = 1024,
+                  part: str = "model"):
+    """Class probabilities (n, C) for ``examples``, in order, from the whole model or from one
+    of its halves (``part`` "reader" or "linear")."""
     out = np.zeros((len(examples), model.config.num_classes), dtype=np.float32)
     with autograd.predict_mode():
         for batch_idx in bucketed_batches(examples, batch_size, shuffle=False):
-            batch = to_batch([examples[i] for i in batch_idx], ctx)
-            out[batch_idx] = nd.softmax(model(*batch_inputs(batch)), axis=-1).asnumpy()
+            inputs = batch_inputs(to_batch([examples[i] for i in batch_idx], ctx), model)
+            out[batch_idx] = nd.softmax(_part_scores(model, part, inputs), axis=-1).asnumpy()
     return out
 
 
-def evaluate_examples(model, examples: List[Example], ctx) -> dict:
-    probs = predict_probs(model, examples, ctx)
+def evaluate_examples(model, examples: List[Example], ctx, part: str = "model") -> dict:
+    probs = predict_probs(model, examples, ctx, part=part)
     labels = np.array([e.label for e in examples])
     loss = float(-np.mean(np.log(np.maximum(probs[np.arange(len(labels)), labels], 1e-12))))
     result = scores(labels, probs.argmax(axis=1), model.config.num_classes)
@@ -87,6 +100,8 @@ class PreparedData:
     classes: List[str]
     split: dict                   # index lists "train", "val", "test" (+ how they were drawn)
     tokens: List[List[str]]       # every example's words, cut to max_len
+    extra_tokens: List[List[str]]  # the extra labeled texts' words (whole), if any
+    extra_labels: List[int]        # and their class ids
     vocab: nlp.Vocab
     model_config: SentimentConfig  # with vocab_size and num_classes filled in
     parts: dict                   # "train"/"val"/"test" -> [Example]
@@ -106,17 +121,58 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
     split = _split_for(run, data, tc, resume)
     words = Featurizer(None, model_config.max_len, 0)       # tokenizing needs no vocabulary yet
     tokens = [words.tokens(t) for t in data.texts]
+    extra, extra_tokens = _extra_train(model_config, data, classes)
     if resume:
         vocab = nlp.Vocab.from_json(meta["vocab"])
     else:
         vocab = build_vocab([tokens[i] for i in split["train"]], model_config.min_freq,
                             model_config.max_vocab)
         model_config = model_config.replace(vocab_size=len(vocab), num_classes=len(classes))
-    featurizer = Featurizer(vocab, model_config.max_len, model_config.ngram_buckets)
+    featurizer = Featurizer.for_config(vocab, model_config)
     ids = label_ids(data.labels, classes)
     parts = {k: [featurizer.example(tokens[i], ids[i]) for i in split[k]]
              for k in ("train", "val", "test")}
-    return PreparedData(data, classes, split, tokens, vocab, model_config, parts)
+    extra_ids = label_ids(extra.labels, classes) if extra is not None else []
+    return PreparedData(data, classes, split, tokens, extra_tokens, extra_ids, vocab, model_config,
+                        parts)
+
+
+def _fit_linear_half(model: SentimentRNN, prepared: PreparedData, ctx) -> float:
+    """Fit the model's linear half on the training split plus the extra labeled texts (whole:
+    the max_len cut is for the reader). Returns its final training loss."""
+    buckets = model.config.linear_buckets
+    train = prepared.parts["train"]
+    gram_sets = [e.linear_grams for e in train]
+    gram_sets += [bucket_ids(gram_hashes(t), buckets) for t in prepared.extra_tokens]
+    labels = [e.label for e in train] + list(prepared.extra_labels)
+    return fit_linear(model.linear, gram_sets, labels, model.config.linear_l2, ctx)
+
+
+def default_helper_data(data_name: str) -> dict:
+    """The ``unlabeled`` and ``extra_train`` settings that help a built-in corpus: the 1,500
+    labeled full movie reviews give the movie sentences' word vectors a million words of context
+    and the linear half its vocabulary (+5 points for the linear half alone, measured)."""
+    return {"unlabeled": "movie-reviews" if data_name in ("movie-sentences", "movie-reviews") else "",
+            "extra_train": "movie-reviews" if data_name == "movie-sentences" else ""}
+
+
+def _extra_train(config: SentimentConfig, data: LabeledData, classes: List[str]):
+    """The extra labeled texts named by ``config.extra_train`` and their words."""
+    if not (config.extra_train and config.linear):
+        return None, []
+    import corpora
+    from pathlib import Path
+    from ..text import word_tokenize
+    path, _ = corpora.resolve_labeled_source(config.extra_train)
+    if Path(path).resolve() == Path(data.source).resolve():
+        raise StudioError(f"{path}: the extra labeled data is the data itself (its validation "
+                          f"and test texts would be trained on)")
+    extra = read_labeled(path)
+    unknown = sorted(set(extra.classes) - set(classes))
+    if unknown:
+        raise StudioError(f"{extra.source}: labels {unknown} are not among the data's labels "
+                          f"{classes}")
+    return extra, [word_tokenize(t) or ["<unk>"] for t in extra.texts]
 
 
 def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: SentimentConfig,
@@ -144,10 +200,14 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
     seed_everything(tc.seed)
     model = build_sentiment_model(model_config, ctx)
     if model_config.word_vectors == "ppmi" and not resume:
-        texts = [prepared.tokens[i] for i in split["train"]] + _unlabeled_tokens(model_config)
-        model.embedding.weight.set_data(mx.nd.array(ppmi_svd_vectors(
+        texts = [prepared.tokens[i] for i in split["train"]] + prepared.extra_tokens
+        if model_config.unlabeled != model_config.extra_train or not prepared.extra_tokens:
+            texts += _unlabeled_tokens(model_config)
+        model.reader.embedding.weight.set_data(mx.nd.array(ppmi_svd_vectors(
             texts, vocab.idx_to_token, model_config.embed_size, seed=tc.seed), ctx=ctx))
-    trainer = gluon.Trainer(model.collect_params(), "adam",
+    if model_config.linear and not resume:
+        _fit_linear_half(model, prepared, ctx)
+    trainer = gluon.Trainer(model.reader.collect_params(), "adam",
                             {"learning_rate": tc.lr, "wd": tc.weight_decay})
     steps_per_epoch = len(bucketed_batches(train_ex, tc.batch_size, shuffle=True, seed=tc.seed))
     total_steps = math.ceil(tc.epochs * steps_per_epoch) if tc.epochs is not None else None
@@ -173,7 +233,7 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
                           f"pass a larger --epochs (or --minutes) to train on")
 
     loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
-    params = [p for p in model.collect_params().values() if p.grad_req != "null"]
+    params = [p for p in model.reader.collect_params().values() if p.grad_req != "null"]
     start_time = time.time()
     deadline = start_time + tc.minutes * 60 if tc.minutes is not None else None
     yield Started(str(run.path), total_steps, step, count_parameters(model),
@@ -210,9 +270,9 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
         trainer.set_learning_rate(lr)
         seed_step(tc.seed, step)
         batch = to_batch([train_ex[i] for i in order[index]], ctx)
-        labels = batch[5]
-        with autograd.record():
-            logits = model(*batch_inputs(batch))
+        labels = batch[-1]
+        with autograd.record():          # the reader learns; the fitted linear half stays fixed
+            logits = model.reader(*batch[:5])
             loss = loss_fn(logits, labels).mean()
         loss.backward()
         gluon.utils.clip_global_norm([p.grad(ctx) for p in params], tc.clip, check_isfinite=False)
@@ -259,6 +319,9 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
     run.load_params(model, "best", ctx, meta)
     test = evaluate_examples(model, parts["test"], ctx)
     test.pop("loss")
+    if model_config.linear:          # each half alone, to show what the mixture adds
+        test["parts"] = {part: evaluate_examples(model, parts["test"], ctx, part)["accuracy"]
+                         for part in ("reader", "linear")}
     test_texts = [data.texts[i] for i in split["test"]]
     vader = vader_predict(test_texts, classes)
     if vader is not None:
