@@ -46,8 +46,8 @@ def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
     if fmt == "onnx" and c.bidirectional:
         raise StudioError("ONNX export of a bidirectional sentiment model is not possible: mxnet "
                           "1.9.1's converter has no SequenceReverse, which the padding-safe "
-                          "backward reader needs. Use --format mxnet, or train with "
-                          "--no-bidirectional.")
+                          "backward reader needs. Use --format mxnet, or train without "
+                          "--bidirectional.")
     _prepare_out(out, force)
     example = predictor.featurizer.examples(["a warm-up sentence"])
     from .train import batch_inputs
