@@ -121,7 +121,8 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
     split = _split_for(run, data, tc, resume)
     words = Featurizer(None, model_config.max_len, 0)       # tokenizing needs no vocabulary yet
     tokens = [words.tokens(t) for t in data.texts]
-    extra, extra_tokens = _extra_train(model_config, data, classes)
+    # only a new run fits the linear half; a resumed one has it in its parameters already
+    extra, extra_tokens = (None, []) if resume else _extra_train(model_config, data, classes)
     if resume:
         vocab = nlp.Vocab.from_json(meta["vocab"])
     else:
