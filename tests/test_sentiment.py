@@ -253,6 +253,31 @@ def test_onnx_export_of_a_one_directional_model_matches(tmp_path):
     assert both.config.bidirectional and hasattr(both, "backward_rnn")
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_padding_never_changes_a_texts_scores(bidirectional):
+    """Batched beside a longer text, a short text's padding must not reach its pooled features
+    (mean, max, the valence sum, the n-gram bag, the backward reader) or the linear half."""
+    import mxnet as mx
+    from mxnet import autograd
+    from engine.config import SentimentConfig
+    from engine.sentiment.features import Featurizer, build_vocab
+    from engine.sentiment.model import build_sentiment_model
+    texts = ["not a good film", "a long , boring , dreadful film that is not good at all " * 3]
+    tokens = [t.split() for t in texts]
+    vocab = build_vocab(tokens, 1, 100)
+    config = SentimentConfig(vocab_size=len(vocab), embed_size=8, hidden_size=6, ngram_size=4,
+                             ngram_buckets=101, linear_buckets=101, bidirectional=bidirectional)
+    model = build_sentiment_model(config, mx.cpu())
+    weights = model.linear.weight.weight
+    weights.set_data(mx.nd.random.normal(0, 1, weights.shape))
+    examples = Featurizer.for_config(vocab, config).examples(texts)
+    assert examples[0].valence.any()                          # "good", negated
+    with autograd.predict_mode():
+        alone = model(*batch_inputs(to_batch(examples[:1], mx.cpu()), model)).asnumpy()
+        beside = model(*batch_inputs(to_batch(examples, mx.cpu()), model)).asnumpy()
+    np.testing.assert_allclose(beside[0], alone[0], rtol=1e-5, atol=1e-6)
+
+
 def test_linear_half_learns_and_fits_the_same_in_sparse_blocks(monkeypatch):
     import mxnet as mx
     from engine.sentiment import linear

@@ -63,10 +63,13 @@ def predict_probs(model: SentimentRNN, examples: List[Example], ctx, batch_size:
     """Class probabilities (n, C) for ``examples``, in order, from the whole model or from one
     of its halves (``part`` "reader" or "linear")."""
     out = np.zeros((len(examples), model.config.num_classes), dtype=np.float32)
+    pending = []     # MXNet computes asynchronously: pad the next batch while this one runs
     with autograd.predict_mode():
         for batch_idx in bucketed_batches(examples, batch_size, shuffle=False):
             inputs = batch_inputs(to_batch([examples[i] for i in batch_idx], ctx), model)
-            out[batch_idx] = nd.softmax(_part_scores(model, part, inputs), axis=-1).asnumpy()
+            pending.append((batch_idx, nd.softmax(_part_scores(model, part, inputs), axis=-1)))
+    for batch_idx, probs in pending:
+        out[batch_idx] = probs.asnumpy()
     return out
 
 
@@ -204,8 +207,8 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
         texts = [prepared.tokens[i] for i in split["train"]] + prepared.extra_tokens
         if model_config.unlabeled != model_config.extra_train or not prepared.extra_tokens:
             texts += _unlabeled_tokens(model_config)
-        model.reader.embedding.weight.set_data(mx.nd.array(ppmi_svd_vectors(
-            texts, vocab.idx_to_token, model_config.embed_size, seed=tc.seed), ctx=ctx))
+        model.reader.set_word_vectors(ppmi_svd_vectors(
+            texts, vocab.idx_to_token, model_config.embed_size, seed=tc.seed), ctx)
     if model_config.linear and not resume:
         _fit_linear_half(model, prepared, ctx)
     trainer = gluon.Trainer(model.reader.collect_params(), "adam",
