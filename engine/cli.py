@@ -9,6 +9,8 @@ import signal
 import sys
 import threading
 
+from .config import SentimentConfig      # light: dataclasses only, no MXNet
+
 
 def _positive_int(text):
     value = int(text)
@@ -160,7 +162,7 @@ def cmd_generator_evaluate(args):
 
 # ---- sentiment ----------------------------------------------------------------------------------
 def cmd_sentiment_train(args):
-    from .config import SentimentConfig, TrainConfig
+    from .config import TrainConfig
     from .runs import resolve_run
     from .sentiment.train import DataRef, train_sentiment
     import corpora
@@ -178,6 +180,7 @@ def cmd_sentiment_train(args):
     model = SentimentConfig(mode=args.cell, num_layers=args.layers, hidden_size=args.hidden,
                             word_vectors=args.word_vectors, unlabeled=unlabeled,
                             extra_train=extra_train, linear=not args.no_linear, mix=args.mix,
+                            lexicon_weight=args.lexicon_weight,
                             embed_size=args.embed, dropout=args.dropout,
                             bidirectional=args.bidirectional, lexicon=not args.no_lexicon,
                             ngram_buckets=args.ngram_buckets, ngram_size=args.ngram_size,
@@ -399,8 +402,12 @@ def build_parser():
                    "or test); 'auto': movie-reviews for movie-sentences, none otherwise")
     t.add_argument("--no-linear", action="store_true", help="the recurrent reader alone, without "
                    "the TF-IDF linear half")
-    t.add_argument("--mix", type=float, default=0.5, help="the reader's weight in the mixture with "
-                   "the linear half")
+    t.add_argument("--mix", type=float, default=SentimentConfig.mix, help="the reader's weight in "
+                   "the mixture with the linear half (default %(default)s)")
+    t.add_argument("--lexicon-weight", type=float, default=SentimentConfig.lexicon_weight,
+                   help="the VADER lexicon's own vote in the mixture (default %(default)s; 0 = "
+                   "off; 0.5-1 holds up better on other domains, costs accuracy on the training "
+                   "domain: see the README)")
     t.add_argument("--ngram-buckets", type=int, default=200_003, help="hashed 1-2 gram table "
                    "size for the linear branch (0 = off)")
     t.add_argument("--ngram-size", type=_positive_int, default=16, help="width of the n-gram vectors")

@@ -108,7 +108,13 @@ class SentimentConfig(_JSONConfig):
     linear: bool = True          # mix in a TF-IDF word 1-2 gram linear classifier (linear.py)
     linear_buckets: int = 1_048_577  # its hashed gram table (ids 1..2^20; fewer collide more)
     linear_l2: float = 1e-4      # its L2 penalty
-    mix: float = 0.5             # the recurrent reader's weight in the mixture (1 = reader only)
+    mix: float = 0.3             # the recurrent reader's weight against the linear half
+                                 # (1 = reader only); 0.3 measured better than 0.5 (README)
+    lexicon_weight: float = 0.25 # the lexicon's own vote in the mixture: log-odds per unit of its
+                                 # VADER-style compound score (0 = off; more = steadier on other
+                                 # domains, less accurate on the training domain: README)
+    class_polarity: tuple = ()   # -1/+1 per class for the lexicon's vote; set from the labels
+                                 # (empty when they are not a negative/positive pair)
     extra_train: str = ""        # extra labeled texts the linear half also learns from (never
                                  # validation or test): a built-in labeled corpus or a labeled file
     ngram_buckets: int = 200_003 # hashed word 1-2 gram table for the linear branch (0 = off)
@@ -131,5 +137,8 @@ class SentimentConfig(_JSONConfig):
             raise StudioError("linear_buckets must be at least 2")
         if not 0.0 <= self.mix <= 1.0:
             raise StudioError("mix must be in [0, 1]")
+        if self.lexicon_weight < 0:
+            raise StudioError("lexicon_weight must be 0 (off) or positive")
+        object.__setattr__(self, "class_polarity", tuple(self.class_polarity))   # JSON gives lists
         if self.ngram_buckets < 0 or self.ngram_buckets == 1:
             raise StudioError("ngram_buckets must be 0 (off) or at least 2")

@@ -204,6 +204,51 @@ def test_built_in_movie_corpora():
     assert not sentences.texts[0].startswith("\ufeff")
 
 
+def test_built_in_other_domain_corpora():
+    """Human-rated sentences from other domains: near-neutral ones dropped, the sign decides."""
+    import csv
+    sizes = {"amazon-snippets": 2985, "tweets": 3432, "nyt-snippets": 2970}
+    for name, size in sizes.items():
+        path = corpora.build(name)
+        data = read_labeled(path)
+        assert len(data) == size and set(data.labels) == {"negative", "positive"}
+        with open(path, encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                rating = float(row["rating"])
+                assert abs(rating) >= 0.5 and (rating > 0) == (row["label"] == "positive")
+
+
+def test_lexicon_vote_adds_its_compound_score_to_the_log_odds():
+    import mxnet as mx
+    from mxnet import autograd
+    from engine.config import SentimentConfig
+    from engine.sentiment.features import Featurizer, build_vocab
+    from engine.sentiment.lexicon import class_polarity
+    from engine.sentiment.model import build_sentiment_model
+    assert class_polarity(["negative", "positive"]) == (-1.0, 1.0)
+    assert class_polarity(["pos", "neg"]) == (1.0, -1.0)
+    assert class_polarity(["sports", "politics"]) == () and class_polarity(["0", "1", "2"]) == ()
+    texts = ["a great , wonderful film", "not good , a dreadful bore", "the plot"]
+    vocab = build_vocab([t.split() for t in texts], 1, 100)
+    config = SentimentConfig(vocab_size=len(vocab), embed_size=8, hidden_size=6, ngram_size=4,
+                             ngram_buckets=101, linear_buckets=101, lexicon_weight=2.0,
+                             class_polarity=(-1.0, 1.0))
+    model = build_sentiment_model(config, mx.cpu())
+    examples = Featurizer.for_config(vocab, config).examples(texts)
+    inputs = batch_inputs(to_batch(examples, mx.cpu()), model)
+    with autograd.predict_mode():
+        out = model(*inputs).asnumpy()
+        reader = mx.nd.log_softmax(model.reader(*inputs[:5])).asnumpy()
+        linear = mx.nd.log_softmax(model.linear(inputs[5], inputs[4])).asnumpy()
+    vote = out - (config.mix * reader + (1 - config.mix) * linear)
+    total = np.array([4 * e.valence.sum() for e in examples])
+    np.testing.assert_allclose(vote[:, 1] - vote[:, 0], 2.0 * total / np.sqrt(total ** 2 + 15),
+                               rtol=1e-4, atol=1e-5)
+    assert total[0] > 0 > total[1] and total[2] == 0
+    three = SentimentConfig(vocab_size=len(vocab), num_classes=3, class_polarity=())
+    assert not build_sentiment_model(three, mx.cpu()).lexicon_votes
+
+
 def test_ppmi_vectors_put_words_of_like_contexts_together():
     from engine.sentiment.word_vectors import ppmi_svd_vectors
     rng = np.random.RandomState(0)
@@ -311,7 +356,10 @@ def test_extra_labeled_data_teaches_the_linear_half_only(tmp_path):
     train_sentiment_run(tmp_path / "run", data, model=model, config=tiny_sentiment_train(epochs=1))
     predictor = SentimentPredictor.load(str(tmp_path / "run"))
     meta = RunFolder(tmp_path / "run").read_meta()
-    assert meta["split"]["train"] == 80 and "plinky" not in meta["vocab"]      # reader: data only
+    assert meta["split"]["train"] == 80              # the reader trains on the data's split only,
+    assert "plinky" in meta["vocab"]                 # knowing the extra words' frozen vectors
+    vectors = predictor.model.reader.embedding.weight.data().asnumpy()
+    assert np.abs(vectors[predictor.featurizer.vocab["plinky"]]).sum() > 0
     examples = predictor.featurizer.examples(["plinky", "grumbo"])
     from engine.sentiment.train import predict_probs
     linear = predict_probs(predictor.model, examples, predictor.ctx, part="linear")

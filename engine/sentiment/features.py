@@ -15,10 +15,16 @@ from .lexicon import load_lexicon, token_valence
 PAD, UNK = "<pad>", "<unk>"
 
 
-def build_vocab(token_lists: Sequence[List[str]], min_freq: int, max_size: int) -> nlp.Vocab:
+def build_vocab(token_lists: Sequence[List[str]], min_freq: int, max_size: int,
+                extra_words: Sequence[str] = ()) -> nlp.Vocab:
+    """Words of the (training) texts seen ``min_freq`` times or more, plus ``extra_words`` (words
+    that have pretrained vectors), at most ``max_size`` (the most frequent first)."""
     counter = nlp.data.Counter()
     for tokens in token_lists:
         counter.update(tokens)
+    for word in extra_words:
+        if counter[word] < min_freq:
+            counter[word] = min_freq
     return nlp.Vocab(counter, max_size=max_size, min_freq=min_freq, unknown_token=UNK,
                      padding_token=PAD, bos_token=None, eos_token=None)
 

@@ -10,7 +10,7 @@ it and the file is passed as ``lexicon_file="file:" + path``.
 """
 import functools
 import os
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -70,12 +70,27 @@ def vader_analyzer():
     return SentimentIntensityAnalyzer(lexicon_file="file:" + lexicon_path())
 
 
-def vader_predict(texts: List[str], labels: Sequence[str]) -> Optional[List[str]]:
-    """VADER's verdicts mapped onto ``labels`` when they are a negative/positive pair, else None."""
+def polar_pair(labels: Sequence[str]) -> Optional[Tuple[str, str]]:
+    """(negative label, positive label) when ``labels`` are such a pair by name, else None."""
     names = {l.lower(): l for l in labels}
     neg = next((names[k] for k in ("negative", "neg", "-1", "0", "bad") if k in names), None)
     pos = next((names[k] for k in ("positive", "pos", "1", "good") if k in names), None)
     if len(labels) != 2 or neg is None or pos is None:
         return None
+    return neg, pos
+
+
+def class_polarity(labels: Sequence[str]) -> Tuple[float, ...]:
+    """-1 for the negative class and +1 for the positive one, in ``labels`` order; () when the
+    labels are not a negative/positive pair (the lexicon cannot vote on them)."""
+    pair = polar_pair(labels)
+    return tuple(-1.0 if l == pair[0] else 1.0 for l in labels) if pair else ()
+
+
+def vader_predict(texts: List[str], labels: Sequence[str]) -> Optional[List[str]]:
+    """VADER's verdicts mapped onto ``labels`` when they are a negative/positive pair, else None."""
+    pair = polar_pair(labels)
+    if pair is None:
+        return None
     sia = vader_analyzer()
-    return [pos if sia.polarity_scores(t)["compound"] >= 0 else neg for t in texts]
+    return [pair[1] if sia.polarity_scores(t)["compound"] >= 0 else pair[0] for t in texts]

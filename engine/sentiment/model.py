@@ -4,9 +4,10 @@ The reader: words (+ lexicon valence) -> (Bi)LSTM/GRU -> length-aware mean/max p
 hashed 1-2 gram bag (fastText-style) -> dense over the classes. The linear half (``linear.py``) is
 fitted first, on the training texts plus any extra labeled texts, and then stays fixed while the
 reader trains; the output is the weighted geometric mean of the two halves' class probabilities
-(``mix`` is the reader's weight), as log-probabilities, which a softmax turns into probabilities.
-On the built-in movie sentences the reader alone reaches ~76 %, the linear half ~77 % and the
-mixture ~78 % (README, "Sentiment quality").
+(``mix`` is the reader's weight), plus a small vote of the VADER lexicon itself
+(``lexicon_weight``), as log-probabilities, which a softmax turns into probabilities. On the
+built-in movie sentences (5 seeds) the reader alone reaches ~75 %, the linear half ~76 % and the
+mixture ~78 % (README, "Quality").
 
 MXNet 1.9.1's bidirectional fused RNN ignores sequence lengths on CPU, so padding would leak into
 the backward direction. The backward direction is therefore a second one-directional layer that
@@ -103,7 +104,8 @@ class RecurrentReader(gluon.HybridBlock):
 
 class SentimentRNN(gluon.HybridBlock):
     """The model's inputs (``input_count`` of them: the reader's five, then the linear half's
-    hashed grams (N,G), which share ``ngram_lengths``) -> log-probabilities (N,C)."""
+    hashed grams (N,G), which share ``ngram_lengths``) -> log-probabilities (N,C), unnormalised
+    (a softmax turns them into probabilities)."""
 
     def __init__(self, config: SentimentConfig, **kwargs):
         super().__init__(**kwargs)
@@ -112,17 +114,37 @@ class SentimentRNN(gluon.HybridBlock):
             self.reader = RecurrentReader(config)
             if config.linear:
                 self.linear = NgramLinear(config.linear_buckets, config.num_classes)
+            if self.lexicon_votes:
+                polarity = np.array([config.class_polarity], dtype=np.float32)     # (1, C)
+                self.class_polarity = self.params.get_constant("class_polarity", polarity)
 
     @property
     def input_count(self) -> int:
         return 6 if self.config.linear else 5
 
-    def hybrid_forward(self, F, ids, valence, lengths, ngrams, ngram_lengths, linear_grams=None):
-        reader = F.log_softmax(self.reader(ids, valence, lengths, ngrams, ngram_lengths), axis=-1)
-        if not self.config.linear:
-            return reader
-        linear = F.log_softmax(self.linear(linear_grams, ngram_lengths), axis=-1)
-        return self.config.mix * reader + (1.0 - self.config.mix) * linear
+    @property
+    def lexicon_votes(self) -> bool:
+        c = self.config
+        return c.lexicon and c.lexicon_weight > 0 and len(c.class_polarity) == c.num_classes
+
+    def hybrid_forward(self, F, ids, valence, lengths, ngrams, ngram_lengths, linear_grams=None,
+                       class_polarity=None):
+        out = F.log_softmax(self.reader(ids, valence, lengths, ngrams, ngram_lengths), axis=-1)
+        if self.config.linear:
+            linear = F.log_softmax(self.linear(linear_grams, ngram_lengths), axis=-1)
+            out = self.config.mix * out + (1.0 - self.config.mix) * linear
+        if self.lexicon_votes:
+            out = out + self.lexicon_vote(F, valence, class_polarity)
+        return out
+
+    def lexicon_vote(self, F, valence, class_polarity):
+        """The lexicon's own verdict as (N, C) log-odds: VADER's compound score of the summed
+        word valences, s / sqrt(s^2 + 15) in (-1, 1), times ``lexicon_weight``, toward the
+        positive class. Trained on one domain, the reader and the linear half are confidently
+        wrong on others (tweets, product reviews); the lexicon is not (README, "Quality")."""
+        total = 4.0 * F.sum(valence, axis=1, keepdims=True)          # valences are scaled by 1/4
+        compound = total / F.sqrt(F.square(total) + 15.0)
+        return F.broadcast_mul(compound, class_polarity) * (0.5 * self.config.lexicon_weight)
 
 
 def build_sentiment_model(config: SentimentConfig, ctx) -> SentimentRNN:

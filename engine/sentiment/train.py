@@ -30,10 +30,10 @@ from .features import (Example, Featurizer, bucket_ids, bucketed_batches, build_
                        to_batch)
 from .linear import fit_linear
 from .labeled import LabeledData, read_labeled, require_classes
-from .lexicon import vader_predict
+from .lexicon import class_polarity, vader_predict
 from .metrics import label_ids, scores
 from .model import SentimentRNN, build_sentiment_model
-from .word_vectors import ppmi_svd_vectors
+from .word_vectors import ppmi_svd_vectors, vector_words
 
 SPLIT_FILE = "split.json"
 
@@ -105,6 +105,7 @@ class PreparedData:
     tokens: List[List[str]]       # every example's words, cut to max_len
     extra_tokens: List[List[str]]  # the extra labeled texts' words (whole), if any
     extra_labels: List[int]        # and their class ids
+    vector_texts: List[List[str]]  # the texts the frozen word vectors come from (new runs only)
     vocab: nlp.Vocab
     model_config: SentimentConfig  # with vocab_size and num_classes filled in
     parts: dict                   # "train"/"val"/"test" -> [Example]
@@ -126,19 +127,29 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
     tokens = [words.tokens(t) for t in data.texts]
     # only a new run fits the linear half; a resumed one has it in its parameters already
     extra, extra_tokens = (None, []) if resume else _extra_train(model_config, data, classes)
+    vector_texts = []
     if resume:
         vocab = nlp.Vocab.from_json(meta["vocab"])
     else:
-        vocab = build_vocab([tokens[i] for i in split["train"]], model_config.min_freq,
-                            model_config.max_vocab)
-        model_config = model_config.replace(vocab_size=len(vocab), num_classes=len(classes))
+        train_tokens = [tokens[i] for i in split["train"]]
+        extra_words = []
+        if model_config.word_vectors == "ppmi":
+            vector_texts = train_tokens + extra_tokens
+            if model_config.unlabeled != model_config.extra_train or not extra_tokens:
+                vector_texts += _unlabeled_tokens(model_config)
+            # frozen vectors also mean something for words the labeled training texts never had
+            extra_words = vector_words(vector_texts)
+        vocab = build_vocab(train_tokens, model_config.min_freq, model_config.max_vocab,
+                            extra_words)
+        model_config = model_config.replace(vocab_size=len(vocab), num_classes=len(classes),
+                                            class_polarity=class_polarity(classes))
     featurizer = Featurizer.for_config(vocab, model_config)
     ids = label_ids(data.labels, classes)
     parts = {k: [featurizer.example(tokens[i], ids[i]) for i in split[k]]
              for k in ("train", "val", "test")}
     extra_ids = label_ids(extra.labels, classes) if extra is not None else []
-    return PreparedData(data, classes, split, tokens, extra_tokens, extra_ids, vocab, model_config,
-                        parts)
+    return PreparedData(data, classes, split, tokens, extra_tokens, extra_ids, vector_texts, vocab,
+                        model_config, parts)
 
 
 def _fit_linear_half(model: SentimentRNN, prepared: PreparedData, ctx) -> float:
@@ -204,11 +215,8 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
     seed_everything(tc.seed)
     model = build_sentiment_model(model_config, ctx)
     if model_config.word_vectors == "ppmi" and not resume:
-        texts = [prepared.tokens[i] for i in split["train"]] + prepared.extra_tokens
-        if model_config.unlabeled != model_config.extra_train or not prepared.extra_tokens:
-            texts += _unlabeled_tokens(model_config)
         model.reader.set_word_vectors(ppmi_svd_vectors(
-            texts, vocab.idx_to_token, model_config.embed_size, seed=tc.seed), ctx)
+            prepared.vector_texts, vocab.idx_to_token, model_config.embed_size, seed=tc.seed), ctx)
     if model_config.linear and not resume:
         _fit_linear_half(model, prepared, ctx)
     trainer = gluon.Trainer(model.reader.collect_params(), "adam",

@@ -7,9 +7,12 @@ about a million words) carry what words mean without looking at any label, and a
 Words outside the ``max_words`` most frequent get zero vectors (the lexicon valence and the
 n-gram branch still see them).
 """
+from collections import Counter
 from typing import Iterable, List
 
 import numpy as np
+
+MAX_WORDS = 8000       # a dense 8,000 x 8,000 co-occurrence matrix (256 MB) is the cost bound
 
 
 def cooccurrence(token_lists: Iterable[List[str]], index: dict, window: int) -> np.ndarray:
@@ -51,13 +54,16 @@ def randomized_svd(matrix: np.ndarray, dim: int, seed: int, power_iterations: in
     return (q @ u)[:, :dim], s[:dim]
 
 
-def ppmi_svd_vectors(token_lists: List[List[str]], idx_to_token: List[str], dim: int,
-                     max_words: int = 8000, window: int = 4, seed: int = 0) -> np.ndarray:
-    """(len(idx_to_token), dim) float32 vectors, unit length, zero for words not covered."""
-    from collections import Counter
+def vector_words(token_lists: List[List[str]], max_words: int = MAX_WORDS) -> List[str]:
+    """The words that get a vector: the ``max_words`` most frequent (ties in order seen)."""
     freq = Counter(t for tokens in token_lists for t in tokens)
-    words = [w for w, _ in freq.most_common(max_words)]
-    index = {w: i for i, w in enumerate(words)}
+    return [w for w, _ in freq.most_common(max_words)]
+
+
+def ppmi_svd_vectors(token_lists: List[List[str]], idx_to_token: List[str], dim: int,
+                     max_words: int = MAX_WORDS, window: int = 4, seed: int = 0) -> np.ndarray:
+    """(len(idx_to_token), dim) float32 vectors, unit length, zero for words not covered."""
+    index = {w: i for i, w in enumerate(vector_words(token_lists, max_words))}
     u, s = randomized_svd(ppmi(cooccurrence(token_lists, index, window)), dim, seed)
     vectors = u * np.sqrt(s)[None, :]
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-8)
