@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 
-from .config import SentimentConfig      # light: dataclasses only, no MXNet
+from .config import GeneratorConfig, SentimentConfig, TrainConfig   # dataclasses only, no MXNet
 
 
 def _positive_int(text):
@@ -97,7 +97,6 @@ def render_training(events, unit: str = "chars", quiet: bool = False):
 
 # ---- generator ----------------------------------------------------------------------------------
 def cmd_generator_train(args):
-    from .config import GeneratorConfig, TrainConfig
     from .generator.train import CorpusRef, train_generator
     from .runs import resolve_run
     import corpora
@@ -162,7 +161,6 @@ def cmd_generator_evaluate(args):
 
 # ---- sentiment ----------------------------------------------------------------------------------
 def cmd_sentiment_train(args):
-    from .config import TrainConfig
     from .runs import resolve_run
     from .sentiment.train import DataRef, train_sentiment
     import corpora

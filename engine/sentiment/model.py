@@ -30,7 +30,7 @@ class RecurrentReader(gluon.HybridBlock):
 
     Written for MXNet's CPU kernels, which are slow at some everyday ops: concatenating along the
     last axis and reducing over time each cost as much as the RNN itself (op profiler, README
-    "Sentiment speed"). So the valence enters through an extra embedding column instead of a
+    "Speed"). So the valence enters through an extra embedding column instead of a
     concat, the masked sums are matrix products, and the max is a global max-pooling.
     """
 
