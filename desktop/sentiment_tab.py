@@ -98,10 +98,15 @@ class SentimentTab(QWidget):
                                 "the training data never had")
         self.lexicon_vote = dspin(0.0, 4.0, SentimentConfig.lexicon_weight,
                                   "How much the VADER lexicon's own verdict counts beside the "
-                                  "trained model (0 = not at all). 0.5-1 holds up better on other "
-                                  "kinds of text (tweets, product reviews) and costs some accuracy "
-                                  "on text like the training data (README)", 0.25, 2)
+                                  "trained model on every text (0 = not at all). More holds up "
+                                  "better on other kinds of text (tweets, product reviews) and "
+                                  "costs accuracy on text like the training data (README)", 0.25, 2)
+        self.unfamiliar_vote = dspin(0.0, 8.0, SentimentConfig.unfamiliar_weight,
+                                     "Extra weight for the lexicon's verdict on text unlike the "
+                                     "training data: times the share of the text's words and word "
+                                     "pairs the training texts never had (0 = off)", 0.5, 2)
         self.lexicon.toggled.connect(self.lexicon_vote.setEnabled)
+        self.lexicon.toggled.connect(self.unfamiliar_vote.setEnabled)
         self.bidirectional = QCheckBox("read both ways")
         self.bidirectional.setChecked(False)
         self.bidirectional.setToolTip("Also read each text backwards: half the speed, no ONNX "
@@ -111,7 +116,8 @@ class SentimentTab(QWidget):
         for label, w in (("Cell", self.cell), ("Hidden size", self.hidden),
                          ("Embedding", self.embed), ("Epochs", self.epochs),
                          ("Patience", self.patience), ("", self.lexicon),
-                         ("Lexicon vote", self.lexicon_vote), ("", self.bidirectional),
+                         ("Lexicon vote", self.lexicon_vote),
+                         ("Vote on unfamiliar text", self.unfamiliar_vote), ("", self.bidirectional),
                          ("Seed", self.seed), ("Run name", self.run_name)):
             f.addRow(label, w)
         scroll = settings_column(data_box, model_box, train_buttons(self))
@@ -247,6 +253,7 @@ class SentimentTab(QWidget):
             model = SentimentConfig(mode=self.cell.currentText(), hidden_size=self.hidden.value(),
                                     embed_size=self.embed.value(), lexicon=self.lexicon.isChecked(),
                                     lexicon_weight=self.lexicon_vote.value(),
+                                    unfamiliar_weight=self.unfamiliar_vote.value(),
                                     bidirectional=self.bidirectional.isChecked(),
                                     **default_helper_data(self.data.currentData() or ""))
             train = TrainConfig(batch_size=32, lr=2e-3, lr_decay=0.9, warmup_steps=20,

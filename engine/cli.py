@@ -178,7 +178,8 @@ def cmd_sentiment_train(args):
     model = SentimentConfig(mode=args.cell, num_layers=args.layers, hidden_size=args.hidden,
                             word_vectors=args.word_vectors, unlabeled=unlabeled,
                             extra_train=extra_train, linear=not args.no_linear, mix=args.mix,
-                            lexicon_weight=args.lexicon_weight,
+                            lexicon_weight=args.lexicon_weight, lexicon_prior=args.lexicon_prior,
+                            unfamiliar_weight=args.unfamiliar_weight,
                             embed_size=args.embed, dropout=args.dropout,
                             bidirectional=args.bidirectional, lexicon=not args.no_lexicon,
                             ngram_buckets=args.ngram_buckets, ngram_size=args.ngram_size,
@@ -403,9 +404,17 @@ def build_parser():
     t.add_argument("--mix", type=float, default=SentimentConfig.mix, help="the reader's weight in "
                    "the mixture with the linear half (default %(default)s)")
     t.add_argument("--lexicon-weight", type=float, default=SentimentConfig.lexicon_weight,
-                   help="the VADER lexicon's own vote in the mixture (default %(default)s; 0 = "
-                   "off; 0.5-1 holds up better on other domains, costs accuracy on the training "
-                   "domain: see the README)")
+                   help="the VADER lexicon's own vote in the mixture on every text (default "
+                   "%(default)s = off; more holds up better on other domains and costs accuracy on "
+                   "the training domain: see the README)")
+    t.add_argument("--unfamiliar-weight", type=float, default=SentimentConfig.unfamiliar_weight,
+                   help="more lexicon vote for text unlike the training data: added to the vote "
+                   "per unit of the share of the text's 1-2 grams the training texts never had "
+                   "(default %(default)s; 0 = off)")
+    t.add_argument("--lexicon-prior", type=float, default=SentimentConfig.lexicon_prior,
+                   help="how strongly the linear half's weights for lexicon words are pulled "
+                   "toward the words' VADER valence instead of toward zero (default %(default)s; "
+                   "0 = off)")
     t.add_argument("--ngram-buckets", type=int, default=200_003, help="hashed 1-2 gram table "
                    "size for the linear branch (0 = off)")
     t.add_argument("--ngram-size", type=_positive_int, default=16, help="width of the n-gram vectors")

@@ -108,11 +108,18 @@ class SentimentConfig(_JSONConfig):
     linear: bool = True          # mix in a TF-IDF word 1-2 gram linear classifier (linear.py)
     linear_buckets: int = 1_048_577  # its hashed gram table (ids 1..2^20; fewer collide more)
     linear_l2: float = 1e-4      # its L2 penalty
+    lexicon_prior: float = 1.0   # pulls its weights for lexicon words toward their valence instead
+                                 # of toward zero, with the lexicon on (0 = off; linear.py)
     mix: float = 0.3             # the recurrent reader's weight against the linear half
                                  # (1 = reader only); 0.3 measured better than 0.5 (README)
-    lexicon_weight: float = 0.25 # the lexicon's own vote in the mixture: log-odds per unit of its
-                                 # VADER-style compound score (0 = off; more = steadier on other
-                                 # domains, less accurate on the training domain: README)
+    lexicon_weight: float = 0.0  # the lexicon's own vote in the mixture on every text: log-odds
+                                 # per unit of its VADER-style compound score (0 = off; more =
+                                 # steadier on other domains, less accurate on the training one)
+    unfamiliar_weight: float = 2.0  # added to the vote's weight per unit of the share of the
+                                 # text's 1-2 grams the training texts never had, so text unlike
+                                 # the training data leans on the lexicon (0 = off; README)
+    linear_texts: int = 0        # texts the linear half was fitted on; set from the data (it marks
+                                 # the unseen grams' idf)
     class_polarity: tuple = ()   # -1/+1 per class for the lexicon's vote; set from the labels
                                  # (empty when they are not a negative/positive pair)
     extra_train: str = ""        # extra labeled texts the linear half also learns from (never
@@ -139,6 +146,10 @@ class SentimentConfig(_JSONConfig):
             raise StudioError("mix must be in [0, 1]")
         if self.lexicon_weight < 0:
             raise StudioError("lexicon_weight must be 0 (off) or positive")
+        if self.unfamiliar_weight < 0:
+            raise StudioError("unfamiliar_weight must be 0 (off) or positive")
+        if self.lexicon_prior < 0:
+            raise StudioError("lexicon_prior must be 0 (off) or positive")
         object.__setattr__(self, "class_polarity", tuple(self.class_polarity))   # JSON gives lists
         if self.ngram_buckets < 0 or self.ngram_buckets == 1:
             raise StudioError("ngram_buckets must be 0 (off) or at least 2")

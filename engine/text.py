@@ -124,11 +124,34 @@ _tokenizer = None
 _URL = re.compile(r"https?://\S+|www\.\S+")
 
 
+_EMOTICON = None
+
+
+def _standalone_emoticon():
+    """A space-delimited emoticon (nltk's casual-text pattern: ``:)``, ``:-(``, ``<3``, ...)."""
+    global _EMOTICON
+    if _EMOTICON is None:
+        from nltk.tokenize.casual import EMOTICONS
+        _EMOTICON = re.compile(r"(?:(?<=\s)|^)(" + EMOTICONS + r")(?=\s|$)", re.VERBOSE | re.I)
+    return _EMOTICON
+
+
 def word_tokenize(text: str) -> List[str]:
-    """Lower-cased word tokens of ``text`` using nltk's data-free Treebank tokenizer."""
+    """Lower-cased word tokens of ``text`` using nltk's data-free Treebank tokenizer.
+
+    Emoticons that stand alone between spaces stay whole (the Treebank rules would cut ``:)``
+    into ``:`` and ``)``): the VADER lexicon rates them, and tweets are full of them. Text
+    without one is tokenized exactly as before.
+    """
     global _tokenizer
     if _tokenizer is None:
         from nltk.tokenize import NLTKWordTokenizer
         _tokenizer = NLTKWordTokenizer()
     text = _URL.sub(" url ", text.replace("<br />", " ").replace("<br/>", " "))
-    return [t.lower() for t in _tokenizer.tokenize(text)]
+    tokens, start = [], 0
+    for match in _standalone_emoticon().finditer(text):
+        tokens += _tokenizer.tokenize(text[start:match.start()])
+        tokens.append(match.group(1))
+        start = match.end()
+    tokens += _tokenizer.tokenize(text[start:])
+    return [t.lower() for t in tokens]

@@ -249,6 +249,71 @@ def test_lexicon_vote_adds_its_compound_score_to_the_log_odds():
     assert not build_sentiment_model(three, mx.cpu()).lexicon_votes
 
 
+def test_the_vote_grows_with_the_share_of_grams_the_training_texts_never_had():
+    import mxnet as mx
+    from mxnet import autograd
+    from engine.config import SentimentConfig
+    from engine.sentiment.features import Featurizer, build_vocab, gram_hashes
+    from engine.sentiment.linear import fit_linear
+    from engine.sentiment.model import build_sentiment_model
+    train = ["a great film", "a dull film", "great acting", "dull acting"]
+    texts = ["a great film", "a great , wonderful film", "awful , awful mess", "a dull film"]
+    vocab = build_vocab([t.split() for t in texts], 1, 100)
+    config = SentimentConfig(vocab_size=len(vocab), embed_size=8, hidden_size=6, ngram_size=4,
+                             ngram_buckets=101, linear_buckets=100_003, lexicon_weight=0.5,
+                             unfamiliar_weight=3.0, linear_texts=len(train),
+                             class_polarity=(-1.0, 1.0))
+    model = build_sentiment_model(config, mx.cpu())
+    featurizer = Featurizer.for_config(vocab, config)
+    fit_linear(model.linear, [e.linear_grams for e in featurizer.examples(train)], [1, 0, 1, 0],
+               1e-4, mx.cpu(), iterations=5)
+    examples = featurizer.examples(texts)
+    inputs = batch_inputs(to_batch(examples, mx.cpu()), model)
+    seen = {g for t in train for g in gram_hashes(t.split())}
+    unseen = np.array([np.mean([g not in seen for g in gram_hashes(t.split())]) for t in texts])
+    assert unseen[0] == 0 and unseen[2] == 1 and 0 < unseen[1] < 1
+    with autograd.predict_mode():
+        out = model(*inputs).asnumpy()
+        reader = mx.nd.log_softmax(model.reader(*inputs[:5])).asnumpy()
+        linear = mx.nd.log_softmax(model.linear(inputs[5], inputs[4])).asnumpy()
+    vote = out - (config.mix * reader + (1 - config.mix) * linear)
+    total = np.array([4 * e.valence.sum() for e in examples])
+    np.testing.assert_allclose(vote[:, 1] - vote[:, 0],
+                               (0.5 + 3.0 * unseen) * total / np.sqrt(total ** 2 + 15),
+                               rtol=1e-4, atol=1e-5)
+    assert total[2] < 0
+    old_run = build_sentiment_model(config.replace(linear_texts=0), mx.cpu())   # saved before
+    assert not old_run.gates_vote and old_run.lexicon_votes                     # the gate
+
+
+def test_lexicon_prior_gives_words_the_data_never_had_their_valence():
+    import mxnet as mx
+    from engine.sentiment.features import bucket_ids, gram_hashes
+    from engine.sentiment.lexicon import load_lexicon
+    from engine.sentiment.linear import NgramLinear, fit_linear, lexicon_prior
+    buckets = 100_003
+    texts = ["plinky film", "plinky story", "grumbo film", "grumbo story", "wonderful film"]
+    labels = [1, 1, 0, 0, 0]             # the data says "wonderful" is negative, once
+    grams = [bucket_ids(gram_hashes(t.split()), buckets) for t in texts]
+    prior = lexicon_prior(load_lexicon(), buckets, (-1.0, 1.0), 1.0)
+    assert np.count_nonzero(prior.any(axis=1)) > 7000        # every one-word lexicon entry
+
+    def log_odds(use_prior, words):
+        block = NgramLinear(buckets, 2)
+        block.initialize()
+        fit_linear(block, grams, labels, 1e-2, mx.cpu(), iterations=200,
+                   prior=prior if use_prior else None)
+        ids = [bucket_ids(gram_hashes([w]), buckets) for w in words]
+        scores = block(mx.nd.array(np.stack(ids)), mx.nd.ones(len(words))).asnumpy()
+        return scores[:, 1] - scores[:, 0]
+    words = ["delightful", "horrible", "wonderful", "plinky"]
+    plain, lexical = log_odds(False, words), log_odds(True, words)
+    np.testing.assert_allclose(plain[:2], plain[0])          # unseen words: only the bias
+    assert lexical[0] > plain[0] + 0.3 and lexical[1] < plain[1] - 0.3
+    assert lexical[2] < plain[2] + 0.5 and plain[2] < 0      # the data still has its say
+    assert lexical[3] > 1 and plain[3] > 1
+
+
 def test_ppmi_vectors_put_words_of_like_contexts_together():
     from engine.sentiment.word_vectors import ppmi_svd_vectors
     rng = np.random.RandomState(0)
@@ -279,6 +344,7 @@ def test_onnx_export_of_a_one_directional_model_matches(tmp_path):
     out = export_run(str(tmp_path / "run"), tmp_path / "export", fmt="onnx")
     meta = json.loads((out / "meta.json").read_text())
     predictor = SentimentPredictor.load(str(tmp_path / "run"))
+    assert predictor.model.gates_vote          # the exported graph holds the unseen-gram vote too
     examples = predictor.featurizer.examples(["the film was zorbly and quite a story , blech"])
     inputs = [a.asnumpy() for a in batch_inputs(to_batch(examples, mx.cpu()), predictor.model)]
     expected = predictor.model(*[mx.nd.array(a) for a in inputs]).asnumpy()

@@ -66,3 +66,11 @@ def test_facts(tmp_path):
 def test_word_tokenize_needs_no_nltk_data():
     assert word_tokenize("I can't believe it's GOOD!") == ["i", "ca", "n't", "believe", "it", "'s",
                                                           "good", "!"]
+
+
+def test_word_tokenize_keeps_standalone_emoticons_whole():
+    assert word_tokenize("Loved it :) :-D <3") == ["loved", "it", ":)", ":-d", "<3"]
+    assert word_tokenize(":( rainy") == [":(", "rainy"]
+    # punctuation that only looks like one is tokenized as before
+    assert word_tokenize("Note: it costs 8:30 (sic)") == ["note", ":", "it", "costs", "8:30", "(",
+                                                          "sic", ")"]

@@ -4,10 +4,10 @@ The reader: words (+ lexicon valence) -> (Bi)LSTM/GRU -> length-aware mean/max p
 hashed 1-2 gram bag (fastText-style) -> dense over the classes. The linear half (``linear.py``) is
 fitted first, on the training texts plus any extra labeled texts, and then stays fixed while the
 reader trains; the output is the weighted geometric mean of the two halves' class probabilities
-(``mix`` is the reader's weight), plus a small vote of the VADER lexicon itself
-(``lexicon_weight``), as log-probabilities, which a softmax turns into probabilities. On the
-built-in movie sentences (5 seeds) the reader alone reaches ~75 %, the linear half ~76 % and the
-mixture ~78 % (README, "Quality").
+(``mix`` is the reader's weight), plus a vote of the VADER lexicon itself that counts for more
+the less the text resembles the training texts (``lexicon_vote``), as log-probabilities, which a
+softmax turns into probabilities. On the built-in movie sentences (5 seeds) the reader alone
+reaches ~75 %, the linear half ~78 % and the mixture ~78 % (README, "Quality").
 
 MXNet 1.9.1's bidirectional fused RNN ignores sequence lengths on CPU, so padding would leak into
 the backward direction. The backward direction is therefore a second one-directional layer that
@@ -20,7 +20,7 @@ from mxnet import gluon
 from mxnet.gluon import nn, rnn
 
 from ..config import SentimentConfig
-from .linear import NgramLinear
+from .linear import NgramLinear, unseen_idf
 
 _LAYERS = {"lstm": rnn.LSTM, "gru": rnn.GRU}
 
@@ -125,7 +125,8 @@ class SentimentRNN(gluon.HybridBlock):
     @property
     def lexicon_votes(self) -> bool:
         c = self.config
-        return c.lexicon and c.lexicon_weight > 0 and len(c.class_polarity) == c.num_classes
+        return (c.lexicon and (c.lexicon_weight > 0 or self.gates_vote)
+                and len(c.class_polarity) == c.num_classes)
 
     def hybrid_forward(self, F, ids, valence, lengths, ngrams, ngram_lengths, linear_grams=None,
                        class_polarity=None):
@@ -134,17 +135,32 @@ class SentimentRNN(gluon.HybridBlock):
             linear = F.log_softmax(self.linear(linear_grams, ngram_lengths), axis=-1)
             out = self.config.mix * out + (1.0 - self.config.mix) * linear
         if self.lexicon_votes:
-            out = out + self.lexicon_vote(F, valence, class_polarity)
+            weight = self.config.lexicon_weight
+            if self.gates_vote:
+                unseen = self.linear.unseen_fraction(F, linear_grams, ngram_lengths,
+                                                     unseen_idf(self.config.linear_texts))
+                weight = weight + self.config.unfamiliar_weight * F.reshape(unseen, (-1, 1))
+            out = out + self.lexicon_vote(F, valence, class_polarity, weight)
         return out
 
-    def lexicon_vote(self, F, valence, class_polarity):
+    @property
+    def gates_vote(self) -> bool:
+        c = self.config
+        return c.linear and c.unfamiliar_weight > 0 and c.linear_texts > 0
+
+    def lexicon_vote(self, F, valence, class_polarity, weight):
         """The lexicon's own verdict as (N, C) log-odds: VADER's compound score of the summed
-        word valences, s / sqrt(s^2 + 15) in (-1, 1), times ``lexicon_weight``, toward the
-        positive class. Trained on one domain, the reader and the linear half are confidently
-        wrong on others (tweets, product reviews); the lexicon is not (README, "Quality")."""
+        word valences, s / sqrt(s^2 + 15) in (-1, 1), times ``weight`` (a number, or (N, 1)),
+        toward the positive class.
+
+        Trained on one domain, the reader and the linear half are confidently wrong on others
+        (tweets, product reviews); the lexicon is not. How far the text is from the training
+        data is measured by the share of its word 1-2 grams that the linear half never saw, and
+        the vote's weight is ``lexicon_weight + unfamiliar_weight * share`` (README, "Quality").
+        """
         total = 4.0 * F.sum(valence, axis=1, keepdims=True)          # valences are scaled by 1/4
         compound = total / F.sqrt(F.square(total) + 15.0)
-        return F.broadcast_mul(compound, class_polarity) * (0.5 * self.config.lexicon_weight)
+        return F.broadcast_mul(compound * weight * 0.5, class_polarity)
 
 
 def build_sentiment_model(config: SentimentConfig, ctx) -> SentimentRNN:

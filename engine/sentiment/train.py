@@ -28,9 +28,9 @@ from ..schedule import learning_rate, stop_reason
 from ..seeding import seed_everything, seed_step
 from .features import (Example, Featurizer, bucket_ids, bucketed_batches, build_vocab, gram_hashes,
                        to_batch)
-from .linear import fit_linear
+from .linear import fit_linear, lexicon_prior
 from .labeled import LabeledData, read_labeled, require_classes
-from .lexicon import class_polarity, vader_predict
+from .lexicon import class_polarity, load_lexicon, vader_predict
 from .metrics import label_ids, scores
 from .model import SentimentRNN, build_sentiment_model
 from .word_vectors import ppmi_svd_vectors, vector_words
@@ -141,8 +141,10 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
             extra_words = vector_words(vector_texts)
         vocab = build_vocab(train_tokens, model_config.min_freq, model_config.max_vocab,
                             extra_words)
+        fitted = len(split["train"]) + len(extra_tokens) if model_config.linear else 0
         model_config = model_config.replace(vocab_size=len(vocab), num_classes=len(classes),
-                                            class_polarity=class_polarity(classes))
+                                            class_polarity=class_polarity(classes),
+                                            linear_texts=fitted)
     featurizer = Featurizer.for_config(vocab, model_config)
     ids = label_ids(data.labels, classes)
     parts = {k: [featurizer.example(tokens[i], ids[i]) for i in split[k]]
@@ -160,7 +162,11 @@ def _fit_linear_half(model: SentimentRNN, prepared: PreparedData, ctx) -> float:
     gram_sets = [e.linear_grams for e in train]
     gram_sets += [bucket_ids(gram_hashes(t), buckets) for t in prepared.extra_tokens]
     labels = [e.label for e in train] + list(prepared.extra_labels)
-    return fit_linear(model.linear, gram_sets, labels, model.config.linear_l2, ctx)
+    c = model.config
+    prior = None
+    if c.lexicon and c.lexicon_prior > 0 and len(c.class_polarity) == c.num_classes:
+        prior = lexicon_prior(load_lexicon(), buckets, c.class_polarity, c.lexicon_prior)
+    return fit_linear(model.linear, gram_sets, labels, c.linear_l2, ctx, prior=prior)
 
 
 def default_helper_data(data_name: str) -> dict:
