@@ -218,9 +218,22 @@ def test_built_in_other_domain_corpora():
                 assert abs(rating) >= 0.5 and (rating > 0) == (row["label"] == "positive")
 
 
-def test_lexicon_vote_adds_its_compound_score_to_the_log_odds():
+def _vote_and_valence(model, examples):
+    """The lexicon vote's positive-minus-negative log-odds in ``model``'s output (the output less
+    the two halves' mixture) and each example's summed valence x 4 (VADER's scale)."""
     import mxnet as mx
     from mxnet import autograd
+    inputs = batch_inputs(to_batch(examples, mx.cpu()), model)
+    with autograd.predict_mode():
+        out = model(*inputs).asnumpy()
+        reader = mx.nd.log_softmax(model.reader(*inputs[:5])).asnumpy()
+        linear = mx.nd.log_softmax(model.linear(inputs[5], inputs[4])).asnumpy()
+    vote = out - (model.config.mix * reader + (1 - model.config.mix) * linear)
+    return vote[:, 1] - vote[:, 0], np.array([4 * e.valence.sum() for e in examples])
+
+
+def test_lexicon_vote_adds_its_compound_score_to_the_log_odds():
+    import mxnet as mx
     from engine.config import SentimentConfig
     from engine.sentiment.features import Featurizer, build_vocab
     from engine.sentiment.lexicon import class_polarity
@@ -235,15 +248,8 @@ def test_lexicon_vote_adds_its_compound_score_to_the_log_odds():
                              class_polarity=(-1.0, 1.0))
     model = build_sentiment_model(config, mx.cpu())
     examples = Featurizer.for_config(vocab, config).examples(texts)
-    inputs = batch_inputs(to_batch(examples, mx.cpu()), model)
-    with autograd.predict_mode():
-        out = model(*inputs).asnumpy()
-        reader = mx.nd.log_softmax(model.reader(*inputs[:5])).asnumpy()
-        linear = mx.nd.log_softmax(model.linear(inputs[5], inputs[4])).asnumpy()
-    vote = out - (config.mix * reader + (1 - config.mix) * linear)
-    total = np.array([4 * e.valence.sum() for e in examples])
-    np.testing.assert_allclose(vote[:, 1] - vote[:, 0], 2.0 * total / np.sqrt(total ** 2 + 15),
-                               rtol=1e-4, atol=1e-5)
+    vote, total = _vote_and_valence(model, examples)
+    np.testing.assert_allclose(vote, 2.0 * total / np.sqrt(total ** 2 + 15), rtol=1e-4, atol=1e-5)
     assert total[0] > 0 > total[1] and total[2] == 0
     three = SentimentConfig(vocab_size=len(vocab), num_classes=3, class_polarity=())
     assert not build_sentiment_model(three, mx.cpu()).lexicon_votes
@@ -251,7 +257,6 @@ def test_lexicon_vote_adds_its_compound_score_to_the_log_odds():
 
 def test_the_vote_grows_with_the_share_of_grams_the_training_texts_never_had():
     import mxnet as mx
-    from mxnet import autograd
     from engine.config import SentimentConfig
     from engine.sentiment.features import Featurizer, build_vocab, gram_hashes
     from engine.sentiment.linear import fit_linear
@@ -267,19 +272,11 @@ def test_the_vote_grows_with_the_share_of_grams_the_training_texts_never_had():
     featurizer = Featurizer.for_config(vocab, config)
     fit_linear(model.linear, [e.linear_grams for e in featurizer.examples(train)], [1, 0, 1, 0],
                1e-4, mx.cpu(), iterations=5)
-    examples = featurizer.examples(texts)
-    inputs = batch_inputs(to_batch(examples, mx.cpu()), model)
     seen = {g for t in train for g in gram_hashes(t.split())}
     unseen = np.array([np.mean([g not in seen for g in gram_hashes(t.split())]) for t in texts])
     assert unseen[0] == 0 and unseen[2] == 1 and 0 < unseen[1] < 1
-    with autograd.predict_mode():
-        out = model(*inputs).asnumpy()
-        reader = mx.nd.log_softmax(model.reader(*inputs[:5])).asnumpy()
-        linear = mx.nd.log_softmax(model.linear(inputs[5], inputs[4])).asnumpy()
-    vote = out - (config.mix * reader + (1 - config.mix) * linear)
-    total = np.array([4 * e.valence.sum() for e in examples])
-    np.testing.assert_allclose(vote[:, 1] - vote[:, 0],
-                               (0.5 + 3.0 * unseen) * total / np.sqrt(total ** 2 + 15),
+    vote, total = _vote_and_valence(model, featurizer.examples(texts))
+    np.testing.assert_allclose(vote, (0.5 + 3.0 * unseen) * total / np.sqrt(total ** 2 + 15),
                                rtol=1e-4, atol=1e-5)
     assert total[2] < 0
     old_run = build_sentiment_model(config.replace(linear_texts=0), mx.cpu())   # saved before

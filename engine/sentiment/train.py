@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, List, Optional
 
 import gluonnlp as nlp
-import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon, nd
 
