@@ -84,7 +84,12 @@ def test_generate_tab_trains_stays_responsive_and_samples_like_the_cli(qtbot, wi
     assert tab.chart.points("train") > 5 and tab.chart.points("validation") >= 1
     assert tab.live_sample.toPlainText()
     # the event loop kept running while the model trained (the window never froze)
-    assert len(gaps) > 20 and max(gaps[2:]) < 0.1, max(gaps)
+    # (typically the longest pause is 50-70 ms; on a busy 2-core machine one tick in a hundred
+    # may be late by a few more, which is not a freeze, while any work on the GUI thread would
+    # stop the ticks for the whole training)
+    pauses = sorted(gaps[2:])
+    assert len(gaps) > 20 and pauses[-1] < 0.25, pauses[-5:]
+    assert sum(p >= 0.1 for p in pauses) <= max(1, len(pauses) // 100), pauses[-5:]
 
     assert tab.sample_run.currentText() == "gui-gen"
     tab.prime.setText("the ")
