@@ -153,3 +153,9 @@ class SentimentConfig(_JSONConfig):
         object.__setattr__(self, "class_polarity", tuple(self.class_polarity))   # JSON gives lists
         if self.ngram_buckets < 0 or self.ngram_buckets == 1:
             raise StudioError("ngram_buckets must be 0 (off) or at least 2")
+
+    @property
+    def lexicon_takes_sides(self) -> bool:
+        """The lexicon is on and the labels are a negative/positive pair (``class_polarity``),
+        so lexicon valence can speak for a class (the vote, the linear half's prior)."""
+        return self.lexicon and len(self.class_polarity) == self.num_classes

@@ -125,8 +125,7 @@ class SentimentRNN(gluon.HybridBlock):
     @property
     def lexicon_votes(self) -> bool:
         c = self.config
-        return (c.lexicon and (c.lexicon_weight > 0 or self.gates_vote)
-                and len(c.class_polarity) == c.num_classes)
+        return c.lexicon_takes_sides and (c.lexicon_weight > 0 or self.gates_vote)
 
     def hybrid_forward(self, F, ids, valence, lengths, ngrams, ngram_lengths, linear_grams=None,
                        class_polarity=None):

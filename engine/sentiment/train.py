@@ -163,7 +163,7 @@ def _fit_linear_half(model: SentimentRNN, prepared: PreparedData, ctx) -> float:
     labels = [e.label for e in train] + list(prepared.extra_labels)
     c = model.config
     prior = None
-    if c.lexicon and c.lexicon_prior > 0 and len(c.class_polarity) == c.num_classes:
+    if c.lexicon_takes_sides and c.lexicon_prior > 0:
         prior = lexicon_prior(load_lexicon(), buckets, c.class_polarity, c.lexicon_prior)
     return fit_linear(model.linear, gram_sets, labels, c.linear_l2, ctx, prior=prior)
 
