@@ -1,4 +1,5 @@
 """The Generate tab: pick a text, train a character model while watching it learn, then sample."""
+import json
 import time
 from pathlib import Path
 
@@ -69,7 +70,9 @@ class GenerateTab(QWidget):
         self.open_file = QPushButton("Open file…")
         self.encoding = QComboBox()
         self.encoding.addItems(["utf-8", "cp1252", "latin-1", "utf-16"])
-        self.encoding.setToolTip("The file's text encoding (most files are UTF-8)")
+        self.encoding.setToolTip("How the file's characters are stored. It is guessed when you "
+                                 "open a file (most are UTF-8); each text keeps its own.")
+        self._encodings = {}    # source -> encoding, guessed when a file is added or chosen
         self.corpus_info = QLabel("…")
         self.corpus_info.setWordWrap(True)
         self.warnings = QLabel()
@@ -201,8 +204,8 @@ class GenerateTab(QWidget):
         for w in (self.layers, self.hidden, self.embed):
             w.valueChanged.connect(lambda _: self._show_report())
         self.cell.currentIndexChanged.connect(lambda _: self._show_report())
-        self.corpus.currentIndexChanged.connect(lambda _: self.inspect_corpus())
-        self.encoding.currentIndexChanged.connect(lambda _: self.inspect_corpus())
+        self.corpus.currentIndexChanged.connect(lambda _: self._source_changed())
+        self.encoding.currentIndexChanged.connect(lambda _: self._encoding_chosen())
         self.open_file.clicked.connect(self.choose_file)
         self.train_button.clicked.connect(lambda: self.start_training(resume=False))
         self.resume_button.clicked.connect(lambda: self.start_training(resume=True))
@@ -221,7 +224,7 @@ class GenerateTab(QWidget):
                 "dropout": self.dropout, "seq_len": self.seq_len, "batch": self.batch, "lr": self.lr,
                 "by_minutes": self.by_minutes, "by_epochs": self.by_epochs, "minutes": self.minutes,
                 "epochs": self.epochs, "seed": self.seed, "run_name": self.run_name,
-                "encoding": self.encoding, "temperature": self.temperature, "top_k": self.top_k,
+                "temperature": self.temperature, "top_k": self.top_k,
                 "top_p": self.top_p, "prime": self.prime, "length": self.length,
                 "sample_seed": self.sample_seed, "fixed_seed": self.fixed_seed,
                 "confidence": self.confidence}
@@ -230,17 +233,26 @@ class GenerateTab(QWidget):
         save_widgets("generate", self._persisted())
         s = settings()
         s.setValue("generate/corpus", self.corpus.currentData() or "")
+        s.setValue("generate/encodings", json.dumps(self._encodings))
         s.setValue("generate/sample_run", self.sample_run.currentText())
 
     def _restore_corpus(self):
+        try:
+            saved = json.loads(settings().value("generate/encodings", "{}") or "{}")
+            self._encodings = {str(k): str(v) for k, v in saved.items()
+                               if self.encoding.findText(str(v)) >= 0}
+        except (TypeError, ValueError, AttributeError):
+            self._encodings = {}
         last = settings().value("generate/corpus", "")
         if last and last not in corpora.REGISTRY and Path(last).is_file():
             self.add_file(last, inspect=False)
         elif last:
             index = self.corpus.findData(last)
             if index >= 0:
+                self.corpus.blockSignals(True)
                 self.corpus.setCurrentIndex(index)
-        self.inspect_corpus()
+                self.corpus.blockSignals(False)
+        self._source_changed()
 
     # ---- corpus --------------------------------------------------------------------------------
     def choose_file(self):
@@ -250,9 +262,34 @@ class GenerateTab(QWidget):
             self.add_file(path)
 
     def add_file(self, path: str, inspect: bool = True):
+        from engine.text import guess_encoding
+        path = str(path)
+        if path not in self._encodings:
+            self._encodings[path] = guess_encoding(path)
         select_or_add(self.corpus, path)
+        self._show_encoding()
         if inspect:
             self.inspect_corpus()
+
+    def _show_encoding(self):
+        """Show the current source's own encoding: a built-in corpus is always UTF-8, a file
+        keeps the one guessed for it or chosen for it (never the previous text's)."""
+        ref = self.corpus.currentData()
+        builtin = ref in corpora.REGISTRY
+        self.encoding.blockSignals(True)
+        self.encoding.setCurrentText("utf-8" if builtin else self._encodings.get(ref, "utf-8"))
+        self.encoding.blockSignals(False)
+        self.encoding.setEnabled(not builtin)
+
+    def _source_changed(self):
+        self._show_encoding()
+        self.inspect_corpus()
+
+    def _encoding_chosen(self):
+        ref = self.corpus.currentData()
+        if ref and ref not in corpora.REGISTRY:
+            self._encodings[ref] = self.encoding.currentText()
+        self.inspect_corpus()
 
     def dragEnterEvent(self, event):
         if event.mimeData().hasUrls():

@@ -75,12 +75,13 @@ class ModelsTab(QWidget):
 
         self.table.itemSelectionChanged.connect(self.show_selected)
         self.table.doubleClicked.connect(lambda _: self.load_selected())
-        self.buttons["refresh"].clicked.connect(self.refresh)
-        self.buttons["load"].clicked.connect(self.load_selected)
-        self.buttons["rename"].clicked.connect(self.rename_selected)
-        self.buttons["delete"].clicked.connect(self.delete_selected)
-        self.buttons["export"].clicked.connect(self.choose_export_folder)
-        self.buttons["open"].clicked.connect(self.open_folder)
+        # clicked(bool) would hand its `checked` flag to the first parameter of a slot that has
+        # one (it once switched off Delete's confirmation): connect through lambdas that pass
+        # nothing, so no button can fill in a slot's argument
+        for key, slot in (("refresh", self.refresh), ("load", self.load_selected),
+                          ("rename", self.rename_selected), ("delete", self.delete_selected),
+                          ("export", self.choose_export_folder), ("open", self.open_folder)):
+            self.buttons[key].clicked.connect(lambda _checked=False, slot=slot: slot())
         engine.job_finished.connect(self._on_finished)
         engine.job_failed.connect(self._on_failed)
         self.refresh()
@@ -104,10 +105,13 @@ class ModelsTab(QWidget):
                 item.setData(Qt.UserRole, r["name"])
                 self.table.setItem(i, j, item)
         self.table.setSortingEnabled(True)
+        self.table.blockSignals(True)
+        self.table.clearSelection()
         for i in range(self.table.rowCount()):
             if self.table.item(i, 0).text() in selected:
                 self.table.selectRow(i)
-        self._update_buttons()
+        self.table.blockSignals(False)
+        self.show_selected()          # the details never describe a run that is gone
 
     def _meta(self, run) -> dict:
         if run.get("kind") == "damaged":
@@ -122,6 +126,8 @@ class ModelsTab(QWidget):
         return [self.table.item(r, 0).text() for r in rows]
 
     def select(self, name: str):
+        """Select exactly the run called ``name`` (nothing, if there is none)."""
+        self.table.clearSelection()
         for i in range(self.table.rowCount()):
             if self.table.item(i, 0).text() == name:
                 self.table.selectRow(i)
@@ -180,16 +186,26 @@ class ModelsTab(QWidget):
         names = self.selected_names()
         if not names:
             return
-        new, ok = QInputDialog.getText(self, "Rename", f"New name for {names[0]}:", text=names[0])
-        if ok and new and new != names[0]:
-            try:
-                rename_run(names[0], new.strip())
-            except (StudioError, OSError) as err:
-                self.window.show_error("Cannot rename", str(err))
+        old = names[0]
+        new, ok = QInputDialog.getText(self, "Rename", f"New name for {old}:", text=old)
+        new = new.strip()
+        if not ok or not new or new == old:
+            return
+        try:
+            rename_run(old, new)
+        except (StudioError, OSError) as err:
+            # the run keeps its name and stays the one selected: selecting the taken name would
+            # make the next Delete… remove the other run
             self.window.runs_changed()
-            self.select(new.strip())
+            self.select(old)
+            self.window.show_error("Cannot rename", str(err))
+            return
+        self.window.runs_changed()
+        self.select(new)
 
-    def delete_selected(self, confirm: bool = True):
+    def delete_selected(self):
+        """Delete the selected runs, after asking (No is the default answer)."""
+        from engine.errors import StudioError
         from engine.runs import delete_run
         names = self.selected_names()
         if not names:
@@ -198,12 +214,18 @@ class ModelsTab(QWidget):
             self.window.show_error("Busy", "Wait for the current job to finish (or stop it) "
                                    "before deleting runs.")
             return
-        if confirm and QMessageBox.question(
-                self, "Delete", f"Delete {', '.join(names)} and all of its files? This cannot be "
-                f"undone.") != QMessageBox.Yes:
+        what = names[0] if len(names) == 1 else f"these {len(names)} models ({', '.join(names)})"
+        box = QMessageBox(QMessageBox.Warning, "Delete",
+                          f"Delete {what} and all of its files? This cannot be undone.",
+                          QMessageBox.Yes | QMessageBox.No, self)
+        box.setDefaultButton(QMessageBox.No)
+        if box.exec() != QMessageBox.Yes:
             return
-        for name in names:
-            delete_run(name)
+        try:
+            for name in names:
+                delete_run(name)
+        except (StudioError, OSError) as err:
+            self.window.show_error("Cannot delete", str(err))
         self.window.runs_changed()
 
     def choose_export_folder(self):

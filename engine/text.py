@@ -86,6 +86,26 @@ def inspect_text_file(path, encoding: str = "utf-8") -> TextInfo:
     return TextInfo(str(path), size, digest.hexdigest(), encoding)
 
 
+def guess_encoding(path) -> str:
+    """A likely encoding for a text file, from its first 64 KiB: a byte-order mark names UTF-16
+    or UTF-8; bytes that decode as UTF-8 are UTF-8; otherwise cp1252 where it decodes (Windows
+    text), else latin-1 (which decodes any bytes). A guess the user can overrule, never an error."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError:
+        return "utf-8"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for encoding in ("utf-8", "cp1252"):
+        try:   # an incremental decoder: a character cut at the 64 KiB edge is not an error
+            codecs.getincrementaldecoder(_python_codec(encoding))("strict").decode(head, final=False)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    return "latin-1"
+
+
 def _python_codec(encoding: str) -> str:
     # A UTF-8 byte-order mark is not text: read UTF-8 files with utf-8-sig.
     return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding

@@ -204,9 +204,10 @@ def test_models_tab_lists_overlays_exports_and_deletes(qtbot, window, text_file,
     wait_idle(qtbot, window)
     assert {"model-symbol.json", "model-0000.params", "meta.json", "README.md"} <= {
         p.name for p in (tmp_path / "exported").iterdir()}
-    models.table.clearSelection()
     models.select("first")
-    models.delete_selected(confirm=False)
+    from PySide6.QtWidgets import QMessageBox
+    answer_dialog(qtbot, QMessageBox.Yes)
+    models.buttons["delete"].click()
     assert not (studio_home / "runs" / "first").exists()
     assert models.table.rowCount() == 1 and tab.sample_run.count() == 1
 
@@ -259,3 +260,100 @@ def test_qt_binding_keeps_none_alive(qtbot):
         label.setText("x")
         QApplication.processEvents()
     assert abs(sys.getrefcount(None) - before) < 1000
+
+
+# ---- data safety: the real buttons, the real dialogs ------------------------------------------
+def answer_dialog(qtbot, answer, fill=None):
+    """Once a modal dialog opens, optionally type ``fill`` into its line edit, then press its
+    ``answer`` button (a QMessageBox standard button, or "ok" / "cancel" for input dialogs).
+    Returns a list that receives the dialog's text once it was answered."""
+    from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit, QMessageBox
+    seen = []
+
+    def poll():
+        box = QApplication.activeModalWidget()
+        if box is None:
+            QTimer.singleShot(20, poll)
+            return
+        if fill is not None:
+            box.findChild(QLineEdit).setText(fill)
+        if isinstance(box, QMessageBox):
+            seen.append(box.text())
+            box.button(answer).click()
+        else:
+            seen.append(box.windowTitle())
+            buttons = box.findChild(QDialogButtonBox)
+            role = QDialogButtonBox.Ok if answer == "ok" else QDialogButtonBox.Cancel
+            buttons.button(role).click()
+    QTimer.singleShot(0, poll)
+    return seen
+
+
+def make_runs(studio_home, text_file, *names):
+    for name in names:
+        result = run_cli("generator", "train", "--corpus", text_file, "--out", name, "--hidden",
+                         "16", "--embed", "8", "--layers", "1", "--seq-len", "10", "--batch", "4",
+                         "--epochs", "0.05")
+        assert result.returncode == 0, result.stderr
+
+
+def test_delete_button_asks_and_no_keeps_the_run(qtbot, window, text_file, studio_home):
+    from PySide6.QtWidgets import QMessageBox
+    make_runs(studio_home, text_file, "keep-me", "other")
+    models = window.models
+    models.refresh()
+    models.select("keep-me")
+    asked = answer_dialog(qtbot, QMessageBox.No)
+    models.buttons["delete"].click()
+    assert asked and "keep-me" in asked[0]
+    assert (studio_home / "runs" / "keep-me" / "meta.json").is_file()
+    assert models.table.rowCount() == 2 and models.selected_names() == ["keep-me"]
+
+    asked = answer_dialog(qtbot, QMessageBox.Yes)
+    models.buttons["delete"].click()
+    assert asked and not (studio_home / "runs" / "keep-me").exists()
+    assert (studio_home / "runs" / "other" / "meta.json").is_file()
+    # the details pane no longer describes the deleted run
+    assert models.table.rowCount() == 1 and "keep-me" not in models.details.toPlainText()
+
+
+def test_failed_rename_keeps_the_original_selection(qtbot, window, text_file, studio_home):
+    from PySide6.QtWidgets import QMessageBox
+    make_runs(studio_home, text_file, "a", "b")
+    models = window.models
+    models.refresh()
+    models.select("a")
+    answer_dialog(qtbot, "ok", fill="b")
+    models.buttons["rename"].click()
+    assert window.last_error[0] == "Cannot rename" and "already exists" in window.last_error[1]
+    assert models.selected_names() == ["a"]
+    assert "a (generator)" in models.details.toPlainText().splitlines()[0]
+    # so the next Delete… names (and would delete) the run the user meant
+    asked = answer_dialog(qtbot, QMessageBox.No)
+    models.buttons["delete"].click()
+    assert "Delete a " in asked[0]
+    answer_dialog(qtbot, "ok", fill="c")
+    models.buttons["rename"].click()
+    assert models.selected_names() == ["c"] and (studio_home / "runs" / "c").is_dir()
+
+
+def test_each_text_keeps_its_own_encoding(qtbot, window, tmp_path, text_file):
+    tab = window.generate
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes(("caf\xe9 na\xefve r\xe9sum\xe9 " * 400).encode("latin-1"))
+    tab.add_file(str(latin))
+    wait_idle(qtbot, window)
+    assert tab.encoding.currentText() == "cp1252"          # guessed: not valid UTF-8
+    assert "cannot be trained on" not in tab.corpus_info.text()
+    tab.encoding.setCurrentText("latin-1")                  # the user's choice for this file
+    wait_idle(qtbot, window)
+    tab.corpus.setCurrentIndex(tab.corpus.findData("shakespeare"))
+    wait_idle(qtbot, window)
+    assert tab.encoding.currentText() == "utf-8" and not tab.encoding.isEnabled()
+    tab.add_file(str(text_file))
+    wait_idle(qtbot, window)
+    assert tab.encoding.currentText() == "utf-8" and tab.encoding.isEnabled()
+    tab.corpus.setCurrentIndex(tab.corpus.findData(str(latin)))
+    wait_idle(qtbot, window)
+    assert tab.encoding.currentText() == "latin-1"          # its own choice came back
+    assert "é" in tab.preview.toPlainText()
