@@ -1,22 +1,35 @@
-"""Run folders: the on-disk checkpoint of one model (format ``rnn-studio/1``).
+"""Run folders: the on-disk checkpoint of one model (format ``rnn-studio/2``).
 
 ::
 
-    runs/<name>/meta.json      config, vocab, labels, corpus, history, best, files{name: sha256}, state
-                 last.params    Gluon parameters (MXNet NDArray format, never pickle)
-                 best.params    best on validation so far
-                 trainer.states optimizer state + carried hidden state (NDArray format)
+    runs/<name>/meta.json               the current checkpoint: config, vocab, labels, corpus,
+                                        history, best, state, and where its files are:
+                                        files{name: sha256}, paths{name: relative path}
+                 gen-000007/last.params  Gluon parameters (MXNet NDArray format, never pickle)
+                            best.params  best on validation so far (when this save was the best)
+                            trainer.states  optimizer state + carried hidden state (NDArray)
+                            manifest.json   the meta.json this generation was saved with
+                 gen-000006/...          the previous checkpoint, kept to fall back on
+                 .lock                   held by the one process that trains this run
 
-Every file is written atomically; ``meta.json`` is written last and names the sha256 of each file
-it belongs to, so a crash leaves the previous good checkpoint and a flipped byte is caught on load
-(MXNet alone loads about half of such files silently).
+A checkpoint becomes visible as one unit: each save writes a new generation folder (its files,
+then its manifest), and only then replaces ``meta.json``, atomically, to point at it. A crash at
+any instant leaves the previous meta.json and every file it names untouched; older generations
+are pruned only after the switch. Loading checks each file's sha256 (MXNet alone loads about half
+of bit-flipped files silently) and falls back to the newest complete generation, saying so.
+
+Format ``rnn-studio/1`` (files beside meta.json, no ``paths``) still loads; its next save moves
+the run to generations.
 """
+import contextlib
 import json
+import logging
+import os
 import re
 import shutil
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional
 
 import mxnet as mx
 from mxnet import gluon, nd
@@ -26,11 +39,16 @@ from .atomic import atomic_write_json, atomic_write_with, sha256_file
 from .errors import StudioError
 from .paths import runs_dir
 
-FORMAT = "rnn-studio/1"
+FORMAT = "rnn-studio/2"
+READABLE = ("rnn-studio/1", FORMAT)
 META = "meta.json"
+MANIFEST = "manifest.json"
+LOCK = ".lock"
 PARAM_FILES = ("last.params", "best.params")
 STATES = "trainer.states"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+_GENERATION = re.compile(r"gen-(\d{6,})")
+log = logging.getLogger("rnn_studio")
 
 
 def versions() -> dict:
@@ -54,7 +72,7 @@ def resolve_run(ref: str, must_exist: bool = True) -> Path:
     if must_exist:
         if not path.is_dir():
             raise StudioError(f"no run named {ref!r} (looked in {path})")
-        if not (path / META).is_file():
+        if not RunFolder(path).exists():
             raise StudioError(f"{path} is not a run folder (no {META})")
     return path
 
@@ -67,30 +85,74 @@ class RunFolder:
     def name(self) -> str:
         return self.path.name
 
+    def exists(self) -> bool:
+        """Whether a checkpoint was ever completed here (meta.json, or a generation's manifest)."""
+        return (self.path / META).is_file() or bool(self._manifests())
+
     # ---- reading --------------------------------------------------------------------------
     def read_meta(self, kind: Optional[str] = None) -> dict:
-        """meta.json, checked; with ``kind``, a run of another kind is refused."""
+        """meta.json, checked; with ``kind``, a run of another kind is refused. A missing or
+        damaged meta.json falls back to the newest generation's manifest (with a warning)."""
         meta_path = self.path / META
+        try:
+            meta = self._checked_meta(meta_path)
+        except StudioError as err:
+            meta = self._newest_manifest()
+            if meta is None:
+                raise
+            log.warning("%s; using the checkpoint of step %s saved beside it instead",
+                        err, (meta.get("state") or {}).get("step"))
+        if kind is not None and meta["kind"] != kind:
+            raise StudioError(f"{self.path} is a {meta['kind']} run, not a {kind} run")
+        return meta
+
+    def _checked_meta(self, meta_path: Path) -> dict:
         if not meta_path.is_file():
             raise StudioError(f"{self.path}: not a run folder (no {META})")
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as err:
             raise StudioError(f"{meta_path}: corrupted ({err})") from None
-        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        except OSError as err:
+            raise StudioError(f"{meta_path}: unreadable ({err.strerror})") from None
+        if not isinstance(meta, dict) or meta.get("format") not in READABLE:
             found = meta.get("format") if isinstance(meta, dict) else None
+            if isinstance(found, str) and found.startswith("rnn-studio/"):
+                raise StudioError(f"{meta_path}: saved by a newer RNN Studio (format {found}); "
+                                  f"this one reads {', '.join(READABLE)}")
             raise StudioError(f"{meta_path}: unknown format {found!r} (expected {FORMAT})")
-        for key in ("kind", "config", "files"):
-            if key not in meta:
-                raise StudioError(f"{meta_path}: corrupted (no {key!r} entry)")
-        if kind is not None and meta["kind"] != kind:
-            raise StudioError(f"{self.path} is a {meta['kind']} run, not a {kind} run")
+        for key, kind in (("kind", str), ("config", dict), ("files", dict)):
+            if not isinstance(meta.get(key), kind):
+                raise StudioError(f"{meta_path}: corrupted (no valid {key!r} entry)")
+        if not isinstance(meta.get("paths", {}), dict):
+            raise StudioError(f"{meta_path}: corrupted (no valid 'paths' entry)")
         return meta
+
+    def _manifests(self) -> List[Path]:
+        """The generations' manifests, newest first."""
+        if not self.path.is_dir():
+            return []
+        found = [(int(m.group(1)), d / MANIFEST) for d in self.path.iterdir()
+                 if (m := _GENERATION.fullmatch(d.name)) and (d / MANIFEST).is_file()]
+        return [path for _, path in sorted(found, reverse=True)]
+
+    def _newest_manifest(self, older_than: Optional[int] = None) -> Optional[dict]:
+        for path in self._manifests():
+            try:
+                meta = self._checked_meta(path)
+            except StudioError:
+                continue
+            if older_than is None or meta.get("generation", 0) < older_than:
+                return meta
+        return None
+
+    def file_path(self, filename: str, meta: dict) -> Path:
+        return self.path / meta.get("paths", {}).get(filename, filename)
 
     def verify(self, filename: str, meta: Optional[dict] = None) -> Path:
         """Check that ``filename`` exists and matches the sha256 in meta.json."""
         meta = meta or self.read_meta()
-        path = self.path / filename
+        path = self.file_path(filename, meta)
         expected = meta["files"].get(filename)
         if expected is None:
             raise StudioError(f"{self.path}: meta.json lists no {filename}")
@@ -102,18 +164,39 @@ class RunFolder:
         return path
 
     def load_params(self, net: gluon.Block, which: str = "best", ctx=None, meta=None) -> dict:
-        """Verify and load ``<which>.params`` into ``net`` (falls back to last if no best)."""
+        """Verify and load ``<which>.params`` into ``net`` (falls back to last if no best).
+
+        A damaged file falls back to the newest older generation whose files are whole (with a
+        warning); the meta of the checkpoint actually loaded is returned: use it for the rest
+        of that checkpoint (its optimizer state, its step)."""
         meta = meta or self.read_meta()
+        try:
+            self._load_params(net, which, ctx, meta)
+            return meta
+        except StudioError as err:
+            older = meta
+            while (older := self._newest_manifest(older_than=older.get("generation", 0))):
+                try:
+                    self._load_params(net, which, ctx, older)
+                except StudioError:
+                    continue
+                log.warning("%s; loaded the previous checkpoint (step %s) instead", err,
+                            (older.get("state") or {}).get("step"))
+                return older
+            raise
+
+    def _load_params(self, net: gluon.Block, which: str, ctx, meta: dict):
         filename = f"{which}.params"
         if filename not in meta["files"] and which == "best":
             filename = "last.params"
         path = self.verify(filename, meta)
+        if which == "last" and STATES in meta["files"]:
+            self.verify(STATES, meta)            # a resumable checkpoint is whole, or not used
         try:
             net.load_parameters(str(path), ctx=ctx or mx.cpu())
-        except (mx.base.MXNetError, AssertionError, ValueError) as err:
-            first = str(err).strip().splitlines()[0][:300]
+        except (mx.base.MXNetError, AssertionError, ValueError, KeyError) as err:
+            first = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
             raise StudioError(f"{path}: does not fit this model ({first})") from None
-        return meta
 
     def load_states(self, meta: Optional[dict] = None) -> Dict[str, nd.NDArray]:
         path = self.verify(STATES, meta)
@@ -124,27 +207,117 @@ class RunFolder:
 
     def require_new(self):
         """Refuse to start a fresh run on top of an existing one."""
-        if (self.path / META).exists():
+        if self.exists():
             raise StudioError(f"{self.path} already holds a run: pass --resume to continue it, "
                               f"or choose another --out")
+
+    # ---- one writer -----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def writing(self) -> Iterator["RunFolder"]:
+        """Hold the run's lock while training it: a second process (or a second job in the
+        same process) is refused. The lock is an OS file lock, so a crashed process never
+        leaves it stuck. A new run that never completed a checkpoint leaves no folder behind."""
+        created = not self.path.exists()
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            handle = open(self.path / LOCK, "a+")
+        except OSError as err:
+            raise StudioError(f"cannot write in {self.path}: {err.strerror}") from None
+        try:
+            if not _try_lock(handle):
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise StudioError(f"{self.path} is being trained by {holder}: wait for it to "
+                                  f"finish (or stop it) before training this run again")
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()}")
+            handle.flush()
+            for stale in self.path.glob(".tmp-*"):      # half-written by a writer that crashed
+                stale.unlink(missing_ok=True)
+            try:
+                yield self
+            finally:
+                if created and not self.exists():
+                    shutil.rmtree(self.path, ignore_errors=True)
+        finally:
+            handle.close()               # closing releases the lock
 
     # ---- writing --------------------------------------------------------------------------
     def save_checkpoint(self, net: gluon.Block, meta: dict, states: Dict[str, nd.NDArray],
                         best: bool) -> dict:
-        """Atomically write last.params (+ best.params) + trainer.states, then meta.json."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        meta = dict(meta)
-        files = dict(meta.get("files", {}))
-        files["last.params"] = atomic_write_with(self.path / "last.params", net.save_parameters)
-        if best:
-            files["best.params"] = atomic_write_with(self.path / "best.params", net.save_parameters)
-        files[STATES] = atomic_write_with(self.path / STATES, lambda tmp: nd.save(tmp, states))
-        meta.update(format=FORMAT, files=files, versions=versions(), saved_at=time.time())
-        atomic_write_json(self.path / META, meta)
-        return meta
+        """Write a new generation (last.params, best.params when ``best``, trainer.states, its
+        manifest), then switch meta.json to it atomically, then prune generations that neither
+        this checkpoint nor the previous one names. Returns the new meta.
+
+        An OSError (a full disk, a read-only folder) removes the half-written generation and
+        raises a StudioError: the previous checkpoint stays as it was."""
+        generation = int(meta.get("generation", 0)) + 1
+        folder = self.path / f"gen-{generation:06d}"
+        new = dict(meta)
+        files, paths = dict(meta.get("files", {})), dict(meta.get("paths", {}))
+        try:
+            if folder.exists():          # left by a crash, and named by no checkpoint
+                shutil.rmtree(folder)
+            folder.mkdir(parents=True)
+            written = {"last.params": net.save_parameters, STATES: lambda tmp: nd.save(tmp, states)}
+            if best:
+                written["best.params"] = net.save_parameters
+            for name, write in written.items():
+                files[name] = atomic_write_with(folder / name, write)
+                paths[name] = f"{folder.name}/{name}"
+            new.update(format=FORMAT, generation=generation, files=files, paths=paths,
+                       versions=versions(), saved_at=time.time())
+            atomic_write_json(folder / MANIFEST, new)
+            atomic_write_json(self.path / META, new)           # the switch
+        except OSError as err:
+            shutil.rmtree(folder, ignore_errors=True)
+            step = (meta.get("state") or {}).get("step")
+            kept = f"the checkpoint of step {step} is kept" if meta.get("files", {}).get(
+                "last.params") else "no checkpoint was saved yet"
+            raise StudioError(f"cannot save a checkpoint in {self.path}: "
+                              f"{err.strerror or err}; {kept}") from None
+        self._prune(keep=[new, meta])
+        return new
+
+    def _prune(self, keep: List[dict]):
+        """Remove generations, pre-generation files and temp files that no checkpoint in
+        ``keep`` names. Best effort: what fails now is pruned by a later save."""
+        named = {self.file_path(name, m).resolve() for m in keep for name in m.get("files", {})}
+        named_dirs = {p.parent for p in named}
+        for entry in self.path.iterdir():
+            try:
+                if _GENERATION.fullmatch(entry.name) and entry.resolve() not in named_dirs:
+                    shutil.rmtree(entry)
+                elif (entry.name in PARAM_FILES + (STATES,) or entry.name.startswith(".tmp-")) \
+                        and entry.resolve() not in named:
+                    entry.unlink()
+            except OSError as err:
+                log.debug("could not prune %s: %s", entry, err)
 
     def write_meta(self, meta: dict):
-        atomic_write_json(self.path / META, meta)
+        try:
+            atomic_write_json(self.path / META, meta)
+        except OSError as err:
+            raise StudioError(f"cannot write {self.path / META}: {err.strerror or err}") from None
+
+
+def _try_lock(handle) -> bool:
+    try:
+        import fcntl
+    except ImportError:           # Windows: msvcrt locks the first byte instead
+        import msvcrt
+        try:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            return True
+        except OSError:
+            return False
+    try:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
 
 
 def list_runs(kind: Optional[str] = None) -> List[dict]:
@@ -155,6 +328,8 @@ def list_runs(kind: Optional[str] = None) -> List[dict]:
     if not root.is_dir():
         return out
     for path in sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if (path / LOCK).exists() and not RunFolder(path).exists():
+            continue                  # a new run before its first checkpoint
         entry = {"name": path.name, "path": str(path)}
         try:
             meta = RunFolder(path).read_meta()
@@ -162,20 +337,28 @@ def list_runs(kind: Optional[str] = None) -> List[dict]:
             entry.update(kind=meta["kind"], corpus=(meta.get("corpus") or {}).get("name"),
                          steps=(meta.get("state") or {}).get("step", 0),
                          best_val_loss=best.get("val_loss"), saved_at=meta.get("saved_at"),
-                         size_bytes=sum(f.stat().st_size for f in path.iterdir() if f.is_file()))
+                         size_bytes=sum(f.stat().st_size for f in path.rglob("*") if f.is_file()))
         except StudioError as err:
             entry.update(kind="damaged", error=str(err))
         out.append(entry)
     return out if kind is None else [r for r in out if r["kind"] == kind]
 
 
+def _require_idle(path: Path):
+    """Refuse to change a run that a process is training right now."""
+    with RunFolder(path).writing():
+        pass
+
+
 def delete_run(ref: str):
     path = resolve_run(ref)
+    _require_idle(path)
     shutil.rmtree(path)
 
 
 def rename_run(ref: str, new_name: str) -> Path:
     path = resolve_run(ref)
+    _require_idle(path)
     if not _NAME.fullmatch(new_name):
         raise StudioError(f"invalid run name {new_name!r}")
     target = path.parent / new_name

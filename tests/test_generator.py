@@ -1,5 +1,6 @@
 """The character generator: it learns, saves, resumes exactly and samples reproducibly."""
 import json
+from pathlib import Path
 
 import mxnet as mx
 import numpy as np
@@ -63,7 +64,7 @@ def test_checkpoint_round_trips_bit_for_bit(tmp_path, text_file):
     model, vocab, meta = load_generator(str(tmp_path / "run"), "last")
     saved = tmp_path / "copy.params"
     model.save_parameters(str(saved))
-    assert saved.read_bytes() == (tmp_path / "run" / "last.params").read_bytes()
+    assert saved.read_bytes() == run_file(tmp_path / "run", "last.params").read_bytes()
     again, _, _ = load_generator(str(tmp_path / "run"), "last")
     x = nd.array(vocab.encode("the lazy dog").reshape(-1, 1))
     out1 = model(x, *model.begin_state(1))[0].asnumpy()
@@ -71,25 +72,51 @@ def test_checkpoint_round_trips_bit_for_bit(tmp_path, text_file):
     assert np.array_equal(out1, out2)
 
 
-def test_flipped_byte_is_caught(tmp_path, text_file):
-    train(tmp_path / "run", text_file, train_config=tiny_train(epochs=1))
-    path = tmp_path / "run" / "best.params"
+def run_file(run, name):
+    """Where the current checkpoint keeps ``name`` (inside its generation folder)."""
+    folder = RunFolder(run)
+    return folder.file_path(name, folder.read_meta())
+
+
+def every_copy(run, name):
+    return sorted(Path(run).glob(f"gen-*/{name}"))
+
+
+def flip_a_byte(path):
     raw = bytearray(path.read_bytes())
     raw[len(raw) // 2] ^= 0x01
     path.write_bytes(bytes(raw))
-    with pytest.raises(StudioError, match="corrupted .checksum"):
-        load_generator(str(tmp_path / "run"), "best")
+
+
+def test_flipped_byte_falls_back_to_the_previous_checkpoint_then_is_caught(tmp_path, text_file,
+                                                                            caplog):
+    train(tmp_path / "run", text_file, train_config=tiny_train(epochs=2))
+    current = run_file(tmp_path / "run", "last.params")
+    flip_a_byte(current)
+    model, _, meta = load_generator(str(tmp_path / "run"), "last")
+    assert "corrupted" in caplog.text and str(current) in caplog.text
+    assert "loaded the previous checkpoint" in caplog.text
+    assert meta["generation"] < RunFolder(tmp_path / "run").read_meta()["generation"]
+    for path in every_copy(tmp_path / "run", "last.params"):
+        if path != current:
+            flip_a_byte(path)
+    with pytest.raises(StudioError, match="last.params: corrupted .checksum"):
+        load_generator(str(tmp_path / "run"), "last")
 
 
 def test_damaged_run_folders_give_specific_errors(tmp_path, text_file):
     run = tmp_path / "run"
     train(run, text_file, train_config=tiny_train(epochs=1))
-    (run / "last.params").write_bytes((run / "last.params").read_bytes()[:100])
+    for path in every_copy(run, "last.params"):
+        path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(StudioError, match="last.params: corrupted"):
         load_generator(str(run), "last")
-    (run / "best.params").unlink()
+    for path in every_copy(run, "best.params"):
+        path.unlink()
     with pytest.raises(StudioError, match="best.params: missing"):
         load_generator(str(run), "best")
+    for path in every_copy(run, "manifest.json"):
+        path.unlink()
     (run / "meta.json").write_text("{not json")
     with pytest.raises(StudioError, match="meta.json: corrupted"):
         load_generator(str(run))

@@ -19,6 +19,6 @@ def load_generator(ref, which: str = "best", ctx=None):
     except (KeyError, TypeError, ValueError) as err:
         raise StudioError(f"{run.path}/meta.json: corrupted ({err})") from None
     model = CharRNN(config)
-    run.load_params(model, which, ctx, meta)
+    meta = run.load_params(model, which, ctx, meta)     # the checkpoint actually loaded
     model.hybridize(static_alloc=True)
     return model, vocab, meta

@@ -67,8 +67,15 @@ def validation_loss(model: CharRNN, stream: BPTTStream, ctx) -> float:
 def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: GeneratorConfig,
                     train_config: TrainConfig, resume: bool = False,
                     should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
-    """Train (or resume) the generator in ``run_dir``, yielding events; saves as it goes."""
+    """Train (or resume) the generator in ``run_dir``, yielding events; saves as it goes.
+    The run is locked while it trains: a second trainer of the same run is refused."""
     run = RunFolder(run_dir)
+    with run.writing():
+        yield from _train(run, corpus, model_config, train_config, resume, should_stop)
+
+
+def _train(run: RunFolder, corpus, model_config, train_config: TrainConfig, resume: bool,
+           should_stop: Callable[[], bool]) -> Iterator[object]:
     ctx = parse_ctx(train_config.ctx)
     meta = None
     if resume:
@@ -107,7 +114,7 @@ def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: Generato
     step, history, best = 0, [], None
     prior_seconds = 0.0
     if resume:
-        run.load_params(model, "last", ctx, meta)
+        meta = run.load_params(model, "last", ctx, meta)   # the checkpoint actually loaded
         arrays = run.load_states(meta)
         restore_trainer_state(trainer, model, arrays, meta["state"]["optimizer"], ctx)
         hidden = [arrays[f"hidden:{i}"].as_in_context(ctx) for i in range(len(hidden))]

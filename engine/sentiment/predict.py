@@ -57,7 +57,7 @@ class SentimentPredictor:
         except (KeyError, TypeError, ValueError) as err:
             raise StudioError(f"{run.path}/meta.json: corrupted ({err})") from None
         model = SentimentRNN(config)
-        run.load_params(model, which, ctx, meta)
+        meta = run.load_params(model, which, ctx, meta)     # the checkpoint actually loaded
         model.hybridize()
         return cls(model, vocab, labels, meta, ctx)
 

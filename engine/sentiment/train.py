@@ -198,7 +198,15 @@ def _extra_train(config: SentimentConfig, data: LabeledData, classes: List[str])
 def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: SentimentConfig,
                     train_config: TrainConfig, resume: bool = False,
                     should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
+    """Train (or resume) the sentiment model in ``run_dir``, yielding events; saves as it goes.
+    The run is locked while it trains: a second trainer of the same run is refused."""
     run = RunFolder(run_dir)
+    with run.writing():
+        yield from _train(run, data_ref, model_config, train_config, resume, should_stop)
+
+
+def _train(run: RunFolder, data_ref, model_config, train_config: TrainConfig, resume: bool,
+           should_stop: Callable[[], bool]) -> Iterator[object]:
     ctx = parse_ctx(train_config.ctx)
     meta = None
     if resume:
@@ -230,7 +238,7 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
     total_steps = math.ceil(tc.epochs * steps_per_epoch) if tc.epochs is not None else None
     step, history, best, stale, prior_seconds = 0, [], None, 0, 0.0
     if resume:
-        run.load_params(model, "last", ctx, meta)
+        meta = run.load_params(model, "last", ctx, meta)   # the checkpoint actually loaded
         restore_trainer_state(trainer, model, run.load_states(meta), meta["state"]["optimizer"], ctx)
         step, stale = int(meta["state"]["step"]), int(meta["state"].get("stale", 0))
         history, best = list(meta.get("history", [])), meta.get("best")

@@ -1,0 +1,140 @@
+"""Checkpoints survive real crashes: a training process is SIGKILLed right after each of its file
+operations in turn (tests/crash_at.py), and after every crash the run still samples, and resuming
+it ends with exactly the parameters of a run that was never interrupted."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.config import TrainConfig
+from engine.errors import StudioError
+from engine.generator.load import load_generator
+from engine.generator.sample import Sampler
+from engine.generator.train import train_generator
+from engine.runs import RunFolder, resolve_run
+
+from .conftest import ROOT, repeating_text, run_cli
+
+ARGS = ["--hidden", "16", "--embed", "8", "--layers", "1", "--seq-len", "10", "--batch", "4",
+        "--val-interval", "5", "--sample-length", "5", "--quiet"]
+STEPS_PER_EPOCH = 161                # of the text below with these settings (asserted)
+FIRST, FINAL = 10, 15                # steps: the first part of a run, and its end
+
+
+def epochs(steps):
+    return f"{steps / STEPS_PER_EPOCH - 1e-6:.7f}"
+
+
+@pytest.fixture(scope="module")
+def text(tmp_path_factory):
+    path = tmp_path_factory.mktemp("text") / "text.txt"
+    path.write_text(repeating_text(6750), encoding="utf-8")
+    return path
+
+
+def crash_at(n: int, runs: Path, count_file: Path, *cli_args):
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, str(ROOT / "tests" / "crash_at.py"), str(n), str(runs),
+                           str(count_file), "--", *map(str, cli_args)], capture_output=True,
+                          text=True, env=env, timeout=120, cwd=str(ROOT))
+
+
+def final_params(run) -> dict:
+    model, _, _ = load_generator(str(run), "last")
+    return {k: v.data().asnumpy() for k, v in model._collect_params_with_prefix().items()}
+
+
+def resume_to_the_end(run):
+    events = list(train_generator(run, None, None, TrainConfig(epochs=float(epochs(FINAL))),
+                                  resume=True))
+    assert events[-1].step == FINAL
+
+
+def assert_usable_and_exact(run, reference: dict, text: Path):
+    """The crashed run loads, samples and resumes to the reference parameters, bit for bit;
+    or (a crash inside its very first checkpoint) is no run yet, and training it anew works."""
+    if not RunFolder(run).exists():
+        with pytest.raises(StudioError, match="not a run folder"):
+            resolve_run(str(run))
+        result = run_cli("generator", "train", "--corpus", text, "--out", run, "--epochs",
+                         epochs(FINAL), *ARGS)
+        assert result.returncode == 0, result.stderr
+        wrote = True
+    else:
+        for which in ("best", "last"):
+            model, vocab, _ = load_generator(str(run), which)
+            assert len(Sampler(model, vocab).sample_text(length=10, seed=1)) == 10
+        step = RunFolder(run).read_meta()["state"]["step"]
+        assert step in (5, FIRST, FINAL)
+        wrote = step < FINAL
+        if wrote:
+            resume_to_the_end(run)
+    got = final_params(run)
+    assert got.keys() == reference.keys()
+    for k in got:
+        assert np.array_equal(got[k], reference[k]), k
+    # once a writer ran after the crash, the crash's half-written files are gone: the current
+    # and the previous generation stay (and the best's, if older)
+    generations = sorted(p.name for p in Path(run).iterdir() if p.name.startswith("gen-"))
+    assert len(generations) <= 3, generations
+    if wrote:
+        assert not list(Path(run).glob(".tmp*"))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, text):
+    runs = tmp_path_factory.mktemp("reference")
+    run = runs / "ref"
+    result = run_cli("generator", "train", "--corpus", text, "--out", run, "--epochs",
+                     epochs(FINAL), *ARGS, "--quiet")
+    assert result.returncode == 0, result.stderr
+    assert f"steps_per_epoch {STEPS_PER_EPOCH}" in result.stdout + result.stderr
+    return final_params(run)
+
+
+@pytest.mark.parametrize("phase", ["first checkpoints of a new run", "checkpoint of a resumed run"])
+def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, reference, phase):
+    base = tmp_path / "base"
+    if phase.startswith("first"):
+        cli = ["generator", "train", "--corpus", text, "--out", None, "--epochs", epochs(FIRST), *ARGS]
+    else:
+        result = run_cli("generator", "train", "--corpus", text, "--out", base, "--epochs",
+                         epochs(FIRST), *ARGS)
+        assert result.returncode == 0, result.stderr
+        cli = ["generator", "train", "--out", None, "--resume", "--epochs", epochs(FINAL), *ARGS]
+
+    def attempt(n):
+        runs = tmp_path / f"crash-{n}"
+        runs.mkdir()
+        run = runs / "run"
+        if base.exists():
+            shutil.copytree(base, run)
+        args = [run if a is None else a for a in cli]
+        return crash_at(n, runs, tmp_path / f"count-{n}", *args), run
+
+    counted, _ = attempt(0)
+    assert counted.returncode == 0, counted.stderr
+    total = int((tmp_path / "count-0").read_text())
+    assert total >= 14, total            # a checkpoint is many operations: all are tried
+    outcomes = {}
+    for n in range(1, total + 1):
+        crashed, run = attempt(n)
+        assert crashed.returncode == -9, (n, crashed.returncode, crashed.stderr[-2000:])
+        outcomes[n] = "no run yet" if not RunFolder(run).exists() else \
+            f"step {RunFolder(run).read_meta()['state']['step']}"
+        assert_usable_and_exact(run, reference, text)
+    record_outcomes(f"crash after each file operation ({phase})", outcomes)
+
+
+def record_outcomes(case: str, outcomes: dict):
+    """What each crash left, for the suite's report (tests/README.md)."""
+    report = Path(os.environ.get("RNN_STUDIO_FAULT_REPORT", ROOT / ".home" / "fault-report.jsonl"))
+    report.parent.mkdir(parents=True, exist_ok=True)
+    with open(report, "a", encoding="utf-8") as f:
+        f.write(json.dumps({"case": case, "cases": len(outcomes),
+                            "outcomes": sorted(set(outcomes.values()))}) + "\n")
