@@ -49,9 +49,10 @@ class _Worker(QObject):
         except StudioError as err:
             self.failed.emit(job.id, job.name, str(err))
         except Exception as err:              # a bug: keep the app alive and say what happened
-            detail = "".join(traceback.format_exception_only(type(err), err)).strip()
+            from engine.crash_report import describe_unexpected
             traceback.print_exc()
-            self.failed.emit(job.id, job.name, f"Unexpected error: {detail}")
+            message = describe_unexpected(err, f"the {job.name} job")
+            self.failed.emit(job.id, job.name, message[0].upper() + message[1:])
         else:
             self.finished.emit(job.id, job.name, result)
 

@@ -500,6 +500,12 @@ def main(argv=None):
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as err:          # a bug, not bad input: one line, the trace in a file
+        from .crash_report import describe_unexpected
+        command = " ".join(a for a in argv[:2] if not a.startswith("-")) or "rnn-studio"
+        print(f"rnn-studio: error: {describe_unexpected(err, command, ' '.join(argv))}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -272,9 +272,10 @@ class RunFolder:
             atomic_write_json(self.path / META, new)           # the switch
         except OSError as err:
             shutil.rmtree(folder, ignore_errors=True)
-            step = (meta.get("state") or {}).get("step")
-            kept = f"the checkpoint of step {step} is kept" if meta.get("files", {}).get(
-                "last.params") else "no checkpoint was saved yet"
+            try:             # the caller's meta already holds the new state: ask the disk
+                kept = f"the checkpoint of step {self.read_meta()['state']['step']} is kept"
+            except (StudioError, KeyError, TypeError):
+                kept = "no checkpoint was saved yet"
             raise StudioError(f"cannot save a checkpoint in {self.path}: "
                               f"{err.strerror or err}; {kept}") from None
         self._prune(keep=[new, meta])

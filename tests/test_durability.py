@@ -138,3 +138,93 @@ def record_outcomes(case: str, outcomes: dict):
     with open(report, "a", encoding="utf-8") as f:
         f.write(json.dumps({"case": case, "cases": len(outcomes),
                             "outcomes": sorted(set(outcomes.values()))}) + "\n")
+
+
+# ---- a full disk, a read-only folder, a second writer ------------------------------------------
+def tiny_run(tmp_path, text, steps=FIRST):
+    run = tmp_path / "run"
+    result = run_cli("generator", "train", "--corpus", text, "--out", run, "--epochs",
+                     epochs(steps), *ARGS)
+    assert result.returncode == 0, result.stderr
+    return run
+
+
+def run_listing(run: Path) -> dict:
+    return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
+            if p.is_file() and p.name != ".lock"}
+
+
+@pytest.mark.parametrize("errno_name,where", [("ENOSPC", "trainer.states"), ("EROFS", "mkdir"),
+                                              ("ENOSPC", "meta.json")])
+def test_a_failed_save_stops_with_a_message_and_keeps_the_checkpoint(tmp_path, text, monkeypatch,
+                                                                      errno_name, where):
+    import errno
+    import engine.runs as runs
+    run = tiny_run(tmp_path, text)
+    before = run_listing(run)
+    failure = OSError(getattr(errno, errno_name), os.strerror(getattr(errno, errno_name)))
+    if where == "mkdir":
+        real_mkdir = Path.mkdir
+
+        def mkdir(self, *args, **kwargs):
+            if self.name.startswith("gen-"):
+                raise failure
+            return real_mkdir(self, *args, **kwargs)
+        monkeypatch.setattr(Path, "mkdir", mkdir)
+    else:
+        real_write = runs.atomic_write_with if where != "meta.json" else runs.atomic_write_json
+
+        def write(path, *args, **kwargs):
+            if Path(path).name == where:
+                raise failure
+            return real_write(path, *args, **kwargs)
+        monkeypatch.setattr(runs, "atomic_write_with" if where != "meta.json" else
+                            "atomic_write_json", write)
+    with pytest.raises(StudioError) as caught:
+        resume_to_the_end(run)
+    message = str(caught.value)
+    assert "cannot save a checkpoint" in message and os.strerror(failure.errno) in message
+    assert f"checkpoint of step {FIRST} is kept" in message
+    monkeypatch.undo()
+    assert run_listing(run) == before          # nothing changed, nothing left behind
+    resume_to_the_end(run)                     # and the run carries on once the disk has room
+    assert RunFolder(run).read_meta()["state"]["step"] == FINAL
+
+
+def test_one_writer_per_run_and_a_crashed_writer_does_not_block(tmp_path, text):
+    run = tiny_run(tmp_path, text)
+    first = train_generator(run, None, None, TrainConfig(epochs=float(epochs(FINAL))), resume=True)
+    next(first)                                # training: the run is locked
+    with pytest.raises(StudioError, match=f"being trained by process {os.getpid()}"):
+        resume_to_the_end(run)
+    result = run_cli("generator", "train", "--out", run, "--resume", "--epochs", epochs(FINAL))
+    assert result.returncode == 2 and "being trained by process" in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+    first.close()                              # stopping releases it
+    # a writer killed while it holds the lock leaves nothing stuck
+    killed = subprocess.run([sys.executable, "-c", (
+        "import os, signal, sys; sys.path.insert(0, sys.argv[1])\n"
+        "from engine.runs import RunFolder\n"
+        "with RunFolder(sys.argv[2]).writing():\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)"), str(ROOT), str(run)], timeout=120)
+    assert killed.returncode == -9
+    resume_to_the_end(run)
+
+
+def test_an_unexpected_error_is_one_line_and_a_report(tmp_path, text, monkeypatch, capsys,
+                                                      studio_home):
+    import engine.generator.train as trainer
+    from engine.cli import main
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("a bug")
+    monkeypatch.setattr(trainer, "validation_loss", broken)
+    code = main(["generator", "train", "--corpus", str(text), "--out", str(tmp_path / "r"),
+                 "--epochs", epochs(FIRST), *ARGS])
+    err = capsys.readouterr().err
+    assert code == 1 and "Traceback" not in err
+    err = err.splitlines()[-1]                 # after the run's opening line: one line
+    assert "unexpected failure in generator train" in err and "ZeroDivisionError: a bug" in err
+    report = Path(err.split("the full report is in ")[1])
+    assert report.parent == studio_home / "logs"
+    assert "Traceback" in report.read_text() and "--hidden 16" in report.read_text()
