@@ -1,7 +1,8 @@
 """RNN Studio's main window: Generate, Sentiment and Models tabs over one engine thread."""
+import logging
 import sys
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
@@ -24,6 +25,19 @@ def dark_palette() -> QPalette:
                          (QPalette.ToolTipText, text), (QPalette.PlaceholderText, QColor(140, 140, 140))):
         p.setColor(role, colour)
     return p
+
+
+class EngineWarnings(QObject, logging.Handler):
+    """The engine's warnings (a damaged checkpoint fallen back from, skipped rows) from any
+    thread, re-emitted as a signal that the window receives on the GUI thread."""
+    warned = Signal(str)
+
+    def __init__(self, parent=None):
+        QObject.__init__(self, parent)
+        logging.Handler.__init__(self, logging.WARNING)
+
+    def emit(self, record):                  # logging's emit, called on the logging thread
+        self.warned.emit(record.getMessage())
 
 
 class MainWindow(QMainWindow):
@@ -49,6 +63,10 @@ class MainWindow(QMainWindow):
         self.models.load_requested.connect(self.load_run)
         self.engine.busy_changed.connect(
             lambda busy: self.statusBar().showMessage("Working…" if busy else "Ready", 0 if busy else 3000))
+        self.last_warning = None
+        self.engine_warnings = EngineWarnings(self)
+        self.engine_warnings.warned.connect(self.show_warning)
+        logging.getLogger("rnn_studio").addHandler(self.engine_warnings)
         self._menus()
         self._shortcuts()
         s = settings()
@@ -107,6 +125,12 @@ class MainWindow(QMainWindow):
         box.setWindowModality(Qt.WindowModal)
         box.open()
 
+    @Slot(str)
+    def show_warning(self, message: str):
+        """An engine warning, in the status bar (it is worth knowing, not worth a dialog)."""
+        self.last_warning = message
+        self.statusBar().showMessage(f"Note: {message}", 20000)
+
     def runs_changed(self):
         self.models.refresh()
         self.generate.refresh_runs()
@@ -135,6 +159,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Stopping and saving…")
         self.engine.shutdown()
         self.collector.stop()
+        logging.getLogger("rnn_studio").removeHandler(self.engine_warnings)
         event.accept()
 
 

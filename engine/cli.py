@@ -477,9 +477,23 @@ def build_parser():
     return parser
 
 
+def _show_warnings():
+    """The engine's warnings (a damaged checkpoint fallen back from, skipped rows) as
+    ``rnn-studio: warning: ...`` lines on stderr."""
+    import logging
+    log = logging.getLogger("rnn_studio")
+    if not any(getattr(h, "rnn_studio_cli", False) for h in log.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("rnn-studio: warning: %(message)s"))
+        handler.rnn_studio_cli = True
+        log.addHandler(handler)
+        log.setLevel(logging.WARNING)
+
+
 def main(argv=None):
     from .errors import StudioError
     argv = sys.argv[1:] if argv is None else argv
+    _show_warnings()
     try:
         parser = build_parser()
         args, extra = parser.parse_known_args(argv)

@@ -228,3 +228,65 @@ def test_an_unexpected_error_is_one_line_and_a_report(tmp_path, text, monkeypatc
     report = Path(err.split("the full report is in ")[1])
     assert report.parent == studio_home / "logs"
     assert "Traceback" in report.read_text() and "--hidden 16" in report.read_text()
+
+
+# ---- kill -9 at random moments -----------------------------------------------------------------
+KILL_STEPS = 60
+
+
+@pytest.fixture(scope="module")
+def kill_reference(tmp_path_factory, text):
+    run = tmp_path_factory.mktemp("kill-reference") / "ref"
+    result = run_cli("generator", "train", "--corpus", text, "--out", run, "--epochs",
+                     epochs(KILL_STEPS), *ARGS)
+    assert result.returncode == 0, result.stderr
+    return final_params(run)
+
+
+def kill_at_random_moments(tmp_path, text, reference, kills: int, seed: int):
+    """Start a training process that saves after every step, SIGKILL it after a random delay,
+    then check that the run samples and that resuming it ends exactly where an uninterrupted
+    run ends. Returns what each kill left."""
+    import random
+    import time
+    rng = random.Random(seed)
+    outcomes = {}
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    for k in range(kills):
+        run = tmp_path / f"kill-{k}"
+        args = ["generator", "train", "--corpus", text, "--out", run, "--epochs",
+                epochs(KILL_STEPS), *ARGS, "--val-interval", "1"]
+        proc = subprocess.Popen([sys.executable, "-m", "engine", *map(str, args)], env=env,
+                                cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        time.sleep(rng.uniform(0.9, 2.2))
+        proc.kill()
+        proc.wait(timeout=60)
+        proc.stderr.close()
+        folder = RunFolder(run)
+        if not folder.exists():
+            outcomes[k] = "killed before the first checkpoint: no run, nothing to lose"
+            continue
+        step = folder.read_meta()["state"]["step"]
+        outcomes[k] = "finished before the kill" if step == KILL_STEPS else \
+            "killed while training: samples, resumes exactly"
+        model, vocab, _ = load_generator(str(run), "best")
+        assert len(Sampler(model, vocab).sample_text(length=10, seed=1)) == 10
+        if step < KILL_STEPS:
+            events = list(train_generator(run, None, None, TrainConfig(
+                epochs=float(epochs(KILL_STEPS))), resume=True))
+            assert events[-1].step == KILL_STEPS
+        got = final_params(run)
+        assert all(np.array_equal(got[key], reference[key]) for key in reference)
+    return outcomes
+
+
+def test_kill_minus_nine_at_random_moments(tmp_path, text, kill_reference):
+    outcomes = kill_at_random_moments(tmp_path, text, kill_reference, kills=3, seed=1)
+    record_outcomes("kill -9 of a training process at a random moment", outcomes)
+
+
+@pytest.mark.slow
+def test_kill_minus_nine_at_many_random_moments(tmp_path, text, kill_reference):
+    outcomes = kill_at_random_moments(tmp_path, text, kill_reference, kills=30, seed=2)
+    assert sum(o.startswith("killed while") for o in outcomes.values()) >= 10, outcomes
+    record_outcomes("kill -9 of a training process at a random moment (slow, 30)", outcomes)

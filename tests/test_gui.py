@@ -136,14 +136,28 @@ def test_bad_inputs_become_readable_messages(qtbot, window, tmp_path, text_file)
     tab.add_file(str(binary))
     wait_idle(qtbot, window)
     assert "cannot be trained on" in tab.corpus_info.text() and "binary" in tab.warnings.text()
-    set_tiny_generator(tab, text_file, "broken", epochs=1)
+    set_tiny_generator(tab, text_file, "broken", epochs=2)     # two checkpoints
     tab.train_button.click()
     wait_idle(qtbot, window)
-    best = tmp_path / "home" / "runs" / "broken" / "best.params"
-    raw = bytearray(best.read_bytes())
-    raw[len(raw) // 2] ^= 0xFF
-    best.write_bytes(bytes(raw))
+    from engine.runs import RunFolder
+    run = RunFolder(tmp_path / "home" / "runs" / "broken")
+    current = run.file_path("best.params", run.read_meta())
+
+    def damage(path):
+        raw = bytearray(path.read_bytes())
+        raw[len(raw) // 2] ^= 0xFF
+        path.write_bytes(bytes(raw))
+    damage(current)
     tab.refresh_runs(select="broken")
+    older = [p for p in run.path.glob("gen-*/best.params") if p != current]
+    assert older           # the previous checkpoint is used, and the status bar says why
+    tab.generate_button.click()
+    wait_idle(qtbot, window)
+    assert window.last_error is None and tab.output.toPlainText()
+    qtbot.waitUntil(lambda: window.last_warning is not None, timeout=5000)
+    assert "corrupted" in window.last_warning and "previous checkpoint" in window.last_warning
+    for path in older:
+        damage(path)
     tab.generate_button.click()
     wait_idle(qtbot, window)
     title, message = window.last_error

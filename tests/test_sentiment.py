@@ -59,14 +59,14 @@ def test_contributions_point_at_the_deciding_word(trained_run):
 def test_classify_file_keeps_every_row_and_column(trained_run, tmp_path):
     predictor = SentimentPredictor.load(str(trained_run[0]))
     rows = [(str(i), t, "x") for i, (t, _) in enumerate(synthetic_rows(50, seed=3))]
-    rows.append(("50", "", "empty text is kept too"))
+    rows.append(("50", "", "empty text is kept too, unscored"))
     src = write_csv(tmp_path / "in.csv", rows, header=("id", "text", "note"))
     n = predictor.classify_file(src, tmp_path / "out.csv")
     out = list(__import__("csv").reader(open(tmp_path / "out.csv", encoding="utf-8")))
     assert n == 51 and out[0] == ["id", "text", "note", "predicted_label", "p_neg", "p_pos"]
     assert [r[:3] for r in out[1:]] == [list(r) for r in rows]
     expected = ["pos" if any(w in r[1].split() for w in POSITIVE) else "neg" for r in rows[:50]]
-    assert [r[3] for r in out[1:51]] == expected
+    assert [r[3] for r in out[1:51]] == expected and out[51][3:] == ["", "", ""]
 
 
 def test_every_data_format_loads_the_same_rows(tmp_path):
@@ -99,7 +99,7 @@ def test_split_is_stratified_and_stable():
 
 @pytest.mark.parametrize("content, message", [
     ("words,label\nhello,pos\n", "must name 'text' and 'label'"),
-    ("text,label\nhello,pos\n,neg\n", "empty text at line(s)/item(s) 3"),
+    ("text,label\n,pos\n,neg\n", "no examples found (every one of its 2 rows has an empty"),
     ("text,label\n" + "good one,pos\n" * 10, "only one class"),
     ("text,label\n" + "good one,pos\n" * 10 + "bad one,neg\n", "too few examples"),
     ("text,label\ngood,pos,extra\n", "line 2 has 3 fields"),
@@ -109,6 +109,22 @@ def test_bad_data_gets_a_specific_message(tmp_path, content, message):
     path.write_text(content)
     with pytest.raises(StudioError, match=message.replace("(", r"\(").replace(")", r"\)")):
         require_classes(read_labeled(path), 5)
+
+
+def test_rows_without_text_or_label_are_skipped_and_counted_everywhere(trained_run, tmp_path,
+                                                                      caplog):
+    from engine.sentiment.evaluate import evaluate_data
+    rows = synthetic_rows(40, seed=5)
+    rows[3], rows[17] = ("", "pos"), ("fine words", "")
+    path = write_csv(tmp_path / "gaps.csv", rows)
+    data = read_labeled(path)
+    assert len(data) == 38 and data.skipped == [5, 19]
+    assert "skipped 2 row(s) with an empty text or no label (line(s)/item(s) 5, 19)" in caplog.text
+    result = evaluate_data(SentimentPredictor.load(str(trained_run[0])), path)
+    assert result["n"] == 38 and result["skipped"] == 2
+    cli = run_cli("sentiment", "evaluate", trained_run[0], "--data", path, "--json")
+    assert cli.returncode == 0 and json.loads(cli.stdout)["skipped"] == 2
+    assert "rnn-studio: warning:" in cli.stderr and "skipped 2 row(s)" in cli.stderr
 
 
 def test_undecodable_and_binary_data(tmp_path):

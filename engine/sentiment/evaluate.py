@@ -7,7 +7,8 @@ from .predict import SentimentPredictor
 
 
 def evaluate_data(predictor: SentimentPredictor, path) -> dict:
-    """{"accuracy", "macro_f1", "n", "confusion", "labels", "vader": {...} or None}."""
+    """{"accuracy", "macro_f1", "n", "confusion", "labels", "vader": {...} or None,
+    "skipped": rows left out for an empty text or no label}."""
     data = read_labeled(path)
     unknown = sorted(set(data.labels) - set(predictor.labels))
     if unknown:
@@ -17,6 +18,7 @@ def evaluate_data(predictor: SentimentPredictor, path) -> dict:
     pred = predictor.probabilities(data.texts).argmax(axis=1)
     result = scores(true, pred, len(predictor.labels))
     result["labels"] = list(predictor.labels)
+    result["skipped"] = len(data.skipped)
     vader = vader_predict(data.texts, predictor.labels)
     result["vader"] = (scores(true, label_ids(vader, predictor.labels), len(predictor.labels))
                        if vader is not None else None)

@@ -3,7 +3,8 @@ with one sub-folder of ``.txt`` files per label (the aclImdb layout). Errors nam
 import csv
 import io
 import json
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List
 
@@ -11,6 +12,7 @@ from ..errors import StudioError
 from ..text import inspect_text_file, read_text
 
 csv.field_size_limit(1 << 26)       # full reviews are long fields
+log = logging.getLogger("rnn_studio")
 
 
 @dataclass
@@ -19,6 +21,12 @@ class LabeledData:
     labels: List[str]
     rows: List[int]          # where each example came from (row number / file index), for messages
     source: str
+    skipped: List[int] = field(default_factory=list)   # rows left out: empty text or no label
+
+    def skipped_note(self) -> str:
+        shown = ", ".join(map(str, self.skipped[:10])) + (" …" if len(self.skipped) > 10 else "")
+        return (f"{self.source}: skipped {len(self.skipped)} row(s) with an empty text or no "
+                f"label (line(s)/item(s) {shown})")
 
     def __len__(self):
         return len(self.texts)
@@ -29,16 +37,19 @@ class LabeledData:
 
 
 def _check(data: LabeledData) -> LabeledData:
-    if not data.texts:
-        raise StudioError(f"{data.source}: no examples found")
-    empty = [r for t, r in zip(data.texts, data.rows) if not t.strip()]
-    if empty:
-        shown = ", ".join(map(str, empty[:10])) + (" …" if len(empty) > 10 else "")
-        raise StudioError(f"{data.source}: empty text at line(s)/item(s) {shown}")
-    no_label = [r for l, r in zip(data.labels, data.rows) if not l.strip()]
-    if no_label:
-        raise StudioError(f"{data.source}: missing label at line(s)/item(s) "
-                          f"{', '.join(map(str, no_label[:10]))}")
+    """Rows with an empty text or no label are skipped, not fatal: a few blank cells should not
+    cost a user the whole file. They are counted (``skipped``) and reported with their lines."""
+    whole = [bool(t.strip() and l.strip()) for t, l in zip(data.texts, data.labels)]
+    keep = [i for i, ok in enumerate(whole) if ok]
+    skipped = [r for r, ok in zip(data.rows, whole) if not ok]
+    if not keep:
+        raise StudioError(f"{data.source}: no examples found" + (
+            f" (every one of its {len(skipped)} rows has an empty text or no label)"
+            if skipped else ""))
+    if skipped:
+        data = LabeledData([data.texts[i] for i in keep], [data.labels[i] for i in keep],
+                           [data.rows[i] for i in keep], data.source, skipped)
+        log.warning("%s", data.skipped_note())
     return data
 
 

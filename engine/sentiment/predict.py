@@ -6,6 +6,7 @@ Positive numbers pushed the text towards the verdict, negative ones against it.
 """
 import csv
 import io
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
@@ -24,6 +25,7 @@ from .model import SentimentRNN
 from .train import predict_probs
 
 MAX_EXPLAINED_WORDS = 400
+log = logging.getLogger("rnn_studio")
 
 
 @dataclass(frozen=True)
@@ -106,15 +108,24 @@ class SentimentPredictor:
         clash = sorted(set(added) & set(header))
         if clash:
             raise StudioError(f"{in_path}: already has column(s) {clash}; rename them first")
-        out_rows = []
+        out_rows, skipped = [], []
         for start in range(0, len(rows), batch_size):
             if should_stop():
                 raise StudioError("classification stopped; nothing was written")
             chunk = rows[start:start + batch_size]
-            probs = self.probabilities([r[col] if col < len(r) else "" for r in chunk])
-            for r, p in zip(chunk, probs):
-                out_rows.append(list(r) + [self.labels[int(p.argmax())]] +
-                                [f"{x:.6f}" for x in p])
+            texts = [r[col] if col < len(r) else "" for r in chunk]
+            # a row with no text is kept, unscored (empty cells), and counted, as train and
+            # evaluate skip such rows
+            scored = [i for i, t in enumerate(texts) if t.strip()]
+            probs = dict(zip(scored, self.probabilities([texts[i] for i in scored]))) \
+                if scored else {}
+            for i, r in enumerate(chunk):
+                p = probs.get(i)
+                out_rows.append(list(r) + ([self.labels[int(p.argmax())]] +
+                                           [f"{x:.6f}" for x in p] if p is not None else
+                                           [""] * len(added)))
+                if p is None:
+                    skipped.append(start + i + 1)
             if start + batch_size < len(rows):
                 yield start + batch_size, len(rows)
 
@@ -124,6 +135,10 @@ class SentimentPredictor:
                 writer.writerow(list(header) + added)
                 writer.writerows(out_rows)
         atomic_write_with(out_path, write)
+        if skipped:
+            shown = ", ".join(map(str, skipped[:10])) + (" …" if len(skipped) > 10 else "")
+            log.warning("%s: %d row(s) with an empty text left unclassified (data row(s) %s)",
+                        in_path, len(skipped), shown)
         yield len(rows), len(rows)
 
 
