@@ -335,7 +335,7 @@ class GenerateTab(QWidget):
         from engine.generator.train import CorpusRef, train_generator
         from engine.runs import resolve_run
         try:
-            run_dir = resolve_run(self.run_name.text().strip(), must_exist=resume)
+            run_dir = resolve_run(self.run_name.text().strip(), must_exist=resume, allow_path=False)
             model, train = self.model_config(), self.train_config()
         except StudioError as err:
             self.window.show_error("Cannot train", str(err))

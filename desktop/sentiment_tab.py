@@ -249,7 +249,7 @@ class SentimentTab(QWidget):
         from engine.runs import resolve_run
         from engine.sentiment.train import DataRef, default_helper_data, train_sentiment
         try:
-            run_dir = resolve_run(self.run_name.text().strip(), must_exist=resume)
+            run_dir = resolve_run(self.run_name.text().strip(), must_exist=resume, allow_path=False)
             model = SentimentConfig(mode=self.cell.currentText(), hidden_size=self.hidden.value(),
                                     embed_size=self.embed.value(), lexicon=self.lexicon.isChecked(),
                                     lexicon_weight=self.lexicon_vote.value(),

@@ -56,19 +56,24 @@ def versions() -> dict:
     return {"engine": __version__, "mxnet": mx.__version__, "gluonnlp": gluonnlp.__version__}
 
 
-def resolve_run(ref: str, must_exist: bool = True) -> Path:
+def resolve_run(ref: str, must_exist: bool = True, allow_path: bool = True) -> Path:
     """A run name (folder in the runs directory) or a path to a run folder -> its path.
 
-    Bare names must be plain folder names, so nothing escapes the runs folder.
+    Bare names must be plain folder names, so nothing escapes the runs folder: a name whose
+    folder is a link to elsewhere is refused too. ``allow_path=False`` (the GUI) takes names only.
     """
     ref = str(ref)
-    if "/" in ref or "\\" in ref or ref.startswith("~"):
+    if allow_path and ("/" in ref or "\\" in ref or ref.startswith("~")):
         path = Path(ref).expanduser()
     else:
         if not _NAME.fullmatch(ref):
             raise StudioError(f"invalid run name {ref!r}: use letters, digits, '.', '_' and '-' "
-                              f"(starting with a letter or digit), or give a path")
+                              f"(starting with a letter or digit)"
+                              + (", or give a path" if allow_path else ""))
         path = runs_dir() / ref
+        if path.is_symlink() or (path.exists() and path.resolve().parent != runs_dir().resolve()):
+            raise StudioError(f"{path}: the run name {ref!r} is a link to a folder outside the "
+                              f"runs folder; refused")
     if must_exist:
         if not path.is_dir():
             raise StudioError(f"no run named {ref!r} (looked in {path})")
@@ -218,6 +223,10 @@ class RunFolder:
         same process) is refused. The lock is an OS file lock, so a crashed process never
         leaves it stuck. A new run that never completed a checkpoint leaves no folder behind."""
         created = not self.path.exists()
+        if not created and self.path.is_dir() and not self.exists() and any(
+                not _left_by_a_run(p.name) for p in self.path.iterdir()):
+            raise StudioError(f"{self.path} is a folder that holds other files, not a run: "
+                              f"give a new or empty folder (or a run's name)")
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             handle = open(self.path / LOCK, "a+")
@@ -301,6 +310,12 @@ class RunFolder:
             atomic_write_json(self.path / META, meta)
         except OSError as err:
             raise StudioError(f"cannot write {self.path / META}: {err.strerror or err}") from None
+
+
+def _left_by_a_run(name: str) -> bool:
+    """A file that a run that crashed before its first checkpoint may have left behind."""
+    return (name.startswith(".") or bool(_GENERATION.fullmatch(name))
+            or name in (META, "split.json") + PARAM_FILES + (STATES,))
 
 
 def _try_lock(handle) -> bool:

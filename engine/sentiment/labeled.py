@@ -96,6 +96,12 @@ def _read_jsonl(path: Path) -> LabeledData:
             raise StudioError(f"{path}: line {number} is not JSON ({err})") from None
         if not isinstance(obj, dict) or "text" not in obj or "label" not in obj:
             raise StudioError(f"{path}: line {number} needs 'text' and 'label' fields")
+        for field_name in ("text", "label"):
+            try:             # JSON can spell half a UTF-16 pair ("\ud800"), which is no text
+                str(obj[field_name]).encode("utf-8")
+            except UnicodeEncodeError as err:
+                raise StudioError(f"{path}: line {number}: the {field_name} is not valid Unicode "
+                                  f"(a lone surrogate {err.object[err.start]!r})") from None
         texts.append(str(obj["text"]))
         labels.append(str(obj["label"]).strip())
         rows.append(number)

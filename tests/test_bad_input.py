@@ -1,0 +1,178 @@
+"""Bad input, generated rather than hand-picked (hypothesis): every reader either loads what was
+written or raises the project's own error with a message; nothing else ever escapes."""
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from engine.data import CharVocab
+from engine.errors import StudioError
+from engine.sentiment.labeled import read_labeled
+from engine.text import inspect_text_file, read_text
+
+from .conftest import run_cli
+from .test_durability import record_outcomes
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                           HealthCheck.too_slow])
+# text that people paste: combining marks, right-to-left scripts, emoji, controls, NUL
+ANY_TEXT = st.text(st.characters(codec="utf-8"), max_size=200) | st.sampled_from([
+    "e\u0301\u0302 combining", "שלום עולם مرحبا", "😀👍🏽 family 👨‍👩‍👧", "a\x00b", "\ufeffbom",
+    "tab\there", "quote \" and, comma", "line\nbreak", "cr\rreturn", "x" * 20000])
+OUTCOMES = {}
+
+
+def outcome(case: str, fn):
+    """Call ``fn``; the project's own error counts as a clear error, anything else fails."""
+    try:
+        fn()
+        result = "loaded"
+    except StudioError as err:
+        assert str(err).strip() and "Traceback" not in str(err)
+        result = "clear error"
+    OUTCOMES.setdefault(case, []).append(result)
+    return result
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report():
+    yield
+    for case, results in OUTCOMES.items():
+        record_outcomes(case, {i: r for i, r in enumerate(results)})
+
+
+def normalised(text: str) -> str:
+    """What the text reader gives back: newlines normalised, no byte-order mark at the start."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@SETTINGS
+@given(data=st.binary(max_size=3000), suffix=st.sampled_from([".txt", ".csv", ".tsv", ".jsonl"]))
+def test_random_bytes_load_or_get_a_clear_error(tmp_path, data, suffix):
+    path = tmp_path / f"random{suffix}"
+    path.write_bytes(data)
+    outcome("random bytes as a text file", lambda: inspect_text_file(path))
+    outcome(f"random bytes as labeled data ({suffix})", lambda: read_labeled(path))
+
+
+@SETTINGS
+@given(rows=st.lists(st.tuples(ANY_TEXT, st.sampled_from(["pos", "neg", " pos ", "", "ünï"])),
+                     min_size=1, max_size=30),
+       fmt=st.sampled_from(["csv", "tsv", "jsonl", "folder"]))
+def test_random_unicode_labeled_data_loads_what_was_written(tmp_path, rows, fmt):
+    target = tmp_path / f"data-{fmt}"
+    if fmt == "folder":
+        for i, (text, label) in enumerate(rows):
+            sub = target / (label.strip() or "blank")
+            sub.mkdir(parents=True, exist_ok=True)
+            (sub / f"{i:04d}.txt").write_text(text, encoding="utf-8")
+        rows = [(t, label.strip() or "blank") for t, label in rows]
+    elif fmt == "jsonl":
+        target = target.with_suffix(".jsonl")
+        target.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in rows),
+                          encoding="utf-8")
+    else:
+        target = target.with_suffix(f".{fmt}")
+        with open(target, "w", encoding="utf-8", newline="") as f:
+            writer = csv.writer(f, delimiter="\t" if fmt == "tsv" else ",")
+            writer.writerow(["text", "label"])
+            writer.writerows(rows)
+    loaded = {}
+
+    def load():
+        loaded["data"] = read_labeled(target)
+    result = outcome(f"random Unicode labeled data ({fmt})", load)
+    # JSON escapes carriage returns; in CSV/TSV/text files the reader normalises newlines
+    same = (lambda t: t) if fmt == "jsonl" else normalised
+    kept = [(same(t), l.strip()) for t, l in rows if t.strip() and l.strip()]
+    if fmt == "folder":
+        kept = [(normalised(t).lstrip("\ufeff"), l) for t, l in kept]
+    if result == "loaded":
+        data = loaded["data"]
+        got = sorted(zip(data.texts, data.labels))
+        assert got == sorted(kept) or fmt == "folder" and len(got) == len(kept)
+    else:              # refused only for a reason the user can act on: nothing to learn from,
+        # or control characters that make the file look binary (NUL, or many others)
+        controls = sum(ch < " " and ch not in "\t\n\r" for t, _ in rows for ch in t)
+        assert not kept or controls or fmt == "folder"
+
+
+@SETTINGS
+@given(lines=st.lists(st.one_of(
+    st.lists(st.text(max_size=30), min_size=0, max_size=6).map(lambda cells: ",".join(cells)),
+    st.just('"unclosed, quote'), st.just("a,b,c,d,e,f,g"), st.just(""), st.just("x" * 70000)),
+    max_size=20))
+def test_ragged_and_broken_csv_gets_a_clear_error(tmp_path, lines):
+    path = tmp_path / "ragged.csv"
+    path.write_text("text,label\n" + "\n".join(lines), encoding="utf-8")
+    outcome("ragged CSV rows, stray quotes, huge lines", lambda: read_labeled(path))
+
+
+@SETTINGS
+@given(text=st.text(min_size=1, max_size=300))
+def test_vocabulary_encodes_and_decodes_any_text(text):
+    vocab = CharVocab.from_text(text.encode("utf-8", "replace").decode("utf-8"))
+    clean = text.encode("utf-8", "replace").decode("utf-8")
+    assert vocab.decode(vocab.encode(clean)) == clean
+    assert CharVocab.from_json(vocab.to_json()).chars == vocab.chars
+    outcome("any Unicode through the character vocabulary", lambda: vocab.encode(text))
+
+
+def test_lone_surrogates_in_json_lines_are_a_clear_error(tmp_path):
+    path = tmp_path / "surrogate.jsonl"
+    path.write_text('{"text": "bad \\ud800 half", "label": "pos"}\n'
+                    '{"text": "fine", "label": "neg"}\n', encoding="utf-8")
+    with pytest.raises(StudioError, match="line 1.*not valid Unicode"):
+        read_labeled(path)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_files_through_the_cli_exit_2_with_one_line(tmp_path, seed):
+    import random
+    rng = random.Random(seed)
+    blobs = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 4000))),
+             "".join(chr(rng.randrange(32, 0x2FFF)) for _ in range(500)).encode("utf-8"),
+             b"text,label\n" + b"\xff\xfe" * 10, b""]
+    blob = blobs[seed % len(blobs)]
+    suffix = [".csv", ".txt", ".jsonl", ".tsv"][seed % 4]
+    path = tmp_path / f"random{suffix}"
+    path.write_bytes(blob)
+    for args in (["generator", "train", "--corpus", path, "--out", tmp_path / "g", "--hidden", "8",
+                  "--embed", "4", "--layers", "1", "--seq-len", "5", "--batch", "2", "--epochs",
+                  "0.01", "--quiet"],
+                 ["sentiment", "train", "--data", path, "--out", tmp_path / "s", "--epochs", "1",
+                  "--quiet"]):
+        proc = run_cli(*args)
+        assert proc.returncode in (0, 2), proc.stderr
+        if proc.returncode == 2:
+            errors = [l for l in proc.stderr.splitlines() if "error" in l]
+            assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
+        OUTCOMES.setdefault("random files given to the CLI's train commands", []).append(
+            "clear error" if proc.returncode == 2 else "loaded")
+
+
+def test_odd_run_names_are_refused(tmp_path, studio_home):
+    """A run *name* (the GUI's only way, the CLI's usual one) never leaves the runs folder; the
+    CLI also takes paths, but never trains into a folder that holds something else."""
+    from engine.runs import resolve_run
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("not a run")
+    (studio_home / "runs").mkdir(exist_ok=True)
+    (studio_home / "runs" / "link").symlink_to(outside, target_is_directory=True)
+    for name in ("../x", "..", ".hidden", "a b", "x" * 200, "con\x00", "/", str(outside), "~/x"):
+        with pytest.raises(StudioError):
+            resolve_run(name, must_exist=False, allow_path=False)
+        OUTCOMES.setdefault("run names that escape the runs folder", []).append("clear error")
+    with pytest.raises(StudioError, match="link.*outside the runs folder"):
+        resolve_run("link", must_exist=False)
+    for out in ("link", str(outside)):
+        proc = run_cli("generator", "train", "--corpus", "shakespeare", "--out", out,
+                       "--epochs", "0.001")
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+        OUTCOMES.setdefault("run names that escape the runs folder", []).append("clear error")
+    assert sorted(p.name for p in outside.iterdir()) == ["precious.txt"]
