@@ -47,3 +47,16 @@ def run_cli(*args, env=None, timeout=300):
     full_env["PYTHONPATH"] = str(ROOT) + os.pathsep + full_env.get("PYTHONPATH", "")
     return subprocess.run([sys.executable, "-m", "engine", *map(str, args)], capture_output=True,
                           text=True, env=full_env, timeout=timeout, cwd=str(ROOT))
+
+
+def pytest_sessionstart(session):
+    """The default run starts the fault report afresh; the slow run (after it, in CI) adds to it."""
+    from .fault_report import reset
+    if "slow" not in (session.config.option.markexpr or "").replace("not slow", ""):
+        reset()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if exitstatus == 0:
+        from .fault_report import write_table
+        write_table()

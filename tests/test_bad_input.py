@@ -14,7 +14,7 @@ from engine.sentiment.labeled import read_labeled
 from engine.text import inspect_text_file, read_text
 
 from .conftest import run_cli
-from .test_durability import record_outcomes
+from .fault_report import record_outcomes
 
 SETTINGS = settings(max_examples=60, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,

@@ -19,6 +19,7 @@ from engine.generator.train import train_generator
 from engine.runs import RunFolder, resolve_run
 
 from .conftest import ROOT, repeating_text, run_cli
+from .fault_report import record_outcomes
 
 ARGS = ["--hidden", "16", "--embed", "8", "--layers", "1", "--seq-len", "10", "--batch", "4",
         "--val-interval", "5", "--sample-length", "5", "--quiet"]
@@ -129,15 +130,6 @@ def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, referenc
             f"step {RunFolder(run).read_meta()['state']['step']}"
         assert_usable_and_exact(run, reference, text)
     record_outcomes(f"crash after each file operation ({phase})", outcomes)
-
-
-def record_outcomes(case: str, outcomes: dict):
-    """What each crash left, for the suite's report (tests/README.md)."""
-    report = Path(os.environ.get("RNN_STUDIO_FAULT_REPORT", ROOT / ".home" / "fault-report.jsonl"))
-    report.parent.mkdir(parents=True, exist_ok=True)
-    with open(report, "a", encoding="utf-8") as f:
-        f.write(json.dumps({"case": case, "cases": len(outcomes),
-                            "outcomes": sorted(set(outcomes.values()))}) + "\n")
 
 
 # ---- a full disk, a read-only folder, a second writer ------------------------------------------
@@ -290,3 +282,55 @@ def test_kill_minus_nine_at_many_random_moments(tmp_path, text, kill_reference):
     outcomes = kill_at_random_moments(tmp_path, text, kill_reference, kills=30, seed=2)
     assert sum(o.startswith("killed while") for o in outcomes.values()) >= 10, outcomes
     record_outcomes("kill -9 of a training process at a random moment (slow, 30)", outcomes)
+
+
+# ---- damaged run folders -----------------------------------------------------------------------
+def _flip(path):
+    raw = bytearray(path.read_bytes())
+    raw[len(raw) // 3] ^= 0x10
+    path.write_bytes(bytes(raw))
+
+
+def _every(run, name):
+    return list(run.glob(f"gen-*/{name}"))
+
+
+DAMAGE = {
+    "truncated params": (lambda run: [p.write_bytes(p.read_bytes()[:100])
+                                      for p in _every(run, "best.params")], "best.params: corrupted"),
+    "bit-flipped params": (lambda run: [_flip(p) for p in _every(run, "best.params")],
+                           "best.params: corrupted"),
+    "missing params": (lambda run: [p.unlink() for p in _every(run, "best.params")],
+                       "best.params: missing"),
+    "missing optimizer state": (lambda run: [p.unlink() for p in _every(run, "trainer.states")],
+                                "trainer.states: missing"),
+    "meta.json not JSON": (lambda run: [(run / "meta.json").write_text("{not json")] +
+                           [p.unlink() for p in _every(run, "manifest.json")],
+                           "meta.json: corrupted"),
+    "meta.json from a newer format": (
+        lambda run: [(run / "meta.json").write_text(json.dumps(dict(json.loads(
+            (run / "meta.json").read_text()), format="rnn-studio/9")))] +
+        [p.unlink() for p in _every(run, "manifest.json")], "saved by a newer RNN Studio"),
+    "shapes that do not fit the params": (
+        lambda run: [p.write_text(p.read_text().replace('"hidden_size": 16', '"hidden_size": 24'))
+                     for p in [run / "meta.json", *_every(run, "manifest.json")]],
+        "does not fit this model"),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_a_damaged_run_gets_a_specific_error_naming_the_file(tmp_path, text, damage):
+    run = tiny_run(tmp_path, text)
+    spoil, message = DAMAGE[damage]
+    spoil(run)
+    which = "last" if "optimizer" in damage else "best"
+    with pytest.raises(StudioError, match=message):
+        if which == "last":
+            resume_to_the_end(run)
+        else:
+            load_generator(str(run), which)
+    proc = run_cli("generator", "sample", run, "--length", "5") if which == "best" else \
+        run_cli("generator", "train", "--out", run, "--resume", "--epochs", epochs(FINAL))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert message.split(":")[0] in proc.stderr.splitlines()[-1]
+    record_outcomes(f"damaged run folder: {damage}", {0: "clear error"})
