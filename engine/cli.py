@@ -10,6 +10,7 @@ import sys
 import threading
 
 from .config import GeneratorConfig, SentimentConfig, TrainConfig   # dataclasses only, no MXNet
+from .errors import StudioError
 
 
 def _positive_int(text):
@@ -226,6 +227,10 @@ def cmd_sentiment_predict(args):
         return
     if not args.texts:
         raise_usage("give TEXT... to classify, or --file IN.csv --output OUT.csv")
+    empty = [i + 1 for i, t in enumerate(args.texts) if not t.strip()]
+    if empty:       # as in files, where such rows are left unscored: nothing to classify
+        raise StudioError(f"text {', '.join(map(str, empty))} of {len(args.texts)} is empty: "
+                          f"nothing to classify")
     for text in args.texts:
         verdict = predictor.explain(text)
         if args.json:

@@ -176,3 +176,38 @@ def test_odd_run_names_are_refused(tmp_path, studio_home):
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         OUTCOMES.setdefault("run names that escape the runs folder", []).append("clear error")
     assert sorted(p.name for p in outside.iterdir()) == ["precious.txt"]
+
+
+def test_odd_characters_in_prime_text_sentiment_input_and_paths(tmp_path, text_file):
+    from .helpers import train
+    odd = tmp_path / "odd näme ☃ (1).txt"
+    odd.write_text(text_file.read_text(), encoding="utf-8")
+    train(tmp_path / "run ☃", odd)
+    cases = {
+        "prime with an emoji": (["generator", "sample", tmp_path / "run ☃", "--prime", "😀x"],
+                                2, "never seen: '😀'"),
+        "prime with undecodable bytes": (["generator", "sample", tmp_path / "run ☃", "--prime",
+                                          "ab\udc80"], 2, "never seen"),
+        "empty prime": (["generator", "sample", tmp_path / "run ☃", "--prime", "", "--length",
+                         "5"], 0, ""),
+        "empty corpus file": (["generator", "train", "--corpus", tmp_path / "empty.txt", "--out",
+                               tmp_path / "e"], 2, "the file is empty"),
+    }
+    (tmp_path / "empty.txt").write_bytes(b"")
+    for case, (args, code, message) in cases.items():
+        proc = run_cli(*args)
+        assert proc.returncode == code and message in proc.stderr, (case, proc.stderr)
+        assert "Traceback" not in proc.stderr
+        OUTCOMES.setdefault("odd characters and empty input", []).append(
+            "clear error" if code else "loaded")
+
+
+def test_empty_sentiment_input_is_refused_like_empty_rows(tmp_path):
+    from .sentiment_helpers import synthetic_rows, train_sentiment_run, write_csv
+    data = write_csv(tmp_path / "d.csv", synthetic_rows(60))
+    train_sentiment_run(tmp_path / "run", data)
+    proc = run_cli("sentiment", "predict", tmp_path / "run", "fine zorbly", "  ")
+    assert proc.returncode == 2 and "text 2 of 2 is empty" in proc.stderr
+    proc = run_cli("sentiment", "predict", tmp_path / "run", "😀 naïve ☃ שלום", "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["label"] in ("pos", "neg")
+    OUTCOMES.setdefault("odd characters and empty input", []).extend(["clear error", "loaded"])
