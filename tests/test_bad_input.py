@@ -211,3 +211,32 @@ def test_empty_sentiment_input_is_refused_like_empty_rows(tmp_path):
     proc = run_cli("sentiment", "predict", tmp_path / "run", "😀 naïve ☃ שלום", "--json")
     assert proc.returncode == 0 and json.loads(proc.stdout)["label"] in ("pos", "neg")
     OUTCOMES.setdefault("odd characters and empty input", []).extend(["clear error", "loaded"])
+
+
+@pytest.mark.slow
+def test_a_1_gb_text_is_read_in_bounded_memory(tmp_path):
+    """The text reader (the checks and the character count a corpus gets before training)
+    streams: a 1 GiB file is read in a fresh process whose peak memory stays under the bound the
+    README states (measured: ~16 MB above the process's start)."""
+    import subprocess
+    import sys
+    from .conftest import ROOT
+    big = tmp_path / "big.txt"
+    line = ("The quick brown fox jumps over the lazy dog, naïvely. " * 16 + "\n").encode()
+    block = line * (4 * 1024 * 1024 // len(line))
+    with open(big, "wb") as f:
+        while f.tell() < 1 << 30:
+            f.write(block)
+    script = ("import resource, sys; sys.path.insert(0, sys.argv[1])\n"
+              "from engine.generator.inspect import corpus_report\n"
+              "start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+              "report = corpus_report(sys.argv[2])\n"
+              "peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+              "print(report['chars'], (peak - start) // 1024)")
+    out = subprocess.run([sys.executable, "-c", script, str(ROOT), str(big)], capture_output=True,
+                         text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    chars, grew_mb = map(int, out.stdout.split())
+    assert chars > 1_000_000_000 and grew_mb < 64, grew_mb
+    OUTCOMES.setdefault("a 1 GiB text file, read in bounded memory", []).append(
+        f"loaded, +{grew_mb} MB")
