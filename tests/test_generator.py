@@ -199,7 +199,7 @@ def test_numpy_and_mxnet_steppers_match_fused_layer(mode):
 @pytest.mark.parametrize("mode", ["lstm", "gru"])
 def test_parameter_count_matches_the_built_model(mode):
     from engine.generator.inspect import parameter_count
-    from engine.generator.model import count_parameters
+    from engine.training.loop import count_parameters
     config = TINY.replace(vocab_size=30, mode=mode, num_layers=2, embed_size=12)
     model = CharRNN(config)
     model.initialize()

@@ -16,7 +16,7 @@ from engine.sentiment.labeled import read_labeled, require_classes
 from engine.sentiment.lexicon import token_valence
 from engine.sentiment.predict import SentimentPredictor
 from engine.sentiment.split import stratified_split
-from engine.sentiment.train import batch_inputs
+from engine.sentiment.scoring import batch_inputs
 
 from .conftest import run_cli
 from .sentiment_helpers import (NEGATIVE, POSITIVE, synthetic_rows, tiny_sentiment_train,
@@ -440,7 +440,7 @@ def test_extra_labeled_data_teaches_the_linear_half_only(tmp_path):
     vectors = predictor.model.reader.embedding.weight.data().asnumpy()
     assert np.abs(vectors[predictor.featurizer.vocab["plinky"]]).sum() > 0
     examples = predictor.featurizer.examples(["plinky", "grumbo"])
-    from engine.sentiment.train import predict_probs
+    from engine.sentiment.scoring import predict_probs
     linear = predict_probs(predictor.model, examples, predictor.ctx, part="linear")
     assert list(linear.argmax(1)) == [1, 0], linear          # the linear half learnt the extra words
     with pytest.raises(StudioError, match="extra labeled data is the data itself"):

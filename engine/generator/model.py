@@ -85,6 +85,3 @@ def fused_to_cell_states(states):
         out.extend(s[layer] for s in states)
     return out
 
-
-def count_parameters(net: gluon.Block) -> int:
-    return int(sum(p.data().size for p in net.collect_params().values()))

@@ -9,7 +9,7 @@ import numpy as np
 from ..config import SentimentConfig
 from .features import Featurizer, build_vocab
 from .model import build_sentiment_model
-from .train import predict_probs
+from .scoring import predict_probs
 
 
 def bench_sentiment(quick: bool = False, seconds: float = 20.0, home: Path = None) -> dict:

@@ -50,7 +50,7 @@ def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
                           "--bidirectional.")
     _prepare_out(out, force)
     example = predictor.featurizer.examples(["a warm-up sentence"])
-    from .train import batch_inputs
+    from .scoring import batch_inputs
     from .features import to_batch
     with mx.autograd.predict_mode():
         model(*batch_inputs(to_batch(example, mx.cpu()), model))

@@ -22,7 +22,7 @@ from ..runs import RunFolder, resolve_run
 from ..text import read_text
 from .features import Featurizer
 from .model import SentimentRNN
-from .train import predict_probs
+from .scoring import predict_probs
 
 MAX_EXPLAINED_WORDS = 400
 log = logging.getLogger("rnn_studio")

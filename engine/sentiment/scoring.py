@@ -1,0 +1,49 @@
+"""Scoring texts with a SentimentRNN: class probabilities in batches, from the whole model or one
+of its halves, and the metrics of a labeled set. Used by training (validation, test), prediction,
+export and the benchmark, none of which needs the training module."""
+from typing import List
+
+import numpy as np
+from mxnet import autograd, nd
+
+from .features import Example, bucketed_batches, to_batch
+from .metrics import scores
+from .model import SentimentRNN
+
+
+def batch_inputs(batch, model: SentimentRNN):
+    """The model's inputs out of a ``to_batch`` tuple (the reader's five, then the linear
+    half's grams when the model has one; never the labels)."""
+    return batch[:model.input_count]
+
+
+def _part_scores(model: SentimentRNN, part: str, inputs):
+    if part == "reader":
+        return model.reader(*inputs[:5])
+    if part == "linear":
+        return model.linear(inputs[5], inputs[4])
+    return model(*inputs)
+
+
+def predict_probs(model: SentimentRNN, examples: List[Example], ctx, batch_size: int = 1024,
+                  part: str = "model"):
+    """Class probabilities (n, C) for ``examples``, in order, from the whole model or from one
+    of its halves (``part`` "reader" or "linear")."""
+    out = np.zeros((len(examples), model.config.num_classes), dtype=np.float32)
+    pending = []     # MXNet computes asynchronously: pad the next batch while this one runs
+    with autograd.predict_mode():
+        for batch_idx in bucketed_batches(examples, batch_size, shuffle=False):
+            inputs = batch_inputs(to_batch([examples[i] for i in batch_idx], ctx), model)
+            pending.append((batch_idx, nd.softmax(_part_scores(model, part, inputs), axis=-1)))
+    for batch_idx, probs in pending:
+        out[batch_idx] = probs.asnumpy()
+    return out
+
+
+def evaluate_examples(model, examples: List[Example], ctx, part: str = "model") -> dict:
+    probs = predict_probs(model, examples, ctx, part=part)
+    labels = np.array([e.label for e in examples])
+    loss = float(-np.mean(np.log(np.maximum(probs[np.arange(len(labels)), labels], 1e-12))))
+    result = scores(labels, probs.argmax(axis=1), model.config.num_classes)
+    result["loss"] = loss
+    return result
