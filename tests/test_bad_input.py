@@ -130,8 +130,16 @@ def test_lone_surrogates_in_json_lines_are_a_clear_error(tmp_path):
         read_labeled(path)
 
 
+@pytest.fixture(scope="module")
+def sentiment_run(tmp_path_factory):
+    from .sentiment_helpers import synthetic_rows, train_sentiment_run, write_csv
+    folder = tmp_path_factory.mktemp("sentiment-run")
+    train_sentiment_run(folder / "run", write_csv(folder / "d.csv", synthetic_rows(60)))
+    return folder / "run"
+
+
 @pytest.mark.parametrize("seed", range(6))
-def test_random_files_through_the_cli_exit_2_with_one_line(tmp_path, seed):
+def test_random_files_through_the_cli_exit_2_with_one_line(tmp_path, seed, sentiment_run):
     import random
     rng = random.Random(seed)
     blobs = [bytes(rng.randrange(256) for _ in range(rng.randrange(1, 4000))),
@@ -153,6 +161,15 @@ def test_random_files_through_the_cli_exit_2_with_one_line(tmp_path, seed):
             assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
         OUTCOMES.setdefault("random files given to the CLI's train commands", []).append(
             "clear error" if proc.returncode == 2 else "loaded")
+    for args in (["sentiment", "evaluate", sentiment_run, "--data", path],
+                 ["sentiment", "predict", sentiment_run, "--file", path, "--output",
+                  tmp_path / "out.csv"]):
+        proc = run_cli(*args)
+        assert proc.returncode in (0, 2), proc.stderr
+        assert "Traceback" not in proc.stderr and (
+            proc.returncode == 0 or len([l for l in proc.stderr.splitlines() if "error" in l]) == 1)
+        OUTCOMES.setdefault("random files given to sentiment evaluate and predict --file",
+                            []).append("clear error" if proc.returncode == 2 else "loaded")
 
 
 def test_odd_run_names_are_refused(tmp_path, studio_home):

@@ -334,3 +334,27 @@ def test_a_damaged_run_gets_a_specific_error_naming_the_file(tmp_path, text, dam
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert message.split(":")[0] in proc.stderr.splitlines()[-1]
     record_outcomes(f"damaged run folder: {damage}", {0: "clear error"})
+
+
+def test_a_run_saved_in_the_first_format_still_loads_and_resumes(tmp_path, text, reference):
+    """Format rnn-studio/1 kept its files beside meta.json, which named their checksums."""
+    run = tiny_run(tmp_path, text)
+    meta = json.loads((run / "meta.json").read_text())
+    for name, relative in meta.pop("paths").items():
+        if name != "split.json":
+            shutil.move(str(run / relative), str(run / name))
+    for folder in run.glob("gen-*"):
+        shutil.rmtree(folder)
+    meta.pop("generation")
+    meta["format"] = "rnn-studio/1"
+    (run / "meta.json").write_text(json.dumps(meta))
+    model, vocab, _ = load_generator(str(run), "best")
+    assert len(Sampler(model, vocab).sample_text(length=10, seed=1)) == 10
+    resume_to_the_end(run)
+    got = final_params(run)
+    assert all(np.array_equal(got[k], reference[k]) for k in reference)
+    after = RunFolder(run).read_meta()
+    assert after["format"] == "rnn-studio/2" and all(
+        p.startswith("gen-") for p in after["paths"].values())
+    record_outcomes("a run saved in the first format (rnn-studio/1)",
+                    {0: "loads, samples, resumes exactly"})
