@@ -11,11 +11,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
                                QVBoxLayout, QWidget)
 
 import corpora
-from engine.config import GeneratorConfig, TrainConfig
+from engine.config import GeneratorConfig, TrainConfig, settings_of
 from engine.events import Finished, Progress, SampleReady, Started, Validated
 
 from .common import (dspin, duration, select_or_add, settings_column, side_by_side, spin,
                      train_buttons)
+from .settings_form import SettingsForm, setting_widget
 from .settings import restore_widgets, save_widgets, settings
 from .widgets.loss_chart import LossChart
 from .widgets.sample_view import SampleView
@@ -96,23 +97,14 @@ class GenerateTab(QWidget):
         form.addWidget(self.preview)
 
         model_box = QGroupBox("Model and training")
-        f = QFormLayout(model_box)
-        self.cell = QComboBox()
-        self.cell.addItems(["lstm", "gru"])
-        self.cell.setToolTip("LSTM: the classic char-rnn cell. GRU: a little smaller and faster.")
-        self.layers = spin(1, 6, 2, "Stacked recurrent layers")
-        self.hidden = spin(16, 2048, 512, "Units per layer: bigger learns more, trains slower", 16)
-        self.embed = spin(4, 1024, 64, "Width of each character's embedding", 4)
-        self.dropout = dspin(0.0, 0.9, 0.2, "Dropout between layers (fights overfitting)", 0.05, 2)
-        self.seq_len = spin(8, 1000, 100, "Characters per backpropagation window", 10)
-        self.batch = spin(1, 1024, 64, "Sequences trained in parallel", 8)
-        self.lr = dspin(1e-5, 1.0, 2e-3, "Adam's learning rate", 5e-4, 5)
+        self.form = SettingsForm([(GeneratorConfig, None), (TrainConfig, "generator")],
+                                 skip=("epochs", "minutes", "ctx"))
+        budget_fields = {f.name: f for f in settings_of(TrainConfig, "generator")}
         self.by_minutes = QRadioButton("minutes")
         self.by_epochs = QRadioButton("epochs")
         self.by_minutes.setChecked(True)
-        self.minutes = dspin(0.1, 10000, 10, "Wall-clock budget", 1, 1)
-        self.epochs = dspin(0.01, 1000, 5, "Passes over the text", 1, 2)
-        self.seed = spin(0, 2**31 - 1, 0, "Same seed, same run")
+        self.minutes = setting_widget(TrainConfig, budget_fields["minutes"])
+        self.epochs = setting_widget(TrainConfig, budget_fields["epochs"])
         self.run_name = QLineEdit("my-model")
         self.run_name.setToolTip("The model's name in the Models tab (letters, digits, . _ -)")
         budget = QHBoxLayout()
@@ -120,14 +112,12 @@ class GenerateTab(QWidget):
         budget.addWidget(self.minutes)
         budget.addWidget(self.by_epochs)
         budget.addWidget(self.epochs)
-        for label, w in (("Cell", self.cell), ("Layers", self.layers), ("Hidden size", self.hidden),
-                         ("Embedding", self.embed), ("Dropout", self.dropout),
-                         ("Sequence length", self.seq_len), ("Batch size", self.batch),
-                         ("Learning rate", self.lr)):
-            f.addRow(label, w)
-        f.addRow("Budget", budget)
-        f.addRow("Seed", self.seed)
-        f.addRow("Run name", self.run_name)
+        budget_row = QWidget()
+        budget_row.setLayout(budget)
+        budget.setContentsMargins(0, 0, 0, 0)
+        self.form.add_row("Budget", budget_row)
+        self.form.add_row("Run name", self.run_name)
+        QVBoxLayout(model_box).addWidget(self.form)
         scroll = settings_column(corpus_box, model_box, train_buttons(self))
 
         train_panel = QWidget()
@@ -201,9 +191,9 @@ class GenerateTab(QWidget):
         right.setSizes([380, 420])
         QVBoxLayout(self).addWidget(side_by_side(scroll, right))
 
-        for w in (self.layers, self.hidden, self.embed):
-            w.valueChanged.connect(lambda _: self._show_report())
-        self.cell.currentIndexChanged.connect(lambda _: self._show_report())
+        for name in ("num_layers", "hidden_size", "embed_size"):
+            self.form[name].valueChanged.connect(lambda _: self._show_report())
+        self.form["mode"].currentIndexChanged.connect(lambda _: self._show_report())
         self.corpus.currentIndexChanged.connect(lambda _: self._source_changed())
         self.encoding.currentIndexChanged.connect(lambda _: self._encoding_chosen())
         self.open_file.clicked.connect(self.choose_file)
@@ -220,10 +210,10 @@ class GenerateTab(QWidget):
         self.confidence.toggled.connect(lambda on: setattr(self.output, "show_confidence", on))
 
     def _persisted(self):
-        return {"cell": self.cell, "layers": self.layers, "hidden": self.hidden, "embed": self.embed,
-                "dropout": self.dropout, "seq_len": self.seq_len, "batch": self.batch, "lr": self.lr,
+        """Every setting the tab offers: the form's (one per config field) and the rest."""
+        return {**self.form.widgets,
                 "by_minutes": self.by_minutes, "by_epochs": self.by_epochs, "minutes": self.minutes,
-                "epochs": self.epochs, "seed": self.seed, "run_name": self.run_name,
+                "epochs": self.epochs, "run_name": self.run_name,
                 "temperature": self.temperature, "top_k": self.top_k,
                 "top_p": self.top_p, "prime": self.prime, "length": self.length,
                 "sample_seed": self.sample_seed, "fixed_seed": self.fixed_seed,
@@ -302,16 +292,12 @@ class GenerateTab(QWidget):
                 break
 
     def model_config(self) -> GeneratorConfig:
-        return GeneratorConfig(mode=self.cell.currentText(), num_layers=self.layers.value(),
-                               hidden_size=self.hidden.value(), embed_size=self.embed.value(),
-                               dropout=self.dropout.value())
+        return GeneratorConfig(**self.form.values(GeneratorConfig))
 
     def train_config(self) -> TrainConfig:
         minutes = self.minutes.value() if self.by_minutes.isChecked() else None
         epochs = self.epochs.value() if self.by_epochs.isChecked() else None
-        return TrainConfig(seq_len=self.seq_len.value(), batch_size=self.batch.value(),
-                           lr=self.lr.value(), minutes=minutes, epochs=epochs,
-                           seed=self.seed.value())
+        return TrainConfig(**self.form.values(TrainConfig), minutes=minutes, epochs=epochs)
 
     def inspect_corpus(self):
         ref, encoding = self.corpus.currentData(), self.encoding.currentText()

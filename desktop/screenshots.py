@@ -44,8 +44,8 @@ def main(out: str):
     gen, sent = window.generate, window.sentiment
     if "screenshot-bard" not in have:
         gen.corpus.setCurrentIndex(gen.corpus.findData("shakespeare"))
-        gen.hidden.setValue(256)
-        gen.batch.setValue(32)
+        gen.form["hidden_size"].setValue(256)
+        gen.form["batch_size"].setValue(32)
         gen.by_minutes.setChecked(True)
         gen.minutes.setValue(3)
         gen.run_name.setText("screenshot-bard")
@@ -64,7 +64,7 @@ def main(out: str):
 
     if "screenshot-sentiment" not in have:
         sent.data.setCurrentIndex(sent.data.findData("movie-sentences"))
-        sent.epochs.setValue(6)
+        sent.form["epochs"].setValue(6)
         sent.run_name.setText("screenshot-sentiment")
         _wait(app, window)
         sent.start_training(resume=False)

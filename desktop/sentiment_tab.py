@@ -10,11 +10,11 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, Q
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 import corpora
-from engine.config import SentimentConfig, TrainConfig
+from engine.config import SentimentConfig, SentimentTrainConfig
 from engine.events import Finished, Progress, Started, Validated
 
-from .common import (dspin, duration, select_or_add, settings_column, side_by_side, spin,
-                     train_buttons)
+from .common import duration, select_or_add, settings_column, side_by_side, train_buttons
+from .settings_form import SettingsForm
 from .settings import restore_widgets, save_widgets, settings
 from .widgets.contributions import ContributionView
 from .widgets.loss_chart import LossChart
@@ -82,44 +82,14 @@ class SentimentTab(QWidget):
         dv.addWidget(self.table)
 
         model_box = QGroupBox("Model and training")
-        f = QFormLayout(model_box)
-        self.cell = QComboBox()
-        self.cell.addItems(["lstm", "gru"])
-        self.cell.setCurrentText("gru")
-        self.hidden = spin(8, 1024, 64, "Units per direction", 16)
-        self.embed = spin(8, 600, 100, "Word embedding width", 10)
-        self.epochs = dspin(0.1, 500, 10, "Passes over the training split (early stopping may "
-                            "end sooner)", 1, 1)
-        self.patience = spin(0, 50, 3, "Stop after this many epochs without a better validation "
-                             "accuracy (0 = never)")
-        self.lexicon = QCheckBox("VADER lexicon features")
-        self.lexicon.setChecked(True)
-        self.lexicon.setToolTip("Give the network each word's VADER valence: helps on words "
-                                "the training data never had")
-        self.lexicon_vote = dspin(0.0, 4.0, SentimentConfig.lexicon_weight,
-                                  "How much the VADER lexicon's own verdict counts beside the "
-                                  "trained model on every text (0 = not at all). More holds up "
-                                  "better on other kinds of text (tweets, product reviews) and "
-                                  "costs accuracy on text like the training data (README)", 0.25, 2)
-        self.unfamiliar_vote = dspin(0.0, 8.0, SentimentConfig.unfamiliar_weight,
-                                     "Extra weight for the lexicon's verdict on text unlike the "
-                                     "training data: times the share of the text's words and word "
-                                     "pairs the training texts never had (0 = off)", 0.5, 2)
-        self.lexicon.toggled.connect(self.lexicon_vote.setEnabled)
-        self.lexicon.toggled.connect(self.unfamiliar_vote.setEnabled)
-        self.bidirectional = QCheckBox("read both ways")
-        self.bidirectional.setChecked(False)
-        self.bidirectional.setToolTip("Also read each text backwards: half the speed, no ONNX "
-                                      "export, and no more accurate on the movie data")
-        self.seed = spin(0, 2**31 - 1, 0, "Same seed, same split and model")
+        self.form = SettingsForm([(SentimentConfig, None), (SentimentTrainConfig, "sentiment")],
+                                 skip=("minutes", "ctx"))
+        for vote in ("lexicon_weight", "unfamiliar_weight"):   # the votes need the lexicon
+            self.form["lexicon"].toggled.connect(self.form[vote].setEnabled)
         self.run_name = QLineEdit("my-sentiment")
-        for label, w in (("Cell", self.cell), ("Hidden size", self.hidden),
-                         ("Embedding", self.embed), ("Epochs", self.epochs),
-                         ("Patience", self.patience), ("", self.lexicon),
-                         ("Lexicon vote", self.lexicon_vote),
-                         ("Vote on unfamiliar text", self.unfamiliar_vote), ("", self.bidirectional),
-                         ("Seed", self.seed), ("Run name", self.run_name)):
-            f.addRow(label, w)
+        self.run_name.setToolTip("The model's name in the Models tab (letters, digits, . _ -)")
+        self.form.add_row("Run name", self.run_name)
+        QVBoxLayout(model_box).addWidget(self.form)
         scroll = settings_column(data_box, model_box, train_buttons(self))
 
         train_panel = QWidget()
@@ -186,10 +156,8 @@ class SentimentTab(QWidget):
         self.classify_button.clicked.connect(self.choose_and_classify)
 
     def _persisted(self):
-        return {"cell": self.cell, "hidden": self.hidden, "embed": self.embed,
-                "epochs": self.epochs, "patience": self.patience, "lexicon": self.lexicon,
-                "lexicon_vote": self.lexicon_vote,
-                "bidirectional": self.bidirectional, "seed": self.seed, "run_name": self.run_name}
+        """Every setting the tab offers: the form's (one per config field) and the run name."""
+        return {**self.form.widgets, "run_name": self.run_name}
 
     def save_settings(self):
         save_widgets("sentiment", self._persisted())
@@ -247,19 +215,11 @@ class SentimentTab(QWidget):
             return
         from engine.errors import StudioError
         from engine.runs import resolve_run
-        from engine.sentiment.train import DataRef, default_helper_data, train_sentiment
+        from engine.sentiment.train import DataRef, train_sentiment
         try:
             run_dir = resolve_run(self.run_name.text().strip(), must_exist=resume, allow_path=False)
-            model = SentimentConfig(mode=self.cell.currentText(), hidden_size=self.hidden.value(),
-                                    embed_size=self.embed.value(), lexicon=self.lexicon.isChecked(),
-                                    lexicon_weight=self.lexicon_vote.value(),
-                                    unfamiliar_weight=self.unfamiliar_vote.value(),
-                                    bidirectional=self.bidirectional.isChecked(),
-                                    **default_helper_data(self.data.currentData() or ""))
-            train = TrainConfig(batch_size=32, lr=2e-3, lr_decay=0.9, warmup_steps=20,
-                                epochs=self.epochs.value(), patience=self.patience.value(),
-                                val_fraction=0.1, test_fraction=0.1, seed=self.seed.value(),
-                                sample_length=0)
+            model = SentimentConfig(**self.form.values(SentimentConfig))
+            train = SentimentTrainConfig(**self.form.values(SentimentTrainConfig))
         except StudioError as err:
             self.window.show_error("Cannot train", str(err))
             return

@@ -9,7 +9,9 @@ import signal
 import sys
 import threading
 
-from .config import GeneratorConfig, SentimentConfig, TrainConfig   # dataclasses only, no MXNet
+from .cli_settings import add_settings, settings_from
+from .config import (GeneratorConfig, SentimentConfig, SentimentTrainConfig,  # no MXNet in these
+                     TrainConfig)
 from .errors import StudioError
 
 
@@ -108,12 +110,8 @@ def cmd_generator_train(args):
         corpus = CorpusRef(str(path), name, args.encoding)
     elif not args.resume:
         raise_usage("generator train needs --corpus NAME|FILE")
-    model = GeneratorConfig(mode=args.cell, num_layers=args.layers, hidden_size=args.hidden,
-                            embed_size=args.embed, dropout=args.dropout)
-    train = TrainConfig(seq_len=args.seq_len, batch_size=args.batch, lr=args.lr, epochs=args.epochs,
-                        minutes=args.minutes, val_fraction=args.val_fraction, seed=args.seed,
-                        ctx=args.ctx, log_interval=args.log_interval, val_interval=args.val_interval,
-                        sample_length=args.sample_length)
+    model = settings_from(GeneratorConfig, args)
+    train = settings_from(TrainConfig, args, "generator")
     stop = StopFlag().install()
     events = train_generator(run_dir, corpus, model, train, resume=args.resume, should_stop=stop)
     render_training(events, "chars", args.quiet)
@@ -172,26 +170,8 @@ def cmd_sentiment_train(args):
         data = DataRef(str(path), name)
     elif not args.resume:
         raise_usage("sentiment train needs --data NAME|FILE|DIR")
-    from .sentiment.train import default_helper_data
-    helpers = default_helper_data(args.data or "")
-    unlabeled = helpers["unlabeled"] if args.unlabeled == "auto" else args.unlabeled
-    extra_train = helpers["extra_train"] if args.extra_train == "auto" else args.extra_train
-    model = SentimentConfig(mode=args.cell, num_layers=args.layers, hidden_size=args.hidden,
-                            word_vectors=args.word_vectors, unlabeled=unlabeled,
-                            extra_train=extra_train, linear=not args.no_linear, mix=args.mix,
-                            lexicon_weight=args.lexicon_weight, lexicon_prior=args.lexicon_prior,
-                            unfamiliar_weight=args.unfamiliar_weight,
-                            embed_size=args.embed, dropout=args.dropout,
-                            bidirectional=args.bidirectional, lexicon=not args.no_lexicon,
-                            ngram_buckets=args.ngram_buckets, ngram_size=args.ngram_size,
-                            max_len=args.max_len,
-                            min_freq=args.min_freq, max_vocab=args.max_vocab)
-    epochs = 10.0 if args.epochs is None and args.minutes is None else args.epochs
-    train = TrainConfig(batch_size=args.batch, lr=args.lr, epochs=epochs, minutes=args.minutes,
-                        val_fraction=args.val_fraction, test_fraction=args.test_fraction,
-                        seed=args.seed, ctx=args.ctx, log_interval=args.log_interval,
-                        patience=args.patience, warmup_steps=args.warmup, lr_decay=args.lr_decay,
-                        sample_length=0)
+    model = settings_from(SentimentConfig, args)
+    train = settings_from(SentimentTrainConfig, args, "sentiment")
     stop = StopFlag().install()
     finished = render_training(train_sentiment(run_dir, data, model, train, resume=args.resume,
                                                should_stop=stop), "sentences", args.quiet)
@@ -317,15 +297,10 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message}")
 
 
-def _add_train_args(p, kind):
+def _add_train_args(p):
+    """What both train commands take besides their settings (those come from the configs)."""
     p.add_argument("--out", required=True, metavar="RUN", help="run name or folder to write")
-    p.add_argument("--cell", choices=("lstm", "gru"), default="gru" if kind == "sentiment" else "lstm")
-    p.add_argument("--epochs", type=float, help="passes over the training data (default 5 "
-                   "unless --minutes is given)")
-    p.add_argument("--minutes", type=float, help="wall-clock budget")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true", help="continue the run in --out exactly")
-    p.add_argument("--ctx", default="cpu", help="cpu, gpu or gpu:N")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -349,18 +324,9 @@ def build_parser():
     t = gsub.add_parser("train", help="train (or --resume) a generator")
     t.add_argument("--corpus", metavar="NAME|FILE", help="built-in corpus or a UTF-8 text file")
     t.add_argument("--encoding", default="utf-8", help="text encoding of --corpus FILE")
-    _add_train_args(t, "generator")
-    t.add_argument("--layers", type=_positive_int, default=2)
-    t.add_argument("--hidden", type=_positive_int, default=512)
-    t.add_argument("--embed", type=_positive_int, default=64)
-    t.add_argument("--dropout", type=float, default=0.2)
-    t.add_argument("--seq-len", type=_positive_int, default=100)
-    t.add_argument("--batch", type=_positive_int, default=64)
-    t.add_argument("--lr", type=float, default=2e-3)
-    t.add_argument("--val-fraction", type=float, default=0.05)
-    t.add_argument("--log-interval", type=_positive_int, default=20)
-    t.add_argument("--val-interval", type=_positive_int, default=200)
-    t.add_argument("--sample-length", type=int, default=200, help="preview sample at validation")
+    _add_train_args(t)
+    add_settings(t, GeneratorConfig)
+    add_settings(t, TrainConfig, "generator")
     t.set_defaults(func=cmd_generator_train)
     s = gsub.add_parser("sample", help="stream generated text to stdout")
     s.add_argument("run")
@@ -388,53 +354,9 @@ def build_parser():
     t = ssub.add_parser("train", help="train (or --resume) a sentiment classifier")
     t.add_argument("--data", metavar="NAME|FILE|DIR", help="built-in labeled corpus, a CSV/TSV/"
                    "JSONL file with text and label, or a folder with a sub-folder per label")
-    _add_train_args(t, "sentiment")
-    t.add_argument("--layers", type=_positive_int, default=1)
-    t.add_argument("--hidden", type=_positive_int, default=64)
-    t.add_argument("--embed", type=_positive_int, default=100)
-    t.add_argument("--dropout", type=float, default=0.4)
-    t.add_argument("--bidirectional", action="store_true", help="also read texts backwards "
-                   "(half the speed; no ONNX export)")
-    t.add_argument("--no-lexicon", action="store_true", help="do not feed VADER valence")
-    t.add_argument("--word-vectors", choices=("ppmi", "learned"), default="ppmi",
-                   help="ppmi: frozen vectors from unlabeled text (default); learned: from scratch")
-    t.add_argument("--unlabeled", default="auto", metavar="NAME|FILE",
-                   help="extra unlabeled text for the word vectors (labels ignored); 'auto': "
-                   "movie-reviews for the built-in movie data, none otherwise")
-    t.add_argument("--extra-train", default="auto", metavar="NAME|FILE",
-                   help="extra labeled texts the linear half also learns from (never validation "
-                   "or test); 'auto': movie-reviews for movie-sentences, none otherwise")
-    t.add_argument("--no-linear", action="store_true", help="the recurrent reader alone, without "
-                   "the TF-IDF linear half")
-    t.add_argument("--mix", type=float, default=SentimentConfig.mix, help="the reader's weight in "
-                   "the mixture with the linear half (default %(default)s)")
-    t.add_argument("--lexicon-weight", type=float, default=SentimentConfig.lexicon_weight,
-                   help="the VADER lexicon's own vote in the mixture on every text (default "
-                   "%(default)s = off; more holds up better on other domains and costs accuracy on "
-                   "the training domain: see the README)")
-    t.add_argument("--unfamiliar-weight", type=float, default=SentimentConfig.unfamiliar_weight,
-                   help="more lexicon vote for text unlike the training data: added to the vote "
-                   "per unit of the share of the text's 1-2 grams the training texts never had "
-                   "(default %(default)s; 0 = off)")
-    t.add_argument("--lexicon-prior", type=float, default=SentimentConfig.lexicon_prior,
-                   help="how strongly the linear half's weights for lexicon words are pulled "
-                   "toward the words' VADER valence instead of toward zero (default %(default)s; "
-                   "0 = off)")
-    t.add_argument("--ngram-buckets", type=int, default=200_003, help="hashed 1-2 gram table "
-                   "size for the linear branch (0 = off)")
-    t.add_argument("--ngram-size", type=_positive_int, default=16, help="width of the n-gram vectors")
-    t.add_argument("--max-len", type=_positive_int, default=400, help="words kept per text")
-    t.add_argument("--min-freq", type=_positive_int, default=1)
-    t.add_argument("--max-vocab", type=_positive_int, default=30_000)
-    t.add_argument("--batch", type=_positive_int, default=32)
-    t.add_argument("--lr", type=float, default=2e-3)
-    t.add_argument("--lr-decay", type=float, default=0.9)
-    t.add_argument("--warmup", type=int, default=20, help="warm-up steps")
-    t.add_argument("--patience", type=int, default=3, help="epochs without a better validation "
-                   "accuracy before stopping (0 = never)")
-    t.add_argument("--val-fraction", type=float, default=0.1)
-    t.add_argument("--test-fraction", type=float, default=0.1)
-    t.add_argument("--log-interval", type=_positive_int, default=20)
+    _add_train_args(t)
+    add_settings(t, SentimentConfig)
+    add_settings(t, SentimentTrainConfig, "sentiment")
     t.set_defaults(func=cmd_sentiment_train)
     pr = ssub.add_parser("predict", help="label texts (with per-word contributions) or a file")
     pr.add_argument("run")

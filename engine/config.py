@@ -1,12 +1,47 @@
-"""Configurations as frozen dataclasses, saved as JSON in each run folder.
+"""Configurations as frozen dataclasses, saved as JSON in each run folder: the one home of every
+setting and its default.
 
 A checkpoint rebuilds its own model from ``meta.json``'s ``config``, so every field that shapes
 the model or its training lives here. Names follow gluon-nlp (``mode``, ``embed_size``, ...).
+Each setting a person may choose carries its help text, its command-line flag, its range and its
+label as field metadata (``setting``): the CLI's flags and help and the GUI's widgets, starting
+values and tooltips are all made from these fields, and the ranges are checked here, once.
 """
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Optional
 
 from .errors import StudioError
+
+
+def setting(default, help: str, *, flag: Optional[str] = None, label: Optional[str] = None,
+            low=None, high=None, step=None, choices=None, advanced: bool = False,
+            kinds=("generator", "sentiment"), type=None, suggested=None):
+    """A field a person chooses. ``help`` is the CLI's help and the GUI's tooltip (plain
+    words); ``flag`` the CLI flag (default ``--name-with-dashes``); ``label`` the GUI's label;
+    ``low``/``high`` the accepted range (checked on creation; the GUI's spin-box range);
+    ``advanced`` puts it under the GUI's Advanced settings; ``kinds`` which model kinds' train
+    commands offer it (training settings); ``type`` the value type where ``None`` is allowed,
+    and ``suggested`` the GUI's starting value for such a setting."""
+    return field(default=default, metadata=dict(help=help, flag=flag, label=label, low=low,
+                                                high=high, step=step, choices=choices,
+                                                advanced=advanced, kinds=kinds, type=type,
+                                                suggested=suggested))
+
+
+def settings_of(cls, kind: Optional[str] = None):
+    """The chooseable fields of a config class (those made with ``setting``), optionally only
+    those offered for one model kind."""
+    return [f for f in fields(cls) if "help" in f.metadata
+            and (kind is None or kind in f.metadata["kinds"])]
+
+
+def default_of(cls, name: str):
+    f = next(f for f in fields(cls) if f.name == name)
+    return f.default if f.default is not MISSING else f.default_factory()
+
+
+def value_type(f):
+    return f.metadata.get("type") or type(f.default)
 
 
 class _JSONConfig:
@@ -24,143 +59,225 @@ class _JSONConfig:
     def replace(self, **changes):
         return replace(self, **changes)
 
+    def _check_ranges(self):
+        for f in settings_of(type(self)):
+            m, value = f.metadata, getattr(self, f.name)
+            who = f.name + (f" ({m['flag']})" if m["flag"] else "")
+            if value is None:
+                continue
+            if m["choices"] and value not in m["choices"]:
+                shown = " or ".join(repr(c) for c in m["choices"])
+                raise StudioError(f"{who} must be {shown}, not {value!r}")
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                continue
+            if m["low"] is not None and value < m["low"]:
+                raise StudioError(f"{who} must be at least {m['low']}, not {value}")
+            if m["high"] is not None and value > m["high"]:
+                raise StudioError(f"{who} must be at most {m['high']}, not {value}")
+
 
 @dataclass(frozen=True)
 class GeneratorConfig(_JSONConfig):
     """Shape of a character-level language model (CharRNN)."""
     vocab_size: int = 0          # number of distinct characters; set from the corpus
-    mode: str = "lstm"           # recurrent cell: "lstm" or "gru"
-    embed_size: int = 64         # character embedding width
-    hidden_size: int = 512       # units per recurrent layer
-    num_layers: int = 2          # stacked recurrent layers
-    dropout: float = 0.2         # dropout between layers and before the output layer
+    mode: str = setting("lstm", "LSTM: the classic char-rnn cell. GRU: a little smaller and "
+                        "faster", flag="--cell", label="Cell", choices=("lstm", "gru"))
+    embed_size: int = setting(64, "Width of each character's embedding", flag="--embed",
+                              label="Embedding", low=1, high=1024, step=4)
+    hidden_size: int = setting(512, "Units per recurrent layer: bigger learns more, trains slower",
+                               flag="--hidden", label="Hidden size", low=1, high=4096, step=16)
+    num_layers: int = setting(2, "Stacked recurrent layers", flag="--layers", label="Layers",
+                              low=1, high=8)
+    dropout: float = setting(0.2, "Share of units dropped between layers while training (fights "
+                             "overfitting)", label="Dropout", low=0.0, high=0.95, step=0.05)
 
     def __post_init__(self):
-        if self.mode not in ("lstm", "gru"):
-            raise StudioError(f"cell must be 'lstm' or 'gru', not {self.mode!r}")
-        for name in ("embed_size", "hidden_size", "num_layers"):
-            if getattr(self, name) < 1:
-                raise StudioError(f"{name} must be at least 1")
-        if not 0.0 <= self.dropout < 1.0:
-            raise StudioError("dropout must be in [0, 1)")
+        self._check_ranges()
 
 
 @dataclass(frozen=True)
 class TrainConfig(_JSONConfig):
-    """How to train: batching, optimiser, budgets and bookkeeping. Shared by both model kinds."""
-    seq_len: int = 100           # BPTT length (generator) / unused by sentiment
-    batch_size: int = 64         # sequences per batch
-    lr: float = 2e-3             # Adam learning rate after warm-up
-    lr_decay: float = 0.95       # learning rate multiplied by this once per epoch
-    warmup_steps: int = 50       # linear warm-up from 0 to lr
-    clip: float = 5.0            # global gradient-norm clip
-    weight_decay: float = 0.0    # L2 penalty (Adam's wd)
-    epochs: Optional[float] = None   # passes over the training data (None: only the time budget)
-    minutes: Optional[float] = None  # wall-clock budget (None: only the epoch budget)
-    anneal: str = "none"         # "cosine": with a time budget, the learning rate also follows a
-                                 # cosine down to 5 % over it (measured worse on 10 minutes of
-                                 # Shakespeare, 2.31 vs 2.24 bits/char: so not the default)
-    val_fraction: float = 0.05   # share of the data held back for validation
-    test_fraction: float = 0.1   # sentiment: share held back for the final test (stratified)
-    seed: int = 0                # seeds data order, initialisation and dropout
-    log_interval: int = 20       # steps between Progress events (and device syncs)
-    val_interval: int = 200      # steps between validations + checkpoints (also at each epoch end)
-    sample_length: int = 200     # characters in the preview sample at each validation
-    patience: int = 0            # sentiment: stop after this many validations without gain (0 = off)
-    ctx: str = "cpu"             # "cpu" or "gpu" / "gpu:N"
+    """How to train: batching, optimiser, budgets and bookkeeping. The generator's defaults;
+    ``SentimentTrainConfig`` has the sentiment model's."""
+    default_epochs = 5.0         # with neither an epoch nor a time budget given
+
+    seq_len: int = setting(100, "Characters per backpropagation window", label="Sequence length",
+                           low=1, high=10000, step=10, kinds=("generator",))
+    batch_size: int = setting(64, "Sequences (or texts) trained on at once", flag="--batch",
+                              label="Batch size", low=1, high=4096, step=8)
+    lr: float = setting(2e-3, "Adam's learning rate after the warm-up", label="Learning rate",
+                        low=1e-6, high=1.0, step=5e-4)
+    lr_decay: float = setting(0.95, "The learning rate is multiplied by this after each epoch",
+                              low=0.0, high=1.0, advanced=True)
+    warmup_steps: int = setting(50, "Steps over which the learning rate rises from 0",
+                                flag="--warmup", low=0, high=100000, advanced=True)
+    clip: float = setting(5.0, "Gradients are scaled down to this global norm", low=1e-6,
+                          high=1e6, advanced=True)
+    weight_decay: float = setting(0.0, "L2 penalty on the weights (Adam's wd)", low=0.0, high=1.0,
+                                  advanced=True)
+    epochs: Optional[float] = setting(None, "Passes over the training data (default 5 for a "
+                                      "generator, 10 for a sentiment model, unless --minutes "
+                                      "is given)", label="Epochs", low=0.01, high=100000,
+                                      step=1, type=float)
+    minutes: Optional[float] = setting(None, "Wall-clock budget in minutes", label="Minutes",
+                                       low=0.01, high=1e6, step=1, type=float, suggested=10)
+    anneal: str = setting("none", "'cosine': with a time budget, the learning rate also follows "
+                          "a cosine down to 5 % over it (measured worse on 10 minutes of "
+                          "Shakespeare, 2.31 vs 2.24 bits per character: not the default)",
+                          choices=("none", "cosine"), advanced=True)
+    val_fraction: float = setting(0.05, "Share of the data held back to validate on", low=1e-6,
+                                  high=0.5, advanced=True)
+    test_fraction: float = setting(0.1, "Share of the data held back for the final test",
+                                   low=0.0, high=0.5, advanced=True, kinds=("sentiment",))
+    seed: int = setting(0, "Seeds the data order, the initial weights and dropout: same seed, "
+                        "same run", label="Seed", low=0, high=2**31 - 1)
+    log_interval: int = setting(20, "Steps between progress reports", low=1, high=2**31 - 1,
+                                advanced=True)
+    val_interval: int = setting(200, "Steps between validations and checkpoints (also at each "
+                                "epoch's end)", low=1, high=2**31 - 1, advanced=True,
+                                kinds=("generator",))
+    sample_length: int = setting(200, "Characters in the preview written after each "
+                                 "validation", low=0, high=100000, advanced=True,
+                                 kinds=("generator",))
+    patience: int = setting(0, "Stop after this many validations without a better score "
+                            "(0 = never)", label="Patience", low=0, high=10000, advanced=True)
+    ctx: str = setting("cpu", "Where to compute: cpu, gpu or gpu:N", kinds=("generator",
+                                                                            "sentiment"))
 
     def resumed_from(self, saved: dict) -> "TrainConfig":
         """The saved run's settings with this call's budgets and context: those may change on
         resume; everything that shapes the run may not."""
-        return TrainConfig.from_dict(saved).replace(epochs=self.epochs, minutes=self.minutes,
-                                                    ctx=self.ctx)
+        return type(self).from_dict(saved).replace(epochs=self.epochs, minutes=self.minutes,
+                                                   ctx=self.ctx)
 
     def __post_init__(self):
         if self.epochs is None and self.minutes is None:
-            object.__setattr__(self, "epochs", 5.0)
-        for name in ("seq_len", "batch_size", "log_interval", "val_interval"):
-            if getattr(self, name) < 1:
-                raise StudioError(f"{name} must be at least 1")
-        if self.lr <= 0:
-            raise StudioError("learning rate must be positive")
-        if not 0.0 < self.val_fraction < 0.5:
-            raise StudioError("val_fraction must be between 0 and 0.5")
-        if self.epochs is not None and self.epochs <= 0:
-            raise StudioError("epochs must be positive")
-        if self.minutes is not None and self.minutes <= 0:
-            raise StudioError("minutes must be positive")
-        if self.anneal not in ("none", "cosine"):
-            raise StudioError(f"anneal must be 'none' or 'cosine', not {self.anneal!r}")
+            object.__setattr__(self, "epochs", self.default_epochs)
+        self._check_ranges()
+
+
+def _default(cls, name: str, value):
+    """The field ``name`` of ``cls`` with another default (its help and range kept)."""
+    base = next(f for f in fields(cls) if f.name == name)
+    return field(default=value, metadata=base.metadata)
+
+
+@dataclass(frozen=True)
+class SentimentTrainConfig(TrainConfig):
+    """How a sentiment model trains: smaller batches, a steeper decay, early stopping."""
+    default_epochs = 10.0
+
+    batch_size: int = _default(TrainConfig, "batch_size", 32)
+    lr_decay: float = _default(TrainConfig, "lr_decay", 0.9)
+    warmup_steps: int = _default(TrainConfig, "warmup_steps", 20)
+    val_fraction: float = _default(TrainConfig, "val_fraction", 0.1)
+    sample_length: int = _default(TrainConfig, "sample_length", 0)
+    patience: int = _default(TrainConfig, "patience", 3)
+
+
+@dataclass(frozen=True)
+class SentimentData(_JSONConfig):
+    """What the data decides about a sentiment model (set when a run starts, never chosen)."""
+    vocab_size: int = 0          # words in the vocabulary (with <unk> and <pad>)
+    num_classes: int = 2
+    class_polarity: tuple = ()   # -1/+1 per class for the lexicon's vote (empty when the labels
+                                 # are not a negative/positive pair)
+    linear_texts: int = 0        # texts the linear half was fitted on (marks the unseen grams'
+                                 # idf)
+    unseen_gate: bool = False    # the vote's weight grows with the share of unseen grams (runs
+                                 # saved before that feature have False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "class_polarity", tuple(self.class_polarity))   # JSON: lists
 
 
 @dataclass(frozen=True)
 class SentimentConfig(_JSONConfig):
-    """Shape of a word-level sentiment classifier (SentimentRNN) and its text preprocessing."""
-    vocab_size: int = 0          # words in the vocabulary (with <unk> and <pad>); set from the data
-    num_classes: int = 2         # set from the data
-    mode: str = "gru"            # recurrent cell: "lstm" or "gru" (GRU: as accurate here, faster)
-    embed_size: int = 100        # word embedding width
-    hidden_size: int = 64        # units per direction (64 measured as good as 128 here)
-    num_layers: int = 1          # stacked recurrent layers
-    bidirectional: bool = False  # also read each text backwards (padding-safe, see model.py):
-                                 # half the speed, no better in the mixture here (README)
-    dropout: float = 0.4         # on embeddings and on the pooled features
-    lexicon: bool = True         # feed each word's VADER valence (negation-aware) to the network
-    word_vectors: str = "ppmi"   # "ppmi": frozen vectors from unlabeled text (see word_vectors.py);
-                                 # "learned": trained from scratch with the classifier
-    unlabeled: str = ""          # extra unlabeled text for the vectors: a built-in labeled corpus
-                                 # or a labeled file (its texts only); "" = the training texts alone
-    linear: bool = True          # mix in a TF-IDF word 1-2 gram linear classifier (linear.py)
+    """A word-level sentiment classifier (SentimentRNN): what a person chooses (the reader, the
+    linear half, the lexicon, the text preprocessing), and ``data``, what the data decided."""
+    mode: str = setting("gru", "LSTM or GRU; GRU is as accurate here and faster",
+                        flag="--cell", label="Cell", choices=("lstm", "gru"))
+    embed_size: int = setting(100, "Word embedding width", flag="--embed", label="Embedding",
+                              low=1, high=1024, step=10)
+    hidden_size: int = setting(64, "Units per direction (64 measured as good as 128 here)",
+                               flag="--hidden", label="Hidden size", low=1, high=2048, step=16)
+    num_layers: int = setting(1, "Stacked recurrent layers", flag="--layers", label="Layers",
+                              low=1, high=8, advanced=True)
+    bidirectional: bool = setting(False, "Also read each text backwards: half the speed, no "
+                                  "ONNX export, and no more accurate in the mixture here",
+                                  label="Read both ways", advanced=True)
+    dropout: float = setting(0.4, "Dropout on the embeddings and the pooled features",
+                             low=0.0, high=0.95, step=0.05, advanced=True)
+    lexicon: bool = setting(True, "Give the network each word's VADER valence (helps on words "
+                            "the training data never had)", label="VADER lexicon features")
+    word_vectors: str = setting("ppmi", "ppmi: frozen vectors from unlabeled text; learned: "
+                                "trained from scratch with the classifier",
+                                choices=("ppmi", "learned"), advanced=True)
+    unlabeled: str = setting("auto", "Extra unlabeled text for the word vectors: a built-in "
+                             "labeled corpus or a labeled file (its texts only); 'auto': "
+                             "movie-reviews for the built-in movie data; '' = none",
+                             advanced=True)
+    extra_train: str = setting("auto", "Extra labeled texts the linear half also learns from "
+                               "(never validation or test); 'auto': movie-reviews for "
+                               "movie-sentences; '' = none", advanced=True)
+    linear: bool = setting(True, "Mix in a TF-IDF word 1-2 gram linear classifier (linear.py)",
+                           label="Linear half", advanced=True)
     linear_buckets: int = 1_048_577  # its hashed gram table (ids 1..2^20; fewer collide more)
     linear_l2: float = 1e-4      # its L2 penalty
-    lexicon_prior: float = 1.0   # pulls its weights for lexicon words toward their valence instead
-                                 # of toward zero, with the lexicon on (0 = off; linear.py)
-    mix: float = 0.3             # the recurrent reader's weight against the linear half
-                                 # (1 = reader only); 0.3 measured better than 0.5 (README)
-    lexicon_weight: float = 0.0  # the lexicon's own vote in the mixture on every text: log-odds
-                                 # per unit of its VADER-style compound score (0 = off; more =
-                                 # steadier on other domains, less accurate on the training one)
-    unfamiliar_weight: float = 2.0  # added to the vote's weight per unit of the share of the
-                                 # text's 1-2 grams the training texts never had, so text unlike
-                                 # the training data leans on the lexicon (0 = off; README)
-    linear_texts: int = 0        # texts the linear half was fitted on; set from the data (it marks
-                                 # the unseen grams' idf)
-    class_polarity: tuple = ()   # -1/+1 per class for the lexicon's vote; set from the labels
-                                 # (empty when they are not a negative/positive pair)
-    extra_train: str = ""        # extra labeled texts the linear half also learns from (never
-                                 # validation or test): a built-in labeled corpus or a labeled file
-    ngram_buckets: int = 200_003 # hashed word 1-2 gram table for the linear branch (0 = off)
-    ngram_size: int = 16         # width of the n-gram branch's vectors
-    max_len: int = 400           # words kept per text (longer texts are cut)
-    min_freq: int = 1            # words seen fewer times in training become <unk>
-    max_vocab: int = 30_000      # most frequent words kept
+    lexicon_prior: float = setting(1.0, "How strongly the linear half's weights for lexicon "
+                                   "words are pulled toward the words' VADER valence instead of "
+                                   "toward zero (0 = off)", low=0.0, high=100.0, advanced=True)
+    mix: float = setting(0.3, "The recurrent reader's weight against the linear half (1 = the "
+                         "reader only); 0.3 measured better than 0.5", low=0.0, high=1.0,
+                         advanced=True)
+    lexicon_weight: float = setting(0.0, "How much the VADER lexicon's own verdict counts beside "
+                                    "the trained model on every text (0 = not at all). More "
+                                    "holds up better on other kinds of text and costs accuracy "
+                                    "on text like the training data", label="Lexicon vote",
+                                    low=0.0, high=8.0, step=0.25, advanced=True)
+    unfamiliar_weight: float = setting(2.0, "Extra weight for the lexicon's verdict on text "
+                                       "unlike the training data: times the share of the text's "
+                                       "words and word pairs the training texts never had "
+                                       "(0 = off)", label="Vote on unfamiliar text", low=0.0,
+                                       high=16.0, step=0.5, advanced=True)
+    ngram_buckets: int = setting(200_003, "Hashed word 1-2 gram table of the reader's n-gram "
+                                 "branch (0 = off)", low=0, high=10_000_000, advanced=True)
+    ngram_size: int = setting(16, "Width of the n-gram branch's vectors", low=1, high=1024,
+                              advanced=True)
+    max_len: int = setting(400, "Words kept per text (longer texts are cut)", low=1,
+                           high=100000, advanced=True)
+    min_freq: int = setting(1, "Words seen fewer times in training become unknown", low=1,
+                            high=1000, advanced=True)
+    max_vocab: int = setting(30_000, "Most frequent words kept", low=1, high=10_000_000,
+                             advanced=True)
+    data: SentimentData = SentimentData()
 
     def __post_init__(self):
-        if self.mode not in ("lstm", "gru"):
-            raise StudioError(f"cell must be 'lstm' or 'gru', not {self.mode!r}")
-        for name in ("embed_size", "hidden_size", "num_layers", "max_len", "min_freq", "max_vocab"):
-            if getattr(self, name) < 1:
-                raise StudioError(f"{name} must be at least 1")
-        if not 0.0 <= self.dropout < 1.0:
-            raise StudioError("dropout must be in [0, 1)")
-        if self.word_vectors not in ("ppmi", "learned"):
-            raise StudioError(f"word vectors must be 'ppmi' or 'learned', not {self.word_vectors!r}")
+        if isinstance(self.data, dict):
+            object.__setattr__(self, "data", SentimentData.from_dict(self.data))
+        self._check_ranges()
         if self.linear and self.linear_buckets < 2:
             raise StudioError("linear_buckets must be at least 2")
-        if not 0.0 <= self.mix <= 1.0:
-            raise StudioError("mix must be in [0, 1]")
-        if self.lexicon_weight < 0:
-            raise StudioError("lexicon_weight must be 0 (off) or positive")
-        if self.unfamiliar_weight < 0:
-            raise StudioError("unfamiliar_weight must be 0 (off) or positive")
-        if self.lexicon_prior < 0:
-            raise StudioError("lexicon_prior must be 0 (off) or positive")
-        object.__setattr__(self, "class_polarity", tuple(self.class_polarity))   # JSON gives lists
-        if self.ngram_buckets < 0 or self.ngram_buckets == 1:
+        if self.ngram_buckets == 1:
             raise StudioError("ngram_buckets must be 0 (off) or at least 2")
+
+    @classmethod
+    def from_dict(cls, saved: dict) -> "SentimentConfig":
+        """Also reads the flat records of runs saved before ``data`` was split out."""
+        saved = dict(saved)
+        facts = dict(saved.pop("data", {}))
+        for key in ("vocab_size", "num_classes", "class_polarity", "linear_texts"):
+            if key in saved:
+                facts[key] = saved.pop(key)
+        if "unseen_gate" not in facts:       # saved before the flag: the gate was on exactly
+            facts["unseen_gate"] = facts.get("linear_texts", 0) > 0   # when texts were counted
+        return super().from_dict(dict(saved, data=SentimentData.from_dict(facts)))
+
+    def with_data(self, **facts) -> "SentimentConfig":
+        return self.replace(data=self.data.replace(**facts))
 
     @property
     def lexicon_takes_sides(self) -> bool:
         """The lexicon is on and the labels are a negative/positive pair (``class_polarity``),
         so lexicon valence can speak for a class (the vote, the linear half's prior)."""
-        return self.lexicon and len(self.class_polarity) == self.num_classes
+        return self.lexicon and len(self.data.class_polarity) == self.data.num_classes

@@ -189,7 +189,7 @@ def test_odd_run_names_are_refused(tmp_path, studio_home):
         resolve_run("link", must_exist=False)
     for out in ("link", str(outside)):
         proc = run_cli("generator", "train", "--corpus", "shakespeare", "--out", out,
-                       "--epochs", "0.001")
+                       "--epochs", "0.01")
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
         OUTCOMES.setdefault("run names that escape the runs folder", []).append("clear error")
     assert sorted(p.name for p in outside.iterdir()) == ["precious.txt"]

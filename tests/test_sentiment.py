@@ -259,15 +259,15 @@ def test_lexicon_vote_adds_its_compound_score_to_the_log_odds():
     assert class_polarity(["sports", "politics"]) == () and class_polarity(["0", "1", "2"]) == ()
     texts = ["a great , wonderful film", "not good , a dreadful bore", "the plot"]
     vocab = build_vocab([t.split() for t in texts], 1, 100)
-    config = SentimentConfig(vocab_size=len(vocab), embed_size=8, hidden_size=6, ngram_size=4,
-                             ngram_buckets=101, linear_buckets=101, lexicon_weight=2.0,
-                             class_polarity=(-1.0, 1.0))
+    config = SentimentConfig(embed_size=8, hidden_size=6, ngram_size=4, ngram_buckets=101,
+                             linear_buckets=101, lexicon_weight=2.0).with_data(
+        vocab_size=len(vocab), class_polarity=(-1.0, 1.0))
     model = build_sentiment_model(config, mx.cpu())
     examples = Featurizer.for_config(vocab, config).examples(texts)
     vote, total = _vote_and_valence(model, examples)
     np.testing.assert_allclose(vote, 2.0 * total / np.sqrt(total ** 2 + 15), rtol=1e-4, atol=1e-5)
     assert total[0] > 0 > total[1] and total[2] == 0
-    three = SentimentConfig(vocab_size=len(vocab), num_classes=3, class_polarity=())
+    three = SentimentConfig().with_data(vocab_size=len(vocab), num_classes=3, class_polarity=())
     assert not build_sentiment_model(three, mx.cpu()).lexicon_votes
 
 
@@ -280,10 +280,11 @@ def test_the_vote_grows_with_the_share_of_grams_the_training_texts_never_had():
     train = ["a great film", "a dull film", "great acting", "dull acting"]
     texts = ["a great film", "a great , wonderful film", "awful , awful mess", "a dull film"]
     vocab = build_vocab([t.split() for t in texts], 1, 100)
-    config = SentimentConfig(vocab_size=len(vocab), embed_size=8, hidden_size=6, ngram_size=4,
-                             ngram_buckets=101, linear_buckets=100_003, lexicon_weight=0.5,
-                             unfamiliar_weight=3.0, linear_texts=len(train),
-                             class_polarity=(-1.0, 1.0))
+    config = SentimentConfig(embed_size=8, hidden_size=6, ngram_size=4, ngram_buckets=101,
+                             linear_buckets=100_003, lexicon_weight=0.5,
+                             unfamiliar_weight=3.0).with_data(
+        vocab_size=len(vocab), linear_texts=len(train), class_polarity=(-1.0, 1.0),
+        unseen_gate=True)
     model = build_sentiment_model(config, mx.cpu())
     featurizer = Featurizer.for_config(vocab, config)
     fit_linear(model.linear, [e.linear_grams for e in featurizer.examples(train)], [1, 0, 1, 0],
@@ -295,8 +296,13 @@ def test_the_vote_grows_with_the_share_of_grams_the_training_texts_never_had():
     np.testing.assert_allclose(vote, (0.5 + 3.0 * unseen) * total / np.sqrt(total ** 2 + 15),
                                rtol=1e-4, atol=1e-5)
     assert total[2] < 0
-    old_run = build_sentiment_model(config.replace(linear_texts=0), mx.cpu())   # saved before
-    assert not old_run.gates_vote and old_run.lexicon_votes                     # the gate
+    # a run saved before the gate existed: its flat record has no unseen_gate and no texts
+    flat = {k: v for k, v in config.to_dict().items() if k != "data"}
+    flat.update(vocab_size=len(vocab), class_polarity=[-1.0, 1.0], num_classes=2)
+    old_run = build_sentiment_model(SentimentConfig.from_dict(flat), mx.cpu())
+    assert not old_run.gates_vote and old_run.lexicon_votes
+    flat["linear_texts"] = len(train)          # saved with the gate, before the explicit flag
+    assert build_sentiment_model(SentimentConfig.from_dict(flat), mx.cpu()).gates_vote
 
 
 def test_lexicon_prior_gives_words_the_data_never_had_their_valence():
@@ -389,8 +395,9 @@ def test_padding_never_changes_a_texts_scores(bidirectional):
     texts = ["not a good film", "a long , boring , dreadful film that is not good at all " * 3]
     tokens = [t.split() for t in texts]
     vocab = build_vocab(tokens, 1, 100)
-    config = SentimentConfig(vocab_size=len(vocab), embed_size=8, hidden_size=6, ngram_size=4,
-                             ngram_buckets=101, linear_buckets=101, bidirectional=bidirectional)
+    config = SentimentConfig(embed_size=8, hidden_size=6, ngram_size=4, ngram_buckets=101,
+                             linear_buckets=101, bidirectional=bidirectional).with_data(
+        vocab_size=len(vocab))
     model = build_sentiment_model(config, mx.cpu())
     weights = model.linear.weight.weight
     weights.set_data(mx.nd.random.normal(0, 1, weights.shape))
@@ -462,9 +469,9 @@ def test_the_reader_trains_on_every_batch_shape(mode, bidirectional):
     from engine.sentiment.model import build_sentiment_model
     failed = []
     for hidden in (1, 7, 16, 32, 48):
-        config = SentimentConfig(vocab_size=30, num_classes=3, mode=mode, hidden_size=hidden,
-                                 embed_size=5, bidirectional=bidirectional, linear=False,
-                                 ngram_buckets=11, ngram_size=3)
+        config = SentimentConfig(mode=mode, hidden_size=hidden, embed_size=5,
+                                 bidirectional=bidirectional, linear=False, ngram_buckets=11,
+                                 ngram_size=3).with_data(vocab_size=30, num_classes=3)
         reader = build_sentiment_model(config, mx.cpu()).reader
         for n, t in itertools.product((1, 2, 3, 5), (1, 2, 7, 16, 17, 63)):
             ids = nd.array(np.random.RandomState(n * t).randint(2, 30, (n, t)))

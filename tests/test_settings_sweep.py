@@ -44,10 +44,10 @@ def test_generator_settings_train_save_load_and_sample(tmp_path, text_file, sett
 
 
 @pytest.mark.parametrize("bad, message", [
-    ({"hidden_size": 0}, "hidden_size must be at least 1"),
-    ({"num_layers": 0}, "num_layers must be at least 1"),
-    ({"mode": "rnn"}, "cell must be 'lstm' or 'gru'"),
-    ({"dropout": 1.0}, "dropout must be in"),
+    ({"hidden_size": 0}, r"hidden_size \(--hidden\) must be at least 1"),
+    ({"num_layers": 0}, r"num_layers \(--layers\) must be at least 1"),
+    ({"mode": "rnn"}, r"mode \(--cell\) must be 'lstm' or 'gru'"),
+    ({"dropout": 1.0}, "dropout must be at most 0.95"),
 ])
 def test_generator_settings_out_of_range_are_refused_up_front(bad, message):
     with pytest.raises(StudioError, match=message):

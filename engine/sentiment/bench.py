@@ -25,8 +25,8 @@ def bench_sentiment(quick: bool = False, seconds: float = 20.0, home: Path = Non
     tokens = [featurizer.tokens(s) for s in sentences]
     vocab = build_vocab(tokens, 1, config.max_vocab)
     # as a trained negative/positive model: the lexicon's vote and its unseen-gram weight on
-    config = config.replace(vocab_size=len(vocab), num_classes=2, class_polarity=(-1.0, 1.0),
-                            linear_texts=len(sentences))
+    config = config.with_data(vocab_size=len(vocab), num_classes=2, class_polarity=(-1.0, 1.0),
+                              linear_texts=len(sentences), unseen_gate=True)
     featurizer = Featurizer.for_config(vocab, config)
     model = build_sentiment_model(config, mx.cpu())
     examples = [featurizer.example(t) for t in tokens]

@@ -41,7 +41,7 @@ class RecurrentReader(gluon.HybridBlock):
         in_size = c.embed_size + (1 if c.lexicon else 0)
         with self.name_scope():
             # with the lexicon on, the last column holds each word's valence (zero in the table)
-            self.embedding = nn.Embedding(c.vocab_size, in_size)
+            self.embedding = nn.Embedding(c.data.vocab_size, in_size)
             if c.word_vectors == "ppmi":            # set from unlabeled text, then kept frozen
                 self.embedding.weight.grad_req = "null"
             if c.lexicon:
@@ -59,7 +59,7 @@ class RecurrentReader(gluon.HybridBlock):
             self.dropout = nn.Dropout(c.dropout)
             pooled = 2 * c.hidden_size * (2 if c.bidirectional else 1)
             extra = (1 if c.lexicon else 0) + (c.ngram_size if c.ngram_buckets else 0)
-            self.output = nn.Dense(c.num_classes, in_units=pooled + extra)
+            self.output = nn.Dense(c.data.num_classes, in_units=pooled + extra)
 
     def set_word_vectors(self, vectors: np.ndarray, ctx):
         """Fill the embedding with (vocab, embed_size) vectors; the valence column stays zero."""
@@ -115,9 +115,9 @@ class SentimentRNN(gluon.HybridBlock):
         with self.name_scope():
             self.reader = RecurrentReader(config)
             if config.linear:
-                self.linear = NgramLinear(config.linear_buckets, config.num_classes)
+                self.linear = NgramLinear(config.linear_buckets, config.data.num_classes)
             if self.lexicon_votes:
-                polarity = np.array([config.class_polarity], dtype=np.float32)     # (1, C)
+                polarity = np.array([config.data.class_polarity], dtype=np.float32)     # (1, C)
                 self.class_polarity = self.params.get_constant("class_polarity", polarity)
 
     @property
@@ -139,7 +139,7 @@ class SentimentRNN(gluon.HybridBlock):
             weight = self.config.lexicon_weight
             if self.gates_vote:
                 unseen = self.linear.unseen_fraction(F, linear_grams, ngram_lengths,
-                                                     unseen_idf(self.config.linear_texts))
+                                                     unseen_idf(self.config.data.linear_texts))
                 weight = weight + self.config.unfamiliar_weight * F.reshape(unseen, (-1, 1))
             out = out + self.lexicon_vote(F, valence, class_polarity, weight)
         return out
@@ -147,7 +147,7 @@ class SentimentRNN(gluon.HybridBlock):
     @property
     def gates_vote(self) -> bool:
         c = self.config
-        return c.linear and c.unfamiliar_weight > 0 and c.linear_texts > 0
+        return c.linear and c.unfamiliar_weight > 0 and c.data.unseen_gate
 
     def lexicon_vote(self, F, valence, class_polarity, weight):
         """The lexicon's own verdict as (N, C) log-odds: VADER's compound score of the summed
@@ -167,7 +167,7 @@ class SentimentRNN(gluon.HybridBlock):
 def build_sentiment_model(config: SentimentConfig, ctx) -> SentimentRNN:
     model = SentimentRNN(config)
     model.initialize(mx.init.Xavier(), ctx=ctx)
-    model.reader.set_word_vectors(np.random.normal(0, 0.1, (config.vocab_size, config.embed_size)),
+    model.reader.set_word_vectors(np.random.normal(0, 0.1, (config.data.vocab_size, config.embed_size)),
                                   ctx)
     if config.linear:
         model.linear.weight.weight.set_data(mx.nd.zeros(model.linear.weight.weight.shape, ctx=ctx))

@@ -29,7 +29,7 @@ def predict_probs(model: SentimentRNN, examples: List[Example], ctx, batch_size:
                   part: str = "model"):
     """Class probabilities (n, C) for ``examples``, in order, from the whole model or from one
     of its halves (``part`` "reader" or "linear")."""
-    out = np.zeros((len(examples), model.config.num_classes), dtype=np.float32)
+    out = np.zeros((len(examples), model.config.data.num_classes), dtype=np.float32)
     pending = []     # MXNet computes asynchronously: pad the next batch while this one runs
     with autograd.predict_mode():
         for batch_idx in bucketed_batches(examples, batch_size, shuffle=False):
@@ -44,6 +44,6 @@ def evaluate_examples(model, examples: List[Example], ctx, part: str = "model") 
     probs = predict_probs(model, examples, ctx, part=part)
     labels = np.array([e.label for e in examples])
     loss = float(-np.mean(np.log(np.maximum(probs[np.arange(len(labels)), labels], 1e-12))))
-    result = scores(labels, probs.argmax(axis=1), model.config.num_classes)
+    result = scores(labels, probs.argmax(axis=1), model.config.data.num_classes)
     result["loss"] = loss
     return result

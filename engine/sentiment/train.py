@@ -99,9 +99,9 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
         vocab = build_vocab(train_tokens, model_config.min_freq, model_config.max_vocab,
                             extra_words)
         fitted = len(split["train"]) + len(extra_tokens) if model_config.linear else 0
-        model_config = model_config.replace(vocab_size=len(vocab), num_classes=len(classes),
-                                            class_polarity=class_polarity(classes),
-                                            linear_texts=fitted)
+        model_config = model_config.with_data(vocab_size=len(vocab), num_classes=len(classes),
+                                              class_polarity=class_polarity(classes),
+                                              linear_texts=fitted, unseen_gate=True)
     featurizer = Featurizer.for_config(vocab, model_config)
     ids = label_ids(data.labels, classes)
     parts = {k: [featurizer.example(tokens[i], ids[i]) for i in split[k]]
@@ -122,16 +122,18 @@ def _fit_linear_half(model: SentimentRNN, prepared: PreparedData, ctx) -> float:
     c = model.config
     prior = None
     if c.lexicon_takes_sides and c.lexicon_prior > 0:
-        prior = lexicon_prior(load_lexicon(), buckets, c.class_polarity, c.lexicon_prior)
+        prior = lexicon_prior(load_lexicon(), buckets, c.data.class_polarity, c.lexicon_prior)
     return fit_linear(model.linear, gram_sets, labels, c.linear_l2, ctx, prior=prior)
 
 
-def default_helper_data(data_name: str) -> dict:
-    """The ``unlabeled`` and ``extra_train`` settings that help a built-in corpus: the 1,500
-    labeled full movie reviews give the movie sentences' word vectors a million words of context
-    and the linear half its vocabulary (+5 points for the linear half alone, measured)."""
-    return {"unlabeled": "movie-reviews" if data_name in ("movie-sentences", "movie-reviews") else "",
+def resolve_helper_data(config: SentimentConfig, data_name: str) -> SentimentConfig:
+    """``unlabeled`` and ``extra_train`` set to "auto" become what helps a built-in corpus: the
+    1,500 labeled full movie reviews give the movie sentences' word vectors a million words of
+    context and the linear half its vocabulary (+5 points for the linear half alone, measured)."""
+    movie = data_name in ("movie-sentences", "movie-reviews")
+    auto = {"unlabeled": "movie-reviews" if movie else "",
             "extra_train": "movie-reviews" if data_name == "movie-sentences" else ""}
+    return config.replace(**{k: v for k, v in auto.items() if getattr(config, k) == "auto"})
 
 
 def _extra_train(config: SentimentConfig, data: LabeledData, classes: List[str]):
@@ -200,6 +202,8 @@ class SentimentTask(loop.Task):
             if data_ref is None:
                 raise StudioError("no data given")
             run.require_new()
+        if not resume:
+            model_config = resolve_helper_data(model_config, data_ref.name)
         prepared = prepare_data(run, data_ref, model_config, tc, meta)
         data, classes, split, vocab = prepared.data, prepared.classes, prepared.split, prepared.vocab
         model_config = prepared.model_config
