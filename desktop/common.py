@@ -32,20 +32,6 @@ def duration(seconds) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def train_buttons(tab) -> QHBoxLayout:
-    """Train / Resume / Stop, set on ``tab`` as train_button, resume_button, stop_button."""
-    row = QHBoxLayout()
-    for attr, label, tip in (("train_button", "Train", "Train a new model (Ctrl+T)"),
-                             ("resume_button", "Resume", "Continue the run with this name "
-                              "where it stopped"),
-                             ("stop_button", "Stop", "Stop and keep what was learned (Esc)")):
-        button = QPushButton(label)
-        button.setToolTip(tip)
-        setattr(tab, attr, button)
-        row.addWidget(button)
-    return row
-
-
 def settings_column(*items) -> QScrollArea:
     """The left-hand column of a training tab: group boxes and button rows, scrolling."""
     column = QWidget()

@@ -14,12 +14,11 @@ import corpora
 from engine.config import GeneratorConfig, TrainConfig, settings_of
 from engine.events import Finished, Progress, SampleReady, Started, Validated
 
-from .common import (dspin, duration, select_or_add, settings_column, side_by_side, spin,
-                     train_buttons)
+from .common import dspin, select_or_add, settings_column, side_by_side, spin
 from .settings_form import SettingsForm, setting_widget
 from .settings import restore_widgets, save_widgets, settings
-from .widgets.loss_chart import LossChart
 from .widgets.sample_view import SampleView
+from .widgets.training_panel import TrainingPanel
 
 TRAIN, SAMPLE, INSPECT = "gen-train", "gen-sample", "gen-inspect"
 
@@ -53,11 +52,7 @@ class GenerateTab(QWidget):
         restore_widgets("generate", self._persisted())
         self._restore_corpus()
         self.refresh_runs()
-        engine.job_event.connect(self._on_event)
-        engine.job_finished.connect(self._on_finished)
-        engine.job_failed.connect(self._on_failed)
-        for signal in (engine.busy_changed, engine.job_finished, engine.job_failed):
-            signal.connect(self._update_buttons)
+        engine.jobs_changed.connect(self._update_buttons)
         self._update_buttons()
 
     # ---- layout --------------------------------------------------------------------------------
@@ -107,6 +102,7 @@ class GenerateTab(QWidget):
         self.epochs = setting_widget(TrainConfig, budget_fields["epochs"])
         self.run_name = QLineEdit("my-model")
         self.run_name.setToolTip("The model's name in the Models tab (letters, digits, . _ -)")
+        self.run_name.textChanged.connect(lambda _: self._update_buttons())
         budget = QHBoxLayout()
         budget.addWidget(self.by_minutes)
         budget.addWidget(self.minutes)
@@ -118,20 +114,17 @@ class GenerateTab(QWidget):
         self.form.add_row("Budget", budget_row)
         self.form.add_row("Run name", self.run_name)
         QVBoxLayout(model_box).addWidget(self.form)
-        scroll = settings_column(corpus_box, model_box, train_buttons(self))
+        self.panel = TrainingPanel("Loss (nats per character)", "chars")
+        self.panel.status.setText("Pick a text and press Train.")
+        scroll = settings_column(corpus_box, model_box, self.panel.buttons)
 
         train_panel = QWidget()
         tv = QVBoxLayout(train_panel)
-        self.chart = LossChart("Loss (nats per character)")
-        self.progress = QProgressBar()
-        self.status = QLabel("Pick a text and press Train.")
         self.live_sample = QPlainTextEdit()
         self.live_sample.setReadOnly(True)
         self.live_sample.setPlaceholderText("A sample appears after each validation.")
         self.live_sample.setMaximumHeight(120)
-        tv.addWidget(self.chart, 1)
-        tv.addWidget(self.progress)
-        tv.addWidget(self.status)
+        tv.addWidget(self.panel, 1)
         tv.addWidget(self.live_sample)
 
         sample_box = QGroupBox("Generate text")
@@ -197,9 +190,9 @@ class GenerateTab(QWidget):
         self.corpus.currentIndexChanged.connect(lambda _: self._source_changed())
         self.encoding.currentIndexChanged.connect(lambda _: self._encoding_chosen())
         self.open_file.clicked.connect(self.choose_file)
-        self.train_button.clicked.connect(lambda: self.start_training(resume=False))
-        self.resume_button.clicked.connect(lambda: self.start_training(resume=True))
-        self.stop_button.clicked.connect(lambda: self.engine.stop(TRAIN))
+        self.panel.train_clicked.connect(lambda: self.start_training(resume=False))
+        self.panel.resume_clicked.connect(lambda: self.start_training(resume=True))
+        self.panel.stop_clicked.connect(lambda: self.engine.stop(TRAIN))
         self.generate_button.clicked.connect(self.generate)
         self.stop_sample_button.clicked.connect(lambda: self.engine.stop(SAMPLE))
         self.copy_button.clicked.connect(
@@ -305,13 +298,16 @@ class GenerateTab(QWidget):
             return
         self.corpus_info.setText("Reading the text…")
         self.warnings.clear()
+        self.report = None                  # Train waits until the text is known to be good
+        self._update_buttons()
         model, train = self.model_config(), self.train_config()
 
         def run(should_stop):
             from engine.generator.inspect import corpus_report
             path, name = corpora.resolve_text_source(ref)
             return dict(corpus_report(path, encoding, model, train), name=name)
-        self.engine.submit(INSPECT, run, streams=False)
+        self.engine.submit(INSPECT, run, on_done=self._show_corpus,
+                           on_error=self._corpus_refused, streams=False)
 
     # ---- training ------------------------------------------------------------------------------
     def start_training(self, resume: bool):
@@ -336,55 +332,39 @@ class GenerateTab(QWidget):
                 corpus = CorpusRef(str(path), name, encoding)
             return train_generator(run_dir, corpus, model, train, resume=resume,
                                    should_stop=should_stop)
-        self.chart.clear()
         self.live_sample.clear()
-        self.status.setText("Preparing the text…")
-        self.engine.submit(TRAIN, run)
-
-    def _on_event(self, name, ev):
-        if name == TRAIN:
-            self._on_training_event(ev)
-        elif name == SAMPLE:
-            self.output.append_chars(ev)
+        self.panel.starting("Preparing the text…")
+        self.engine.submit(TRAIN, run, on_event=self._on_training_event,
+                           on_error=self._training_failed)
 
     def _on_training_event(self, ev):
+        self.panel.display(ev)
         if isinstance(ev, Started):
             self._load_history(ev.run_dir)
-            self.progress.setRange(0, ev.total_steps or 0)
-            self.progress.setValue(ev.start_step)
-            self.status.setText(f"{ev.parameters:,} parameters, {ev.info.get('chars', 0):,} "
-                                f"characters, {ev.info.get('vocab', 0)} distinct. Training…")
-            self._started_at = time.monotonic()
-        elif isinstance(ev, Progress):
-            self.chart.add_point("train", ev.step, ev.train_loss)
-            if ev.total_steps:
-                self.progress.setValue(ev.step)
-            self.status.setText(f"step {ev.step:,}  loss {ev.train_loss:.3f}  "
-                                f"{ev.items_per_s:,.0f} chars/s  elapsed {duration(ev.elapsed_s)}"
-                                f"  ETA {duration(ev.eta_s)}")
-        elif isinstance(ev, Validated):
-            self.chart.add_point("validation", ev.step, ev.val_loss, dashed=True)
+            self.panel.status.setText(f"{ev.parameters:,} parameters, "
+                                      f"{ev.info.get('chars', 0):,} characters, "
+                                      f"{ev.info.get('vocab', 0)} distinct. Training…")
         elif isinstance(ev, SampleReady):
             self.live_sample.setPlainText(ev.text)
         elif isinstance(ev, Finished):
             best = f", best validation {ev.best_val_loss:.3f}" if ev.best_val_loss else ""
-            self.status.setText(f"{ev.reason.capitalize()} at step {ev.step:,}{best}. Saved.")
+            self.panel.status.setText(f"{ev.reason.capitalize()} at step {ev.step:,}{best}. "
+                                      f"Saved.")
             self.runs_changed.emit()
             self.refresh_runs(select=Path(ev.run_dir).name)
 
+    def _training_failed(self, message: str):
+        self.panel.failed()
+        self.window.show_error("Training failed", message)
+
     def _load_history(self, run_dir):
         """On resume, draw what the run had learned before."""
+        from engine.errors import StudioError
         from engine.runs import RunFolder
         try:
-            history = RunFolder(run_dir).read_meta().get("history", [])
-        except Exception:
+            self.panel.load_history(RunFolder(run_dir).read_meta().get("history", []))
+        except StudioError:
             return
-        train = [(h["step"], h["train_loss"]) for h in history if h.get("train_loss") is not None]
-        val = [(h["step"], h["val_loss"]) for h in history if h.get("val_loss") is not None]
-        if train:
-            self.chart.set_series("train", *zip(*train))
-        if val:
-            self.chart.set_series("validation", *zip(*val), dashed=True)
 
     def _show_report(self):
         """The corpus facts, with the parameter count of the model as it is set up now."""
@@ -397,26 +377,19 @@ class GenerateTab(QWidget):
             f"<b>{r['name']}</b>: {r['chars']:,} characters, {r['vocab']} distinct; this model: "
             f"{params:,} parameters ({params / max(1, r['chars']):.2f} per character).")
 
-    def _on_finished(self, name, result):
-        if name == INSPECT and result:
-            self.report = result
-            self._show_report()
-            self.warnings.setText("\n".join(result["warnings"]))
-            self.preview.setPlainText(result["preview"])
-        elif name == SAMPLE:
-            self.window.statusBar().showMessage(
-                f"{len(self.output.generated_text()):,} characters generated.", 5000)
+    def _show_corpus(self, report: dict):
+        self.report = report
+        self._update_buttons()
+        self._show_report()
+        self.warnings.setText("\n".join(report["warnings"]))
+        self.preview.setPlainText(report["preview"])
 
-    def _on_failed(self, name, message):
-        if name == INSPECT:
-            self.corpus_info.setText("This file cannot be trained on.")
-            self.warnings.setText(message)
-            self.preview.clear()
-        elif name in (TRAIN, SAMPLE):
-            if name == TRAIN:
-                self.status.setText("Training failed.")
-            self.window.show_error("Training failed" if name == TRAIN else "Cannot generate",
-                                   message)
+    def _corpus_refused(self, message: str):
+        self.report = None
+        self.corpus_info.setText("This file cannot be trained on.")
+        self.warnings.setText(message)
+        self.preview.clear()
+        self._update_buttons()
 
     # ---- sampling ------------------------------------------------------------------------------
     def refresh_runs(self, select: str = None):
@@ -454,7 +427,14 @@ class GenerateTab(QWidget):
         self.output.start(options["prime"])
         self.save_settings()
         self.engine.submit(SAMPLE, sample_job(self.sample_run.currentData(),
-                                              self.checkpoint.currentText(), options))
+                                              self.checkpoint.currentText(), options),
+                           on_event=self.output.append_chars, on_done=self._sampled,
+                           on_error=lambda message: self.window.show_error("Cannot generate",
+                                                                           message))
+
+    def _sampled(self, _result):
+        self.window.statusBar().showMessage(
+            f"{len(self.output.generated_text()):,} characters generated.", 5000)
 
     def save_output(self):
         path, _ = QFileDialog.getSaveFileName(self, "Save the generated text", "sample.txt",
@@ -463,11 +443,12 @@ class GenerateTab(QWidget):
             Path(path).write_text(self.output.toPlainText(), encoding="utf-8")
 
     def _update_buttons(self, *_):
+        from engine.runs import run_exists
         training = self.engine.running(TRAIN)
         sampling = self.engine.running(SAMPLE)
-        self.train_button.setEnabled(not training)
-        self.resume_button.setEnabled(not training)
-        self.stop_button.setEnabled(training)
+        # Train needs a text that was read and found good; Resume a run of this name
+        self.panel.set_buttons(training, can_train=self.report is not None,
+                               can_resume=run_exists(self.run_name.text().strip()))
         # one engine thread: sampling waits for training to end
         self.generate_button.setEnabled(not sampling and not training and self.sample_run.count() > 0)
         self.stop_sample_button.setEnabled(sampling)

@@ -82,8 +82,6 @@ class ModelsTab(QWidget):
                           ("rename", self.rename_selected), ("delete", self.delete_selected),
                           ("export", self.choose_export_folder), ("open", self.open_folder)):
             self.buttons[key].clicked.connect(lambda _checked=False, slot=slot: slot())
-        engine.job_finished.connect(self._on_finished)
-        engine.job_failed.connect(self._on_failed)
         self.refresh()
 
     # ---- listing -------------------------------------------------------------------------------
@@ -239,21 +237,18 @@ class ModelsTab(QWidget):
     def export(self, name: str, out, fmt: str = "mxnet"):
         from engine.export import export_run
         self.engine.submit(EXPORT, lambda should_stop: str(export_run(name, out, fmt)),
-                           streams=False)
+                           on_done=self._exported, streams=False,
+                           on_error=lambda message: self.window.show_error("Export failed",
+                                                                           message))
 
     def open_folder(self):
         names = self.selected_names()
         if names:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._run(names[0])["path"])))
 
-    def _on_finished(self, name, result):
-        if name == EXPORT:
-            self.window.statusBar().showMessage(f"Exported to {result}", 10000)
-            self.last_export = result
-
-    def _on_failed(self, name, message):
-        if name == EXPORT:
-            self.window.show_error("Export failed", message)
+    def _exported(self, folder: str):
+        self.window.statusBar().showMessage(f"Exported to {folder}", 10000)
+        self.last_export = folder
 
     def _update_buttons(self):
         has = bool(self.selected_names())

@@ -13,11 +13,11 @@ import corpora
 from engine.config import SentimentConfig, SentimentTrainConfig
 from engine.events import Finished, Progress, Started, Validated
 
-from .common import duration, select_or_add, settings_column, side_by_side, train_buttons
+from .common import select_or_add, settings_column, side_by_side
 from .settings_form import SettingsForm
 from .settings import restore_widgets, save_widgets, settings
 from .widgets.contributions import ContributionView
-from .widgets.loss_chart import LossChart
+from .widgets.training_panel import TrainingPanel
 
 TRAIN, PREVIEW, ANALYSE, CLASSIFY = "sent-train", "sent-preview", "sent-analyse", "sent-classify"
 _PREDICTORS = {}          # run path -> (meta mtime, predictor); touched only on the engine thread
@@ -48,11 +48,7 @@ class SentimentTab(QWidget):
         elif last and self.data.findData(last) >= 0:
             self.data.setCurrentIndex(self.data.findData(last))
         self.refresh_runs()
-        engine.job_event.connect(self._on_event)
-        engine.job_finished.connect(self._on_finished)
-        engine.job_failed.connect(self._on_failed)
-        for signal in (engine.busy_changed, engine.job_finished, engine.job_failed):
-            signal.connect(self._update_buttons)
+        engine.jobs_changed.connect(self._update_buttons)
         self._update_buttons()
         self.load_preview()
 
@@ -88,26 +84,21 @@ class SentimentTab(QWidget):
             self.form["lexicon"].toggled.connect(self.form[vote].setEnabled)
         self.run_name = QLineEdit("my-sentiment")
         self.run_name.setToolTip("The model's name in the Models tab (letters, digits, . _ -)")
+        self.run_name.textChanged.connect(lambda _: self._update_buttons())
+        self.data_ok = False                # Train waits until the data is known to be good
         self.form.add_row("Run name", self.run_name)
         QVBoxLayout(model_box).addWidget(self.form)
-        scroll = settings_column(data_box, model_box, train_buttons(self))
+        self.panel = TrainingPanel("Loss", "sentences", metric="accuracy")
+        self.panel.status.setText("Pick labeled data and press Train.")
+        scroll = settings_column(data_box, model_box, self.panel.buttons)
 
         train_panel = QWidget()
         tv = QVBoxLayout(train_panel)
-        charts = QHBoxLayout()
-        self.chart = LossChart("Loss")
-        self.accuracy_chart = LossChart("Accuracy", y_label="accuracy")
-        charts.addWidget(self.chart)
-        charts.addWidget(self.accuracy_chart)
-        self.progress = QProgressBar()
-        self.status = QLabel("Pick labeled data and press Train.")
         self.evaluation = QLabel()
         self.evaluation.setTextFormat(Qt.RichText)
         self.confusion = QTableWidget(0, 0)
         self.confusion.setMaximumHeight(120)
-        tv.addLayout(charts, 1)
-        tv.addWidget(self.progress)
-        tv.addWidget(self.status)
+        tv.addWidget(self.panel, 1)
         ev = QHBoxLayout()
         ev.addWidget(self.evaluation, 1)
         ev.addWidget(self.confusion, 1)
@@ -150,9 +141,9 @@ class SentimentTab(QWidget):
         self.data.currentIndexChanged.connect(lambda _: self.load_preview())
         self.open_file.clicked.connect(self.choose_file)
         self.open_folder.clicked.connect(self.choose_folder)
-        self.train_button.clicked.connect(lambda: self.start_training(False))
-        self.resume_button.clicked.connect(lambda: self.start_training(True))
-        self.stop_button.clicked.connect(lambda: self.engine.stop(TRAIN))
+        self.panel.train_clicked.connect(lambda: self.start_training(False))
+        self.panel.resume_clicked.connect(lambda: self.start_training(True))
+        self.panel.stop_clicked.connect(lambda: self.engine.stop(TRAIN))
         self.classify_button.clicked.connect(self.choose_and_classify)
 
     def _persisted(self):
@@ -186,6 +177,8 @@ class SentimentTab(QWidget):
         if not ref:
             return
         self.balance.setText("Reading…")
+        self.data_ok = False
+        self._update_buttons()
 
         def run(should_stop):
             from engine.sentiment.labeled import read_labeled
@@ -194,9 +187,18 @@ class SentimentTab(QWidget):
             counts = {c: data.labels.count(c) for c in data.classes}
             return {"name": name, "n": len(data), "counts": counts,
                     "rows": list(zip(data.texts[:40], data.labels[:40]))}
-        self.engine.submit(PREVIEW, run, streams=False)
+        self.engine.submit(PREVIEW, run, on_done=self._show_preview,
+                           on_error=self._preview_refused, streams=False)
+
+    def _preview_refused(self, message: str):
+        self.data_ok = False
+        self._update_buttons()
+        self.balance.setText(f"<span style='color:#d73a49'>{message}</span>")
+        self.table.setRowCount(0)
 
     def _show_preview(self, result):
+        self.data_ok = len(result["counts"]) >= 2
+        self._update_buttons()
         counts = ", ".join(f"{label}: {n:,}" for label, n in result["counts"].items())
         warn = ""
         if len(result["counts"]) < 2:
@@ -233,44 +235,28 @@ class SentimentTab(QWidget):
                 data = DataRef(str(path), name)
             return train_sentiment(run_dir, data, model, train, resume=resume,
                                    should_stop=should_stop)
-        self.chart.clear()
-        self.accuracy_chart.clear()
         self.evaluation.clear()
-        self.status.setText("Reading and tokenizing the data, fitting the linear half…")
-        self.engine.submit(TRAIN, run)
-
-    def _on_event(self, name, ev):
-        if name == TRAIN:
-            self._on_training_event(ev)
-        elif name == CLASSIFY:
-            done, total = ev
-            self.classify_progress.setRange(0, total)
-            self.classify_progress.setValue(done)
+        self.confusion.setRowCount(0)
+        self.panel.starting("Reading and tokenizing the data, fitting the linear half…")
+        self.engine.submit(TRAIN, run, on_event=self._on_training_event,
+                           on_error=self._training_failed)
 
     def _on_training_event(self, ev):
+        self.panel.display(ev)
         if isinstance(ev, Started):
-            self.progress.setRange(0, ev.total_steps or 0)
-            self.progress.setValue(ev.start_step)
             i = ev.info
-            self.status.setText(f"{ev.parameters:,} parameters; {i['train']:,} training, "
-                                f"{i['val']:,} validation, {i['test']:,} test examples; "
-                                f"vocabulary {i['vocab']:,}. Training…")
-        elif isinstance(ev, Progress):
-            self.chart.add_point("train", ev.step, ev.train_loss)
-            self.accuracy_chart.add_point("train", ev.step, ev.metrics.get("accuracy", 0))
-            if ev.total_steps:
-                self.progress.setValue(ev.step)
-            self.status.setText(f"step {ev.step:,}  loss {ev.train_loss:.3f}  accuracy "
-                                f"{ev.metrics.get('accuracy', 0):.3f}  {ev.items_per_s:,.0f} "
-                                f"sentences/s  ETA {duration(ev.eta_s)}")
-        elif isinstance(ev, Validated):
-            self.chart.add_point("validation", ev.step, ev.val_loss, dashed=True)
-            self.accuracy_chart.add_point("validation", ev.step, ev.metrics["accuracy"], dashed=True)
+            self.panel.status.setText(f"{ev.parameters:,} parameters; {i['train']:,} training, "
+                                      f"{i['val']:,} validation, {i['test']:,} test examples; "
+                                      f"vocabulary {i['vocab']:,}. Training…")
         elif isinstance(ev, Finished):
-            self.status.setText(f"{ev.reason.capitalize()} at step {ev.step:,}. Saved.")
+            self.panel.status.setText(f"{ev.reason.capitalize()} at step {ev.step:,}. Saved.")
             self.show_evaluation(ev.run_dir)
             self.runs_changed.emit()
             self.refresh_runs(select=Path(ev.run_dir).name)
+
+    def _training_failed(self, message: str):
+        self.panel.failed()
+        self.window.show_error("Training failed", message)
 
     def show_evaluation(self, run_dir):
         from engine.runs import RunFolder
@@ -331,7 +317,9 @@ class SentimentTab(QWidget):
             self.debounce.start()          # try again when the engine is free
             return
         self.engine.submit(ANALYSE, lambda should_stop: cached_predictor(run_path).explain(text),
-                           streams=False)
+                           on_done=self._show_verdict, streams=False,
+                           on_error=lambda message: self.verdict.setText(
+                               f"<span style='color:#d73a49'>{message}</span>"))
 
     def _show_verdict(self, verdict):
         self.last_verdict = verdict
@@ -360,32 +348,20 @@ class SentimentTab(QWidget):
         def run(should_stop):
             return cached_predictor(run_path).classify_file_steps(src, dst, should_stop=should_stop)
         self.classify_progress.setValue(0)
-        self.engine.submit(CLASSIFY, run)
-        self._classify_target = dst
+        self.engine.submit(CLASSIFY, run, on_event=self._classified_rows,
+                           on_done=lambda _: self.window.statusBar().showMessage(
+                               f"Saved {dst}", 8000),
+                           on_error=lambda message: self.window.show_error("Cannot classify",
+                                                                           message))
 
-    def _on_finished(self, name, result):
-        if name == PREVIEW and result:
-            self._show_preview(result)
-        elif name == ANALYSE and result is not None:
-            self._show_verdict(result)
-        elif name == CLASSIFY:
-            self.window.statusBar().showMessage(f"Saved {self._classify_target}", 8000)
-
-    def _on_failed(self, name, message):
-        if name == PREVIEW:
-            self.balance.setText(f"<span style='color:#d73a49'>{message}</span>")
-            self.table.setRowCount(0)
-        elif name == ANALYSE:
-            self.verdict.setText(f"<span style='color:#d73a49'>{message}</span>")
-        elif name in (TRAIN, CLASSIFY):
-            if name == TRAIN:
-                self.status.setText("Training failed.")
-            self.window.show_error("Training failed" if name == TRAIN else "Cannot classify",
-                                   message)
+    def _classified_rows(self, progress):
+        done, total = progress
+        self.classify_progress.setRange(0, total)
+        self.classify_progress.setValue(done)
 
     def _update_buttons(self, *_):
+        from engine.runs import run_exists
         training = self.engine.running(TRAIN)
-        self.train_button.setEnabled(not training)
-        self.resume_button.setEnabled(not training)
-        self.stop_button.setEnabled(training)
+        self.panel.set_buttons(training, can_train=self.data_ok,
+                               can_resume=run_exists(self.run_name.text().strip()))
         self.classify_button.setEnabled(self.run.count() > 0 and not self.engine.running(CLASSIFY))

@@ -2,12 +2,15 @@
 
 MXNet's Gluon CachedOp is not thread-safe, so every piece of MXNet work runs on a single
 ``QThread`` (a ``QObject`` worker moved to it), never on the GUI thread or a rotating pool.
-A job is a function ``fn(should_stop) -> iterable of events`` (or a plain return value); the
-worker runs jobs one at a time and reports through signals. Signals from the worker thread are
-received by ``EngineThread``'s slots, which live in the GUI thread (PySide6 calls a plain Python
-callable connected to a cross-thread signal *in the emitting thread*, which crashes on widget
-access; a ``@Slot`` of a GUI-thread QObject is queued correctly), and re-emitted from there.
-Widgets only ever receive engine events: dataclasses of floats and strings, never NDArrays.
+A job is a function ``fn(should_stop) -> iterable of events`` (or a plain return value),
+submitted with the callbacks that hear from it: ``submit(name, fn, on_event=..., on_done=...,
+on_error=...)``, as Orange3's ``ConcurrentMixin`` and napari's ``create_worker`` do. The worker
+runs jobs one at a time and reports through signals. Signals from the worker thread are received
+by ``EngineThread``'s slots, which live in the GUI thread (PySide6 calls a plain Python callable
+connected to a cross-thread signal *in the emitting thread*, which crashes on widget access; a
+``@Slot`` of a GUI-thread QObject is queued correctly), and those slots call the job's callbacks,
+so every callback runs on the GUI thread. Callbacks only ever receive engine events: dataclasses
+of floats and strings, never NDArrays.
 """
 import itertools
 import threading
@@ -20,13 +23,20 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from engine.errors import StudioError
 
 
+def _ignore(*_):
+    pass
+
+
 @dataclass
 class Job:
-    name: str                                    # e.g. "train-generator", "sample", "analyse"
+    name: str                                    # e.g. "gen-train", "gen-sample": what it is
     fn: Callable[[Callable[[], bool]], object]   # fn(should_stop) -> iterable of events or a value
     id: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
     streams: bool = True                         # iterate fn's result and emit each item
+    on_event: Callable[[object], None] = _ignore     # each item, on the GUI thread
+    on_done: Callable[[object], None] = _ignore      # the return value (None for streams)
+    on_error: Callable[[str], None] = _ignore        # a readable message
 
 
 class _Worker(QObject):
@@ -58,11 +68,9 @@ class _Worker(QObject):
 
 
 class EngineThread(QObject):
-    """GUI-thread handle on the engine thread: submit jobs, stop them, hear what they say."""
-    job_event = Signal(str, object)       # job name, event
-    job_finished = Signal(str, object)    # job name, return value
-    job_failed = Signal(str, str)         # job name, message
+    """GUI-thread handle on the engine thread: submit jobs with their callbacks, stop them."""
     busy_changed = Signal(bool)
+    jobs_changed = Signal()               # a job was submitted or ended (buttons follow this)
     _submit = Signal(object)
 
     def __init__(self, parent: Optional[QObject] = None):
@@ -80,13 +88,17 @@ class EngineThread(QObject):
         self._thread.start()
 
     # ---- submitting -------------------------------------------------------------------------
-    def submit(self, name: str, fn, streams: bool = True) -> Job:
-        job = Job(name, fn, next(self._ids), streams=streams)
+    def submit(self, name: str, fn, on_event=None, on_done=None, on_error=None,
+               streams: bool = True) -> Job:
+        """Queue ``fn`` on the engine thread; the callbacks run on the GUI thread."""
+        job = Job(name, fn, next(self._ids), streams=streams, on_event=on_event or _ignore,
+                  on_done=on_done or _ignore, on_error=on_error or _ignore)
         was_busy = self.busy
         self._pending[job.id] = job
         self._submit.emit(job)
         if not was_busy:
             self.busy_changed.emit(True)
+        self.jobs_changed.emit()
         return job
 
     def stop(self, name: Optional[str] = None):
@@ -113,24 +125,26 @@ class EngineThread(QObject):
         return ended
 
     # ---- hearing back (these run in the GUI thread) -----------------------------------------
-    def _end(self, job_id: int):
-        self._pending.pop(job_id, None)
+    def _end(self, job_id: int) -> Job:
+        job = self._pending.pop(job_id, None) or Job("ended", _ignore)
         if not self._pending:
             self.busy_changed.emit(False)
+        self.jobs_changed.emit()
+        return job
 
     @Slot(int, str, object)
     def _on_event(self, job_id, name, item):
-        self.job_event.emit(name, item)
+        job = self._pending.get(job_id)
+        if job is not None:
+            job.on_event(item)
 
     @Slot(int, str, object)
     def _on_finished(self, job_id, name, result):
-        self._end(job_id)
-        self.job_finished.emit(name, result)
+        self._end(job_id).on_done(result)
 
     @Slot(int, str, str)
     def _on_failed(self, job_id, name, message):
-        self._end(job_id)
-        self.job_failed.emit(name, message)
+        self._end(job_id).on_error(message)
 
 
 class MainThreadGarbageCollector(QObject):

@@ -360,6 +360,15 @@ def list_runs(kind: Optional[str] = None) -> List[dict]:
     return out if kind is None else [r for r in out if r["kind"] == kind]
 
 
+def run_exists(name: str) -> bool:
+    """Whether ``name`` names a run that can be resumed (False for names that are not valid)."""
+    try:
+        resolve_run(name, must_exist=True, allow_path=False)
+        return True
+    except StudioError:
+        return False
+
+
 def _require_idle(path: Path):
     """Refuse to change a run that a process is training right now."""
     with RunFolder(path).writing():

@@ -75,13 +75,13 @@ def test_generate_tab_trains_stays_responsive_and_samples_like_the_cli(qtbot, wi
     timer = QTimer()
     timer.timeout.connect(tick)
     timer.start(10)
-    tab.train_button.click()
-    assert window.engine.running("gen-train") and not tab.train_button.isEnabled()
+    tab.panel.train_button.click()
+    assert window.engine.running("gen-train") and not tab.panel.train_button.isEnabled()
     wait_idle(qtbot, window)
     timer.stop()
     assert window.last_error is None
-    assert tab.status.text().startswith("Completed"), tab.status.text()
-    assert tab.chart.points("train") > 5 and tab.chart.points("validation") >= 1
+    assert tab.panel.status.text().startswith("Completed"), tab.panel.status.text()
+    assert tab.panel.chart.points("train") > 5 and tab.panel.chart.points("validation") >= 1
     assert tab.live_sample.toPlainText()
     # the event loop kept running while the model trained (the window never froze)
     # (typically the longest pause is 50-70 ms; on a busy 2-core machine one tick in a hundred
@@ -113,20 +113,62 @@ def test_stop_keeps_what_was_learned_and_resume_continues(qtbot, window, text_fi
     tab = window.generate
     set_tiny_generator(tab, text_file, "stoppable", epochs=500)
     wait_idle(qtbot, window)
-    tab.train_button.click()
-    qtbot.waitUntil(lambda: tab.chart.points("validation") >= 1, timeout=WAIT_MS)
-    tab.stop_button.click()
+    tab.panel.train_button.click()
+    qtbot.waitUntil(lambda: tab.panel.chart.points("validation") >= 1, timeout=WAIT_MS)
+    tab.panel.stop_button.click()
     wait_idle(qtbot, window)
-    assert tab.status.text().startswith("Stopped")
+    assert tab.panel.status.text().startswith("Stopped")
     meta = json.loads((studio_home / "runs" / "stoppable" / "meta.json").read_text())
     step = meta["state"]["step"]
     assert step >= 20 and "best.params" in meta["files"]
-    tab.resume_button.click()
-    qtbot.waitUntil(lambda: tab.chart.points("train") > step // 5 + 2, timeout=WAIT_MS)
+    tab.panel.resume_button.click()
+    qtbot.waitUntil(lambda: tab.panel.chart.points("train") > step // 5 + 2, timeout=WAIT_MS)
     window.close()                       # closing while training stops and saves
     assert not window.engine.busy
     later = json.loads((studio_home / "runs" / "stoppable" / "meta.json").read_text())
     assert later["state"]["step"] > step
+
+
+def test_train_and_resume_are_offered_only_when_they_can_work(qtbot, window, tmp_path,
+                                                            text_file):
+    tab = window.generate
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    tab.add_file(str(empty))
+    wait_idle(qtbot, window)
+    assert "cannot be trained on" in tab.corpus_info.text()
+    assert not tab.panel.train_button.isEnabled()
+    set_tiny_generator(tab, text_file, "fresh", epochs=1)
+    wait_idle(qtbot, window)
+    assert tab.panel.train_button.isEnabled() and not tab.panel.resume_button.isEnabled()
+    tab.panel.train_button.click()
+    wait_idle(qtbot, window)
+    assert tab.panel.resume_button.isEnabled()               # now a run of that name exists
+    tab.run_name.setText("no-such-run")
+    assert not tab.panel.resume_button.isEnabled()
+    sentiment = window.sentiment
+    bad = tmp_path / "one-class.csv"
+    bad.write_text("text,label\n" + "fine,pos\n" * 20)
+    sentiment.add_source(str(bad))
+    wait_idle(qtbot, window)
+    assert not sentiment.panel.train_button.isEnabled()
+
+
+def test_a_minutes_budget_fills_the_progress_bar_and_it_stops_at_the_end(qtbot, window,
+                                                                        text_file):
+    tab = window.generate
+    set_tiny_generator(tab, text_file, "timed")
+    tab.by_minutes.setChecked(True)
+    tab.minutes.setValue(0.05)                                 # 3 seconds
+    wait_idle(qtbot, window)
+    seen = []
+    tab.panel.progress.valueChanged.connect(seen.append)
+    tab.panel.train_button.click()
+    wait_idle(qtbot, window)
+    assert tab.panel.status.text().startswith("Time budget"), tab.panel.status.text()
+    assert tab.panel.progress.value() == tab.panel.progress.maximum()
+    assert len(set(seen)) > 3 and seen == sorted(seen)       # real progress, never backwards
+    assert tab.panel.progress.minimum() < tab.panel.progress.maximum()   # not a "busy" bar
 
 
 def test_bad_inputs_become_readable_messages(qtbot, window, tmp_path, text_file):
@@ -136,8 +178,10 @@ def test_bad_inputs_become_readable_messages(qtbot, window, tmp_path, text_file)
     tab.add_file(str(binary))
     wait_idle(qtbot, window)
     assert "cannot be trained on" in tab.corpus_info.text() and "binary" in tab.warnings.text()
+    assert not tab.panel.train_button.isEnabled()          # not on a text that was refused
     set_tiny_generator(tab, text_file, "broken", epochs=2)     # two checkpoints
-    tab.train_button.click()
+    wait_idle(qtbot, window)
+    tab.panel.train_button.click()
     wait_idle(qtbot, window)
     from engine.runs import RunFolder
     run = RunFolder(tmp_path / "home" / "runs" / "broken")
@@ -179,10 +223,10 @@ def test_sentiment_tab_trains_evaluates_analyses_and_classifies(qtbot, window, t
     tab.form["embed_size"].setValue(16)
     tab.form["epochs"].setValue(6)
     tab.run_name.setText("gui-sent")
-    tab.train_button.click()
+    tab.panel.train_button.click()
     wait_idle(qtbot, window)
     assert window.last_error is None
-    assert tab.accuracy_chart.points("validation") >= 1
+    assert tab.panel.metric_chart.points("validation") >= 1
     assert "Held-back test split" in tab.evaluation.text()
     assert tab.confusion.rowCount() == 2
     assert sum(int(tab.confusion.item(i, j).text()) for i in range(2) for j in range(2)) == 20
@@ -206,7 +250,8 @@ def test_models_tab_lists_overlays_exports_and_deletes(qtbot, window, text_file,
     tab = window.generate
     for name in ("first", "second"):
         set_tiny_generator(tab, text_file, name, epochs=1)
-        tab.train_button.click()
+        wait_idle(qtbot, window)
+        tab.panel.train_button.click()
         wait_idle(qtbot, window)
     models = window.models
     models.refresh()
