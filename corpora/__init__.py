@@ -110,6 +110,12 @@ def list_corpora() -> List[dict]:
     return out
 
 
+def labeled_source_path(ref: str) -> str:
+    """The path of a built-in labeled corpus or a labeled file/folder (what the engine's
+    ``DataRef.sources`` resolves the settings' extra sources with)."""
+    return str(resolve_labeled_source(ref)[0])
+
+
 def resolve_labeled_source(ref: str) -> tuple:
     """A built-in labeled corpus name or a file/folder path -> (path, display name)."""
     if ref in REGISTRY:

@@ -232,7 +232,7 @@ class SentimentTab(QWidget):
             data = None
             if not resume:
                 path, name = corpora.resolve_labeled_source(ref)
-                data = DataRef(str(path), name)
+                data = DataRef(str(path), name, corpora.labeled_source_path)
             return train_sentiment(run_dir, data, model, train, resume=resume,
                                    should_stop=should_stop)
         self.evaluation.clear()

@@ -167,7 +167,7 @@ def cmd_sentiment_train(args):
     data = None
     if args.data:
         path, name = corpora.resolve_labeled_source(args.data)
-        data = DataRef(str(path), name)
+        data = DataRef(str(path), name, corpora.labeled_source_path)
     elif not args.resume:
         raise_usage("sentiment train needs --data NAME|FILE|DIR")
     model = settings_from(SentimentConfig, args)

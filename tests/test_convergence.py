@@ -47,7 +47,8 @@ def test_sentiment_default_model_beats_vader_on_movie_sentences(tmp_path):
     corpora.build("movie-reviews")
     config = TrainConfig(batch_size=32, lr=2e-3, lr_decay=0.9, warmup_steps=20, epochs=8,
                          patience=3, val_fraction=0.1, test_fraction=0.2, seed=0, sample_length=0)
-    events = list(train_sentiment(tmp_path / "run", DataRef(str(data), "movie-sentences"),
+    events = list(train_sentiment(tmp_path / "run", DataRef(str(data), "movie-sentences",
+                                                              corpora.labeled_source_path),
                                   SentimentConfig(unlabeled="movie-reviews",
                                                   extra_train="movie-reviews"), config))
     assert events[-1].reason in ("completed", "early stopping")

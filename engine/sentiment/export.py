@@ -5,6 +5,7 @@ from pathlib import Path
 import mxnet as mx
 
 from ..errors import StudioError
+from ..export_folder import prepare_export_folder
 from .predict import SentimentPredictor
 
 README = """# {name}: a word-level sentiment classifier exported by RNN Studio
@@ -40,7 +41,6 @@ print(dict(zip(meta["labels"], probs.round(3))))
 
 
 def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
-    from ..export import _prepare_out
     predictor = SentimentPredictor.load(ref)
     model, c = predictor.model, predictor.model.config
     if fmt == "onnx" and c.bidirectional:
@@ -48,7 +48,7 @@ def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
                           "1.9.1's converter has no SequenceReverse, which the padding-safe "
                           "backward reader needs. Use --format mxnet, or train without "
                           "--bidirectional.")
-    _prepare_out(out, force)
+    prepare_export_folder(out, force)
     example = predictor.featurizer.examples(["a warm-up sentence"])
     from .scoring import batch_inputs
     from .features import to_batch

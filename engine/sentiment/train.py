@@ -28,15 +28,24 @@ from .lexicon import class_polarity, load_lexicon, vader_predict
 from .metrics import label_ids, scores
 from .model import SentimentRNN, build_sentiment_model
 from .scoring import evaluate_examples
+from ..text import word_tokenize
 from .word_vectors import ppmi_svd_vectors, vector_words
 
 SPLIT_FILE = "split.json"
 
 
+def _as_path(name: str) -> str:
+    return name
+
+
 @dataclass
 class DataRef:
+    """The labeled data to train on, and how to find the other sources the settings name
+    (``unlabeled``, ``extra_train``): the faces pass the built-in corpora's resolver, so the
+    engine itself never imports ``corpora`` (a floor above it)."""
     path: str
     name: str
+    sources: Callable[[str], str] = _as_path
 
 
 def _split_for(run: RunFolder, data: LabeledData, tc: TrainConfig, resume: bool):
@@ -83,7 +92,8 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
     words = Featurizer(None, model_config.max_len, 0)       # tokenizing needs no vocabulary yet
     tokens = [words.tokens(t) for t in data.texts]
     # only a new run fits the linear half; a resumed one has it in its parameters already
-    extra, extra_tokens = (None, []) if resume else _extra_train(model_config, data, classes)
+    extra, extra_tokens = (None, []) if resume else _extra_train(model_config, data, classes,
+                                                                  data_ref.sources)
     vector_texts = []
     if resume:
         vocab = nlp.Vocab.from_json(meta["vocab"])
@@ -93,7 +103,7 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
         if model_config.word_vectors == "ppmi":
             vector_texts = train_tokens + extra_tokens
             if model_config.unlabeled != model_config.extra_train or not extra_tokens:
-                vector_texts += _unlabeled_tokens(model_config)
+                vector_texts += _unlabeled_tokens(model_config, data_ref.sources)
             # frozen vectors also mean something for words the labeled training texts never had
             extra_words = vector_words(vector_texts)
         vocab = build_vocab(train_tokens, model_config.min_freq, model_config.max_vocab,
@@ -136,13 +146,12 @@ def resolve_helper_data(config: SentimentConfig, data_name: str) -> SentimentCon
     return config.replace(**{k: v for k, v in auto.items() if getattr(config, k) == "auto"})
 
 
-def _extra_train(config: SentimentConfig, data: LabeledData, classes: List[str]):
+def _extra_train(config: SentimentConfig, data: LabeledData, classes: List[str],
+                 sources: Callable[[str], str]):
     """The extra labeled texts named by ``config.extra_train`` and their words."""
     if not (config.extra_train and config.linear):
         return None, []
-    import corpora
-    from ..text import word_tokenize
-    path, _ = corpora.resolve_labeled_source(config.extra_train)
+    path = sources(config.extra_train)
     if Path(path).resolve() == Path(data.source).resolve():
         raise StudioError(f"{path}: the extra labeled data is the data itself (its validation "
                           f"and test texts would be trained on)")
@@ -268,11 +277,8 @@ class SentimentTask(loop.Task):
         return meta
 
 
-def _unlabeled_tokens(config: SentimentConfig) -> List[List[str]]:
+def _unlabeled_tokens(config: SentimentConfig, sources: Callable[[str], str]) -> List[List[str]]:
     """Tokens of the extra unlabeled texts named by ``config.unlabeled`` (labels unused)."""
     if not config.unlabeled:
         return []
-    import corpora
-    path, _ = corpora.resolve_labeled_source(config.unlabeled)
-    from ..text import word_tokenize
-    return [word_tokenize(t) for t in read_labeled(path).texts]       # whole texts, not cut
+    return [word_tokenize(t) for t in read_labeled(sources(config.unlabeled)).texts]   # whole
