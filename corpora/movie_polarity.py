@@ -42,7 +42,7 @@ def _build(name: str, target) -> dict:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["text", "label"])
         writer.writerows(rows)
-    counts = {label: sum(1 for _, l in rows if l == label) for label in sorted(LABELS.values())}
+    counts = {label: sum(1 for _, lab in rows if lab == label) for label in sorted(LABELS.values())}
     return {"source": f"PyPI {REQUIREMENT} (Pang & Lee polarity data)", "rows": len(rows),
             "labels": counts}
 

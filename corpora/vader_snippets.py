@@ -64,7 +64,7 @@ def _build(name: str, target) -> dict:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["text", "label", "rating"])
         writer.writerows(rows)
-    counts = {label: sum(1 for _, l, _ in rows if l == label) for label in ("negative", "positive")}
+    counts = {label: sum(1 for _, lab, _ in rows if lab == label) for label in ("negative", "positive")}
     return {"source": f"PyPI {REQUIREMENT} (VADER's human-rated ground truth, ICWSM 2014)",
             "rows": len(rows), "labels": counts, "neutral_threshold": THRESHOLD}
 

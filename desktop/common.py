@@ -1,6 +1,6 @@
 """Small helpers shared by the tabs: formatting and form rows with tooltips."""
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QPushButton, QScrollArea, QSpinBox,
+from PySide6.QtWidgets import (QDoubleSpinBox, QScrollArea, QSpinBox,
                                QSplitter, QVBoxLayout, QWidget)
 
 

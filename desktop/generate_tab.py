@@ -5,14 +5,13 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QProgressBar,
-                               QPushButton, QRadioButton, QSlider, QSplitter,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout, QLabel,
+                               QLineEdit, QPlainTextEdit, QPushButton, QRadioButton, QSlider,
+                               QSplitter, QVBoxLayout, QWidget)
 
 import corpora
 from engine.config import GeneratorConfig, TrainConfig, settings_of
-from engine.events import Finished, Progress, SampleReady, Started, Validated
+from engine.events import Finished, SampleReady, Started
 
 from .common import dspin, select_or_add, settings_column, side_by_side, spin
 from .settings_form import SettingsForm, setting_widget

@@ -4,14 +4,14 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QGroupBox,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit,
                                QProgressBar, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 import corpora
 from engine.config import SentimentConfig, SentimentTrainConfig
-from engine.events import Finished, Progress, Started, Validated
+from engine.events import Finished, Started
 
 from .common import select_or_add, settings_column, side_by_side
 from .settings_form import SettingsForm
@@ -280,7 +280,7 @@ class SentimentTab(QWidget):
         matrix = test["confusion"]
         self.confusion.setRowCount(len(labels))
         self.confusion.setColumnCount(len(labels))
-        self.confusion.setHorizontalHeaderLabels([f"→ {l}" for l in labels])
+        self.confusion.setHorizontalHeaderLabels([f"→ {lab}" for lab in labels])
         self.confusion.setVerticalHeaderLabels(labels)
         for i, row in enumerate(matrix):
             for j, v in enumerate(row):

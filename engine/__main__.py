@@ -1,1 +1,6 @@
-from .cli import main; import sys; sys.exit(main())
+"""``python -m engine``: the rnn-studio command."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

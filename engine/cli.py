@@ -216,7 +216,7 @@ def cmd_sentiment_predict(args):
         if args.json:
             print(json.dumps({"text": text, **verdict.to_dict()}))
             continue
-        probs = ", ".join(f"{l} {p:.3f}" for l, p in verdict.probabilities.items())
+        probs = ", ".join(f"{lab} {p:.3f}" for lab, p in verdict.probabilities.items())
         words = " ".join(f"{w}({c:+.2f})" for w, c in verdict.words)
         print(f"{verdict.label}\t[{probs}]\t{words}")
 

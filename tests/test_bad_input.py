@@ -2,7 +2,6 @@
 written or raises the project's own error with a message; nothing else ever escapes."""
 import csv
 import json
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -11,7 +10,7 @@ from hypothesis import strategies as st
 from engine.data import CharVocab
 from engine.errors import StudioError
 from engine.sentiment.labeled import read_labeled
-from engine.text import inspect_text_file, read_text
+from engine.text import inspect_text_file
 
 from .conftest import run_cli
 from .fault_report import record_outcomes
@@ -73,7 +72,7 @@ def test_random_unicode_labeled_data_loads_what_was_written(tmp_path, rows, fmt)
         rows = [(t, label.strip() or "blank") for t, label in rows]
     elif fmt == "jsonl":
         target = target.with_suffix(".jsonl")
-        target.write_text("".join(json.dumps({"text": t, "label": l}) + "\n" for t, l in rows),
+        target.write_text("".join(json.dumps({"text": t, "label": lab}) + "\n" for t, lab in rows),
                           encoding="utf-8")
     else:
         target = target.with_suffix(f".{fmt}")
@@ -88,9 +87,9 @@ def test_random_unicode_labeled_data_loads_what_was_written(tmp_path, rows, fmt)
     result = outcome(f"random Unicode labeled data ({fmt})", load)
     # JSON escapes carriage returns; in CSV/TSV/text files the reader normalises newlines
     same = (lambda t: t) if fmt == "jsonl" else normalised
-    kept = [(same(t), l.strip()) for t, l in rows if t.strip() and l.strip()]
+    kept = [(same(t), lab.strip()) for t, lab in rows if t.strip() and lab.strip()]
     if fmt == "folder":
-        kept = [(normalised(t).lstrip("\ufeff"), l) for t, l in kept]
+        kept = [(normalised(t).lstrip("\ufeff"), lab) for t, lab in kept]
     if result == "loaded":
         data = loaded["data"]
         got = sorted(zip(data.texts, data.labels))
@@ -157,7 +156,7 @@ def test_random_files_through_the_cli_exit_2_with_one_line(tmp_path, seed, senti
         proc = run_cli(*args)
         assert proc.returncode in (0, 2), proc.stderr
         if proc.returncode == 2:
-            errors = [l for l in proc.stderr.splitlines() if "error" in l]
+            errors = [line for line in proc.stderr.splitlines() if "error" in line]
             assert len(errors) == 1 and "Traceback" not in proc.stderr, proc.stderr
         OUTCOMES.setdefault("random files given to the CLI's train commands", []).append(
             "clear error" if proc.returncode == 2 else "loaded")
@@ -167,7 +166,7 @@ def test_random_files_through_the_cli_exit_2_with_one_line(tmp_path, seed, senti
         proc = run_cli(*args)
         assert proc.returncode in (0, 2), proc.stderr
         assert "Traceback" not in proc.stderr and (
-            proc.returncode == 0 or len([l for l in proc.stderr.splitlines() if "error" in l]) == 1)
+            proc.returncode == 0 or len([line for line in proc.stderr.splitlines() if "error" in line]) == 1)
         OUTCOMES.setdefault("random files given to sentiment evaluate and predict --file",
                             []).append("clear error" if proc.returncode == 2 else "loaded")
 

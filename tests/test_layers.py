@@ -9,7 +9,6 @@ Imports inside functions count too (they were where the floors used to leak)."""
 import ast
 import subprocess
 import sys
-from pathlib import Path
 
 from .conftest import ROOT
 

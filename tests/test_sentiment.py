@@ -74,11 +74,11 @@ def test_every_data_format_loads_the_same_rows(tmp_path):
     csv_rows = read_labeled(write_csv(tmp_path / "d.csv", rows))
     tsv_rows = read_labeled(write_csv(tmp_path / "d.tsv", rows, delimiter="\t"))
     with open(tmp_path / "d.jsonl", "w") as f:
-        for t, l in rows:
-            f.write(json.dumps({"text": t, "label": l}) + "\n")
+        for t, lab in rows:
+            f.write(json.dumps({"text": t, "label": lab}) + "\n")
     jsonl_rows = read_labeled(tmp_path / "d.jsonl")
-    for i, (t, l) in enumerate(rows):
-        sub = tmp_path / "folder" / l
+    for i, (t, lab) in enumerate(rows):
+        sub = tmp_path / "folder" / lab
         sub.mkdir(parents=True, exist_ok=True)
         (sub / f"{i:03d}.txt").write_text(t)
     folder_rows = read_labeled(tmp_path / "folder")

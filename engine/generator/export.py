@@ -52,7 +52,8 @@ def export_generator(ref, out: Path, fmt: str, force: bool = False) -> Path:
     prefix = str(out / "model")
     model.export(prefix, epoch=0)
     input_names = [f"data{i}" for i in range(1 + len(states))]
-    info = {"format": "rnn-studio-export/1", "kind": "generator", "corpus": meta.get("corpus", {}).get("name"),
+    info = {"format": "rnn-studio-export/1", "kind": "generator",
+            "corpus": meta.get("corpus", {}).get("name"),
             "mode": config.mode, "num_layers": config.num_layers, "hidden_size": config.hidden_size,
             "embed_size": config.embed_size, "vocab_size": config.vocab_size, "chars": vocab.chars,
             "input_names": input_names, "num_states": len(states),

@@ -1,8 +1,9 @@
 """Sampling text from a trained CharRNN, one character at a time, at batch 1.
 
 The prime text runs through the fused layer in one call; after that a stepper (stepper.py)
-advances one character per call and the draw happens on the host with a seeded numpy generator, which makes temperature, top-k and top-p exact and reproducible and
-gives the GUI each character's probability and its best alternatives for free.
+advances one character per call and the draw happens on the host with a seeded numpy generator,
+which makes temperature, top-k and top-p exact and reproducible and gives the GUI each
+character's probability and its best alternatives for free.
 """
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Tuple

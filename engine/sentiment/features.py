@@ -76,7 +76,7 @@ class Featurizer:
 
     def examples(self, texts: Sequence[str], labels: Optional[Sequence[int]] = None) -> List[Example]:
         labels = labels if labels is not None else [-1] * len(texts)
-        return [self.example(self.tokens(t), l) for t, l in zip(texts, labels)]
+        return [self.example(self.tokens(t), lab) for t, lab in zip(texts, labels)]
 
 
 _BATCHIFY = nlp.data.batchify.Tuple(

@@ -39,7 +39,7 @@ class LabeledData:
 def _check(data: LabeledData) -> LabeledData:
     """Rows with an empty text or no label are skipped, not fatal: a few blank cells should not
     cost a user the whole file. They are counted (``skipped``) and reported with their lines."""
-    whole = [bool(t.strip() and l.strip()) for t, l in zip(data.texts, data.labels)]
+    whole = [bool(t.strip() and lab.strip()) for t, lab in zip(data.texts, data.labels)]
     keep = [i for i, ok in enumerate(whole) if ok]
     skipped = [r for r, ok in zip(data.rows, whole) if not ok]
     if not keep:

@@ -72,7 +72,7 @@ def vader_analyzer():
 
 def polar_pair(labels: Sequence[str]) -> Optional[Tuple[str, str]]:
     """(negative label, positive label) when ``labels`` are such a pair by name, else None."""
-    names = {l.lower(): l for l in labels}
+    names = {lab.lower(): lab for lab in labels}
     neg = next((names[k] for k in ("negative", "neg", "-1", "0", "bad") if k in names), None)
     pos = next((names[k] for k in ("positive", "pos", "1", "good") if k in names), None)
     if len(labels) != 2 or neg is None or pos is None:
@@ -84,7 +84,7 @@ def class_polarity(labels: Sequence[str]) -> Tuple[float, ...]:
     """-1 for the negative class and +1 for the positive one, in ``labels`` order; () when the
     labels are not a negative/positive pair (the lexicon cannot vote on them)."""
     pair = polar_pair(labels)
-    return tuple(-1.0 if l == pair[0] else 1.0 for l in labels) if pair else ()
+    return tuple(-1.0 if lab == pair[0] else 1.0 for lab in labels) if pair else ()
 
 
 def vader_predict(texts: List[str], labels: Sequence[str]) -> Optional[List[str]]:

@@ -24,4 +24,4 @@ def scores(true: Sequence[int], pred: Sequence[int], num_classes: int) -> Dict[s
 
 def label_ids(labels: Sequence[str], classes: List[str]) -> List[int]:
     index = {c: i for i, c in enumerate(classes)}
-    return [index[l] for l in labels]
+    return [index[lab] for lab in labels]

@@ -68,7 +68,7 @@ class SentimentPredictor:
 
     def _verdict(self, probs: np.ndarray, words=None) -> Verdict:
         return Verdict(self.labels[int(probs.argmax())],
-                       {l: float(p) for l, p in zip(self.labels, probs)}, words)
+                       {lab: float(p) for lab, p in zip(self.labels, probs)}, words)
 
     def predict(self, texts: Sequence[str]) -> List[Verdict]:
         return [self._verdict(p) for p in self.probabilities(texts)]
@@ -104,7 +104,7 @@ class SentimentPredictor:
         if text_column.lower() not in lowered:
             raise StudioError(f"{in_path}: no {text_column!r} column (header: {header[:8]})")
         col = lowered.index(text_column.lower())
-        added = ["predicted_label"] + [f"p_{l}" for l in self.labels]
+        added = ["predicted_label"] + [f"p_{lab}" for lab in self.labels]
         clash = sorted(set(added) & set(header))
         if clash:
             raise StudioError(f"{in_path}: already has column(s) {clash}; rename them first")

@@ -12,7 +12,7 @@ def stratified_split(labels: Sequence[str], val_fraction: float, test_fraction: 
     parts = {"train": [], "val": [], "test": []}
     labels = list(labels)
     for cls in sorted(set(labels)):
-        idx = np.array([i for i, l in enumerate(labels) if l == cls])
+        idx = np.array([i for i, lab in enumerate(labels) if lab == cls])
         rng.shuffle(idx)
         n_test = max(1, int(round(len(idx) * test_fraction)))
         n_val = max(1, int(round(len(idx) * val_fraction)))

@@ -20,7 +20,7 @@ from ..errors import StudioError
 from ..runs import RunFolder
 from ..seeding import seed_everything
 from ..training import loop
-from .features import (Example, Featurizer, bucket_ids, bucketed_batches, build_vocab, gram_hashes,
+from .features import (Featurizer, bucket_ids, bucketed_batches, build_vocab, gram_hashes,
                        to_batch)
 from .linear import fit_linear, lexicon_prior
 from .labeled import LabeledData, read_labeled, require_classes
