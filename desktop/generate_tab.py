@@ -14,6 +14,7 @@ from engine.config import GeneratorConfig, TrainConfig, settings_of
 from engine.events import Finished, SampleReady, Started
 
 from .common import dspin, select_or_add, settings_column, side_by_side, spin
+from .run_summary import bits
 from .settings_form import SettingsForm, setting_widget
 from .settings import restore_widgets, save_widgets, settings
 from .widgets.sample_view import SampleView
@@ -346,7 +347,8 @@ class GenerateTab(QWidget):
         elif isinstance(ev, SampleReady):
             self.live_sample.setPlainText(ev.text)
         elif isinstance(ev, Finished):
-            best = f", best validation {ev.best_val_loss:.3f}" if ev.best_val_loss else ""
+            best = (f", best validation {bits(ev.best_val_loss):.3f} bits/char"
+                    if ev.best_val_loss else "")
             self.panel.status.setText(f"{ev.reason.capitalize()} at step {ev.step:,}{best}. "
                                       f"Saved.")
             self.runs_changed.emit()
@@ -361,7 +363,7 @@ class GenerateTab(QWidget):
         from engine.errors import StudioError
         from engine.runs import RunFolder
         try:
-            self.panel.load_history(RunFolder(run_dir).read_meta().get("history", []))
+            self.panel.load_history(RunFolder(run_dir).read_meta().history)
         except StudioError:
             return
 

@@ -1,8 +1,8 @@
 """The Models tab: every run in the runs folder, its details and loss curve, and what can be done
 with it: load it into the other tabs, rename, delete, export, open its folder."""
 import datetime
-import json
 from pathlib import Path
+from typing import Optional
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
@@ -10,10 +10,16 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
                                QHeaderView, QInputDialog, QMessageBox, QPlainTextEdit, QPushButton,
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from engine.run_meta import RunMeta
+
+from .run_summary import chart_series, headline, summary
 from .widgets.loss_chart import LossChart
 
 EXPORT = "models-export"
-COLUMNS = ["name", "kind", "corpus", "size", "best", "steps", "saved"]
+COLUMNS = ["name", "kind", "corpus", "size", "score", "steps", "saved"]
+EMPTY = ("No models yet. Train one in the Generate tab (a text generator) or the Sentiment tab "
+         "(a sentiment classifier); it appears here, where you can load, rename, export or "
+         "delete it.")
 
 
 def _size(n) -> str:
@@ -23,22 +29,13 @@ def _size(n) -> str:
         n /= 1024
 
 
-def _best_text(meta) -> str:
-    best = meta.get("best") or {}
-    if meta.get("kind") == "sentiment" and best.get("accuracy") is not None:
-        return f"val acc {best['accuracy']:.1%}"
-    if best.get("bits_per_char") is not None:
-        return f"{best['bits_per_char']:.3f} bits/char"
-    return "–"
-
-
 class ModelsTab(QWidget):
     load_requested = Signal(str, str)          # kind, run name
 
     def __init__(self, engine, window, parent=None):
         super().__init__(parent)
         self.engine, self.window = engine, window
-        self.runs = []
+        self.runs, self.metas = [], {}
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
@@ -50,7 +47,7 @@ class ModelsTab(QWidget):
         self.table.setToolTip("Select several runs to overlay their loss curves")
         self.details = QPlainTextEdit()
         self.details.setReadOnly(True)
-        self.chart = LossChart("Validation loss", x_label="epoch")
+        self.chart = LossChart("Validation", x_label="epoch")
         self.buttons = {}
         row = QHBoxLayout()
         for key, label in (("refresh", "Refresh"), ("load", "Load"), ("rename", "Rename…"),
@@ -91,16 +88,19 @@ class ModelsTab(QWidget):
         self.runs = list_runs()
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(self.runs))
+        self.metas = {r["name"]: self._meta(r) for r in self.runs}
         for i, r in enumerate(self.runs):
-            meta = self._meta(r)
+            meta = self.metas[r["name"]]
+            score, detail = headline(meta) if meta else (r.get("error", ""), "")
             saved = r.get("saved_at")
             values = [r["name"], r.get("kind", "?"), r.get("corpus") or "–",
-                      _size(r.get("size_bytes", 0)), _best_text(meta) if meta else r.get("error", ""),
-                      str(r.get("steps", "")),
+                      _size(r.get("size_bytes", 0)), score, str(r.get("steps", "")),
                       datetime.datetime.fromtimestamp(saved).strftime("%Y-%m-%d %H:%M") if saved else ""]
             for j, v in enumerate(values):
                 item = QTableWidgetItem(v)
                 item.setData(Qt.UserRole, r["name"])
+                if j == COLUMNS.index("score") and detail:
+                    item.setToolTip(detail)
                 self.table.setItem(i, j, item)
         self.table.setSortingEnabled(True)
         self.table.blockSignals(True)
@@ -111,13 +111,16 @@ class ModelsTab(QWidget):
         self.table.blockSignals(False)
         self.show_selected()          # the details never describe a run that is gone
 
-    def _meta(self, run) -> dict:
+    def _meta(self, run) -> Optional[RunMeta]:
+        """The run's checked record (None for a damaged run: its error is shown instead)."""
+        from engine.errors import StudioError
+        from engine.runs import RunFolder
         if run.get("kind") == "damaged":
-            return {}
+            return None
         try:
-            return json.loads((Path(run["path"]) / "meta.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
+            return RunFolder(run["path"]).read_meta()
+        except StudioError:
+            return None
 
     def selected_names(self):
         rows = sorted({i.row() for i in self.table.selectedItems()})
@@ -138,36 +141,26 @@ class ModelsTab(QWidget):
         self.chart.clear()
         self._update_buttons()
         if not names:
-            self.details.clear()
+            self.details.setPlainText(EMPTY if not self.runs else "Select a model to see it.")
             return
-        for name in names:
-            meta = self._meta(self._run(name) or {})
-            points = [(h["epoch"], h["val_loss"]) for h in meta.get("history", [])
-                      if h.get("val_loss") is not None]
+        run, meta = self._run(names[0]), self.metas.get(names[0])
+        if meta is None:
+            self.details.setPlainText((run or {}).get("error", "damaged run"))
+            return
+        # one kind on one axis, each run in a colour of its own whatever else is selected
+        same_kind = [n for n in names if self.metas.get(n) and self.metas[n].kind == meta.kind]
+        axis = chart_series(meta)[0]
+        self.chart.set_labels(axis.capitalize(), axis)
+        for name in same_kind:
+            points = chart_series(self.metas[name])[1]
             if points:
-                self.chart.set_series(name, *zip(*points))
-        run = self._run(names[0])
-        meta = self._meta(run)
-        if not meta:
-            self.details.setPlainText(run.get("error", "damaged run"))
-            return
-        lines = [f"{run['name']} ({meta['kind']})", f"folder: {run['path']}",
-                 f"corpus: {json.dumps(meta.get('corpus', {}).get('name'))}",
-                 "model: " + json.dumps(meta["config"]["model"]),
-                 "training: " + json.dumps({k: v for k, v in meta["config"]["train"].items()
-                                            if v is not None}),
-                 "best: " + json.dumps(meta.get("best")),
-                 f"steps: {meta.get('state', {}).get('step')}, trained "
-                 f"{meta.get('state', {}).get('seconds', 0) / 60:.1f} min",
-                 "versions: " + json.dumps(meta.get("versions"))]
-        if meta.get("test"):
-            t = meta["test"]
-            lines.append(f"test: accuracy {t['accuracy']:.3f}, macro F1 {t['macro_f1']:.3f} (n={t['n']})"
-                         + (f"; VADER {t['vader']['accuracy']:.3f}" if t.get("vader") else ""))
-        if meta.get("sample"):
-            lines += ["", "last sample:", meta["sample"]]
+                self.chart.set_series(name, *zip(*points), stable_colour=True)
+        lines = summary(run["name"], meta, run.get("size_bytes"))
         if len(names) > 1:
-            lines = [f"{len(names)} runs overlaid: {', '.join(names)}", ""] + lines
+            left_out = [n for n in names if n not in same_kind]
+            lines = [f"{len(same_kind)} {meta.kind} runs overlaid: {', '.join(same_kind)}"
+                     + (f" (not {', '.join(left_out)}: another kind)" if left_out else ""),
+                     ""] + lines
         self.details.setPlainText("\n".join(lines))
 
     # ---- actions -------------------------------------------------------------------------------

@@ -261,7 +261,7 @@ class SentimentTab(QWidget):
     def show_evaluation(self, run_dir):
         from engine.runs import RunFolder
         meta = RunFolder(run_dir).read_meta()
-        test, labels = meta.get("test"), meta.get("labels") or []
+        test, labels = meta.test, meta.labels or []
         if not test:
             self.evaluation.setText("No test scores yet.")
             return

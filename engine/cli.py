@@ -177,7 +177,7 @@ def cmd_sentiment_train(args):
                                                should_stop=stop), "sentences", args.quiet)
     if finished is not None:
         from .runs import RunFolder
-        test = RunFolder(finished.run_dir).read_meta().get("test") or {}
+        test = RunFolder(finished.run_dir).read_meta().test or {}
         if test:
             vader = test.get("vader")
             print(f"test split: accuracy {test['accuracy']:.3f}, macro F1 {test['macro_f1']:.3f} "

@@ -12,7 +12,7 @@ def export_run(ref, out, fmt: str = "mxnet", force: bool = False) -> Path:
     """Export a run (generator or sentiment) to ``out``; returns the folder."""
     if fmt not in ("mxnet", "onnx"):
         raise StudioError(f"unknown export format {fmt!r}: use mxnet or onnx")
-    kind = RunFolder(resolve_run(ref)).read_meta()["kind"]
+    kind = RunFolder(resolve_run(ref)).read_meta().kind
     if kind == "generator":
         return export_generator(ref, Path(out), fmt, force)
     if kind == "sentiment":

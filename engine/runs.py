@@ -38,9 +38,8 @@ from . import __version__
 from .atomic import atomic_write_json, atomic_write_with, sha256_file
 from .errors import StudioError
 from .paths import runs_dir
+from .run_meta import FORMAT, RunMeta
 
-FORMAT = "rnn-studio/2"
-READABLE = ("rnn-studio/1", FORMAT)
 META = "meta.json"
 MANIFEST = "manifest.json"
 LOCK = ".lock"
@@ -95,7 +94,7 @@ class RunFolder:
         return (self.path / META).is_file() or bool(self._manifests())
 
     # ---- reading --------------------------------------------------------------------------
-    def read_meta(self, kind: Optional[str] = None) -> dict:
+    def read_meta(self, kind: Optional[str] = None) -> RunMeta:
         """meta.json, checked; with ``kind``, a run of another kind is refused. A missing or
         damaged meta.json falls back to the newest generation's manifest (with a warning)."""
         meta_path = self.path / META
@@ -106,12 +105,12 @@ class RunFolder:
             if meta is None:
                 raise
             log.warning("%s; using the checkpoint of step %s saved beside it instead",
-                        err, (meta.get("state") or {}).get("step"))
-        if kind is not None and meta["kind"] != kind:
-            raise StudioError(f"{self.path} is a {meta['kind']} run, not a {kind} run")
+                        err, meta.step)
+        if kind is not None and meta.kind != kind:
+            raise StudioError(f"{self.path} is a {meta.kind} run, not a {kind} run")
         return meta
 
-    def _checked_meta(self, meta_path: Path) -> dict:
+    def _checked_meta(self, meta_path: Path) -> RunMeta:
         if not meta_path.is_file():
             raise StudioError(f"{self.path}: not a run folder (no {META})")
         try:
@@ -120,18 +119,7 @@ class RunFolder:
             raise StudioError(f"{meta_path}: corrupted ({err})") from None
         except OSError as err:
             raise StudioError(f"{meta_path}: unreadable ({err.strerror})") from None
-        if not isinstance(meta, dict) or meta.get("format") not in READABLE:
-            found = meta.get("format") if isinstance(meta, dict) else None
-            if isinstance(found, str) and found.startswith("rnn-studio/"):
-                raise StudioError(f"{meta_path}: saved by a newer RNN Studio (format {found}); "
-                                  f"this one reads {', '.join(READABLE)}")
-            raise StudioError(f"{meta_path}: unknown format {found!r} (expected {FORMAT})")
-        for key, kind in (("kind", str), ("config", dict), ("files", dict)):
-            if not isinstance(meta.get(key), kind):
-                raise StudioError(f"{meta_path}: corrupted (no valid {key!r} entry)")
-        if not isinstance(meta.get("paths", {}), dict):
-            raise StudioError(f"{meta_path}: corrupted (no valid 'paths' entry)")
-        return meta
+        return RunMeta.from_json(meta, str(meta_path))
 
     def _manifests(self) -> List[Path]:
         """The generations' manifests, newest first."""
@@ -141,24 +129,24 @@ class RunFolder:
                  if (m := _GENERATION.fullmatch(d.name)) and (d / MANIFEST).is_file()]
         return [path for _, path in sorted(found, reverse=True)]
 
-    def _newest_manifest(self, older_than: Optional[int] = None) -> Optional[dict]:
+    def _newest_manifest(self, older_than: Optional[int] = None) -> Optional[RunMeta]:
         for path in self._manifests():
             try:
                 meta = self._checked_meta(path)
             except StudioError:
                 continue
-            if older_than is None or meta.get("generation", 0) < older_than:
+            if older_than is None or meta.generation < older_than:
                 return meta
         return None
 
-    def file_path(self, filename: str, meta: dict) -> Path:
-        return self.path / meta.get("paths", {}).get(filename, filename)
+    def file_path(self, filename: str, meta: RunMeta) -> Path:
+        return self.path / meta.paths.get(filename, filename)
 
-    def verify(self, filename: str, meta: Optional[dict] = None) -> Path:
+    def verify(self, filename: str, meta: Optional[RunMeta] = None) -> Path:
         """Check that ``filename`` exists and matches the sha256 in meta.json."""
         meta = meta or self.read_meta()
         path = self.file_path(filename, meta)
-        expected = meta["files"].get(filename)
+        expected = meta.files.get(filename)
         if expected is None:
             raise StudioError(f"{self.path}: meta.json lists no {filename}")
         if not path.is_file():
@@ -168,7 +156,8 @@ class RunFolder:
                               f"the file was changed or damaged after it was saved")
         return path
 
-    def load_params(self, net: gluon.Block, which: str = "best", ctx=None, meta=None) -> dict:
+    def load_params(self, net: gluon.Block, which: str = "best", ctx=None,
+                    meta: Optional[RunMeta] = None) -> RunMeta:
         """Verify and load ``<which>.params`` into ``net`` (falls back to last if no best).
 
         A damaged file falls back to the newest older generation whose files are whole (with a
@@ -180,22 +169,22 @@ class RunFolder:
             return meta
         except StudioError as err:
             older = meta
-            while (older := self._newest_manifest(older_than=older.get("generation", 0))):
+            while (older := self._newest_manifest(older_than=older.generation)):
                 try:
                     self._load_params(net, which, ctx, older)
                 except StudioError:
                     continue
                 log.warning("%s; loaded the previous checkpoint (step %s) instead", err,
-                            (older.get("state") or {}).get("step"))
+                            older.step)
                 return older
             raise
 
-    def _load_params(self, net: gluon.Block, which: str, ctx, meta: dict):
+    def _load_params(self, net: gluon.Block, which: str, ctx, meta: RunMeta):
         filename = f"{which}.params"
-        if filename not in meta["files"] and which == "best":
+        if filename not in meta.files and which == "best":
             filename = "last.params"
         path = self.verify(filename, meta)
-        if which == "last" and STATES in meta["files"]:
+        if which == "last" and STATES in meta.files:
             self.verify(STATES, meta)            # a resumable checkpoint is whole, or not used
         try:
             net.load_parameters(str(path), ctx=ctx or mx.cpu())
@@ -203,7 +192,7 @@ class RunFolder:
             first = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
             raise StudioError(f"{path}: does not fit this model ({first})") from None
 
-    def load_states(self, meta: Optional[dict] = None) -> Dict[str, nd.NDArray]:
+    def load_states(self, meta: Optional[RunMeta] = None) -> Dict[str, nd.NDArray]:
         path = self.verify(STATES, meta)
         try:
             return nd.load(str(path))
@@ -253,18 +242,17 @@ class RunFolder:
             handle.close()               # closing releases the lock
 
     # ---- writing --------------------------------------------------------------------------
-    def save_checkpoint(self, net: gluon.Block, meta: dict, states: Dict[str, nd.NDArray],
-                        best: bool) -> dict:
+    def save_checkpoint(self, net: gluon.Block, meta: RunMeta, states: Dict[str, nd.NDArray],
+                        best: bool) -> RunMeta:
         """Write a new generation (last.params, best.params when ``best``, trainer.states, its
         manifest), then switch meta.json to it atomically, then prune generations that neither
         this checkpoint nor the previous one names. Returns the new meta.
 
         An OSError (a full disk, a read-only folder) removes the half-written generation and
         raises a StudioError: the previous checkpoint stays as it was."""
-        generation = int(meta.get("generation", 0)) + 1
+        generation = meta.generation + 1
         folder = self.path / f"gen-{generation:06d}"
-        new = dict(meta)
-        files, paths = dict(meta.get("files", {})), dict(meta.get("paths", {}))
+        files, paths = dict(meta.files), dict(meta.paths)
         try:
             if folder.exists():          # left by a crash, and named by no checkpoint
                 shutil.rmtree(folder)
@@ -275,25 +263,25 @@ class RunFolder:
             for name, write in written.items():
                 files[name] = atomic_write_with(folder / name, write)
                 paths[name] = f"{folder.name}/{name}"
-            new.update(format=FORMAT, generation=generation, files=files, paths=paths,
-                       versions=versions(), saved_at=time.time())
-            atomic_write_json(folder / MANIFEST, new)
-            atomic_write_json(self.path / META, new)           # the switch
+            new = meta.replace(format=FORMAT, generation=generation, files=files, paths=paths,
+                               versions=versions(), saved_at=time.time())
+            atomic_write_json(folder / MANIFEST, new.to_json())
+            atomic_write_json(self.path / META, new.to_json())           # the switch
         except OSError as err:
             shutil.rmtree(folder, ignore_errors=True)
             try:             # the caller's meta already holds the new state: ask the disk
-                kept = f"the checkpoint of step {self.read_meta()['state']['step']} is kept"
-            except (StudioError, KeyError, TypeError):
+                kept = f"the checkpoint of step {self.read_meta().step} is kept"
+            except StudioError:
                 kept = "no checkpoint was saved yet"
             raise StudioError(f"cannot save a checkpoint in {self.path}: "
                               f"{err.strerror or err}; {kept}") from None
         self._prune(keep=[new, meta])
         return new
 
-    def _prune(self, keep: List[dict]):
+    def _prune(self, keep: List[RunMeta]):
         """Remove generations, pre-generation files and temp files that no checkpoint in
         ``keep`` names. Best effort: what fails now is pruned by a later save."""
-        named = {self.file_path(name, m).resolve() for m in keep for name in m.get("files", {})}
+        named = {self.file_path(name, m).resolve() for m in keep for name in m.files}
         named_dirs = {p.parent for p in named}
         for entry in self.path.iterdir():
             try:
@@ -305,9 +293,9 @@ class RunFolder:
             except OSError as err:
                 log.debug("could not prune %s: %s", entry, err)
 
-    def write_meta(self, meta: dict):
+    def write_meta(self, meta: RunMeta):
         try:
-            atomic_write_json(self.path / META, meta)
+            atomic_write_json(self.path / META, meta.to_json())
         except OSError as err:
             raise StudioError(f"cannot write {self.path / META}: {err.strerror or err}") from None
 
@@ -349,10 +337,8 @@ def list_runs(kind: Optional[str] = None) -> List[dict]:
         entry = {"name": path.name, "path": str(path)}
         try:
             meta = RunFolder(path).read_meta()
-            best = meta.get("best") or {}
-            entry.update(kind=meta["kind"], corpus=(meta.get("corpus") or {}).get("name"),
-                         steps=(meta.get("state") or {}).get("step", 0),
-                         best_val_loss=best.get("val_loss"), saved_at=meta.get("saved_at"),
+            entry.update(kind=meta.kind, corpus=meta.corpus.get("name"), steps=meta.step,
+                         best_val_loss=(meta.best or {}).get("val_loss"), saved_at=meta.saved_at,
                          size_bytes=sum(f.stat().st_size for f in path.rglob("*") if f.is_file()))
         except StudioError as err:
             entry.update(kind="damaged", error=str(err))

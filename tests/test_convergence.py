@@ -52,7 +52,7 @@ def test_sentiment_default_model_beats_vader_on_movie_sentences(tmp_path):
                                   SentimentConfig(unlabeled="movie-reviews",
                                                   extra_train="movie-reviews"), config))
     assert events[-1].reason in ("completed", "early stopping")
-    test = RunFolder(tmp_path / "run").read_meta()["test"]
+    test = RunFolder(tmp_path / "run").read_meta().test
     assert test["n"] == 800
     assert test["accuracy"] > 0.74 and test["accuracy"] > test["vader"]["accuracy"] + 0.1, test
     assert test["accuracy"] >= test["parts"]["reader"] and test["parts"]["linear"] > 0.74, test

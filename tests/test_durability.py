@@ -70,7 +70,7 @@ def assert_usable_and_exact(run, reference: dict, text: Path):
         for which in ("best", "last"):
             model, vocab, _ = load_generator(str(run), which)
             assert len(Sampler(model, vocab).sample_text(length=10, seed=1)) == 10
-        step = RunFolder(run).read_meta()["state"]["step"]
+        step = RunFolder(run).read_meta().step
         assert step in (5, FIRST, FINAL)
         wrote = step < FINAL
         if wrote:
@@ -127,7 +127,7 @@ def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, referenc
         crashed, run = attempt(n)
         assert crashed.returncode == -9, (n, crashed.returncode, crashed.stderr[-2000:])
         outcomes[n] = "no run yet" if not RunFolder(run).exists() else \
-            f"step {RunFolder(run).read_meta()['state']['step']}"
+            f"step {RunFolder(run).read_meta().step}"
         assert_usable_and_exact(run, reference, text)
     record_outcomes(f"crash after each file operation ({phase})", outcomes)
 
@@ -180,7 +180,7 @@ def test_a_failed_save_stops_with_a_message_and_keeps_the_checkpoint(tmp_path, t
     monkeypatch.undo()
     assert run_listing(run) == before          # nothing changed, nothing left behind
     resume_to_the_end(run)                     # and the run carries on once the disk has room
-    assert RunFolder(run).read_meta()["state"]["step"] == FINAL
+    assert RunFolder(run).read_meta().step == FINAL
 
 
 def test_one_writer_per_run_and_a_crashed_writer_does_not_block(tmp_path, text):
@@ -258,7 +258,7 @@ def kill_at_random_moments(tmp_path, text, reference, kills: int, seed: int):
         if not folder.exists():
             outcomes[k] = "killed before the first checkpoint: no run, nothing to lose"
             continue
-        step = folder.read_meta()["state"]["step"]
+        step = folder.read_meta().step
         outcomes[k] = "finished before the kill" if step == KILL_STEPS else \
             "killed while training: samples, resumes exactly"
         model, vocab, _ = load_generator(str(run), "best")
@@ -354,7 +354,7 @@ def test_a_run_saved_in_the_first_format_still_loads_and_resumes(tmp_path, text,
     got = final_params(run)
     assert all(np.array_equal(got[k], reference[k]) for k in reference)
     after = RunFolder(run).read_meta()
-    assert after["format"] == "rnn-studio/2" and all(
-        p.startswith("gen-") for p in after["paths"].values())
+    assert after.format == "rnn-studio/2" and all(
+        p.startswith("gen-") for p in after.paths.values())
     record_outcomes("a run saved in the first format (rnn-studio/1)",
                     {0: "loads, samples, resumes exactly"})

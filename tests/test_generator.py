@@ -30,8 +30,8 @@ def test_tiny_model_learns_repeating_text_to_near_zero_loss(tmp_path, text_file)
     assert losses[-1] < 0.1 and vals[-1] < 0.1
     assert any(isinstance(e, SampleReady) for e in events)
     meta = RunFolder(tmp_path / "run").read_meta()
-    assert meta["best"]["val_loss"] == pytest.approx(min(vals))
-    assert {"last.params", "best.params", "trainer.states"} <= set(meta["files"])
+    assert meta.best["val_loss"] == pytest.approx(min(vals))
+    assert {"last.params", "best.params", "trainer.states"} <= set(meta.files)
 
 
 @pytest.mark.parametrize("mode", ["lstm", "gru"])
@@ -96,7 +96,7 @@ def test_flipped_byte_falls_back_to_the_previous_checkpoint_then_is_caught(tmp_p
     model, _, meta = load_generator(str(tmp_path / "run"), "last")
     assert "corrupted" in caplog.text and str(current) in caplog.text
     assert "loaded the previous checkpoint" in caplog.text
-    assert meta["generation"] < RunFolder(tmp_path / "run").read_meta()["generation"]
+    assert meta.generation < RunFolder(tmp_path / "run").read_meta().generation
     for path in every_copy(tmp_path / "run", "last.params"):
         if path != current:
             flip_a_byte(path)
@@ -226,4 +226,4 @@ def test_time_budget_validates_the_final_parameters(tmp_path, text_file):
     vals = [e for e in events if isinstance(e, Validated)]
     assert vals and vals[-1].step == finished.step
     meta = RunFolder(tmp_path / "run").read_meta()
-    assert meta["state"]["step"] == finished.step and meta["best"]["step"] <= finished.step
+    assert meta.step == finished.step and meta.best["step"] <= finished.step

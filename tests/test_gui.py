@@ -1,6 +1,7 @@
 """The desktop app, offscreen, driving the real engine with tiny models through its worker thread."""
 import csv
 import json
+import re
 import os
 import subprocess
 import sys
@@ -258,7 +259,15 @@ def test_models_tab_lists_overlays_exports_and_deletes(qtbot, window, text_file,
     assert models.table.rowCount() == 2
     models.table.selectAll()
     assert len(models.chart._curves) == 2               # both runs' curves overlaid
-    assert "first" in models.details.toPlainText()
+    colours = {n: c.opts["pen"].color().name() for n, c in models.chart._curves.items()}
+    models.select("second")                             # a run keeps its colour
+    assert models.chart._curves["second"].opts["pen"].color().name() == colours["second"]
+    models.table.selectAll()
+    details = models.details.toPlainText()
+    assert "first" in details and "bits/char" in details
+    assert "{" not in details and not re.search(r"\d\.\d{6,}", details)   # a summary, not JSON
+    score = models.table.item(0, 4)
+    assert score.text().endswith("bits/char") and "nats per character" in score.toolTip()
     models.export("second", tmp_path / "exported")
     wait_idle(qtbot, window)
     assert {"model-symbol.json", "model-0000.params", "meta.json", "README.md"} <= {
@@ -297,6 +306,11 @@ def test_every_offered_setting_persists_between_sessions(qtbot, tmp_path, window
         for name, w in tab.form.widgets.items():
             assert widget_value(w) == changed[(type(tab).__name__, name)], name
     close_for_good(again)
+
+
+def test_empty_states_say_what_to_do_first(qtbot, window):
+    assert window.models.table.rowCount() == 0
+    assert "No models yet" in window.models.details.toPlainText()
 
 
 def test_settings_persist_between_sessions(qtbot, tmp_path, window):
@@ -414,7 +428,7 @@ def test_failed_rename_keeps_the_original_selection(qtbot, window, text_file, st
     models.buttons["rename"].click()
     assert window.last_error[0] == "Cannot rename" and "already exists" in window.last_error[1]
     assert models.selected_names() == ["a"]
-    assert "a (generator)" in models.details.toPlainText().splitlines()[0]
+    assert models.details.toPlainText().startswith("a: a text generator")
     # so the next Delete… names (and would delete) the run the user meant
     asked = answer_dialog(qtbot, QMessageBox.No)
     models.buttons["delete"].click()

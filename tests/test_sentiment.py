@@ -38,12 +38,12 @@ def test_tiny_model_separates_synthetic_vocabulary(trained_run):
     assert losses[-1] < losses[0] / 4
     assert vals[-1] == 1.0
     meta = RunFolder(run).read_meta()
-    assert meta["test"]["accuracy"] == 1.0 and meta["test"]["n"] == 24
-    parts = meta["test"]["parts"]                     # each half learnt it alone (chance: 0.5)
+    assert meta.test["accuracy"] == 1.0 and meta.test["n"] == 24
+    parts = meta.test["parts"]                     # each half learnt it alone (chance: 0.5)
     assert parts["linear"] == 1.0 and parts["reader"] >= 0.9, parts
-    assert meta["labels"] == ["neg", "pos"]
-    assert meta["test"]["confusion"] == [[12, 0], [0, 12]]
-    assert {"last.params", "best.params", "trainer.states", "split.json"} <= set(meta["files"])
+    assert meta.labels == ["neg", "pos"]
+    assert meta.test["confusion"] == [[12, 0], [0, 12]]
+    assert {"last.params", "best.params", "trainer.states", "split.json"} <= set(meta.files)
 
 
 def test_contributions_point_at_the_deciding_word(trained_run):
@@ -149,7 +149,7 @@ def test_resume_continues_from_the_checkpoint(tmp_path):
     split = (tmp_path / "run" / "split.json").read_text()
     train_sentiment_run(tmp_path / "run", None, config=tiny_sentiment_train(epochs=3), resume=True)
     meta = RunFolder(tmp_path / "run").read_meta()
-    assert meta["state"]["epoch"] == 3 and (tmp_path / "run" / "split.json").read_text() == split
+    assert meta.state["epoch"] == 3 and (tmp_path / "run" / "split.json").read_text() == split
 
 
 def test_lexicon_valence_flips_after_negation():
@@ -442,8 +442,8 @@ def test_extra_labeled_data_teaches_the_linear_half_only(tmp_path):
     train_sentiment_run(tmp_path / "run", data, model=model, config=tiny_sentiment_train(epochs=1))
     predictor = SentimentPredictor.load(str(tmp_path / "run"))
     meta = RunFolder(tmp_path / "run").read_meta()
-    assert meta["split"]["train"] == 80              # the reader trains on the data's split only,
-    assert "plinky" in meta["vocab"]                 # knowing the extra words' frozen vectors
+    assert meta.split["train"] == 80              # the reader trains on the data's split only,
+    assert "plinky" in meta.vocab                 # knowing the extra words' frozen vectors
     vectors = predictor.model.reader.embedding.weight.data().asnumpy()
     assert np.abs(vectors[predictor.featurizer.vocab["plinky"]]).sum() > 0
     examples = predictor.featurizer.examples(["plinky", "grumbo"])

@@ -6,6 +6,7 @@ from mxnet import gluon, nd
 
 from engine.config import TrainConfig
 from engine.events import Finished, Validated
+from engine.run_meta import RunMeta
 from engine.runs import RunFolder
 from engine.schedule import learning_rate
 from engine.training import loop
@@ -36,7 +37,7 @@ class LineTask(loop.Task):
 
 def train_line(run, epochs, resume=False, patience=0, should_stop=lambda: False):
     config = TrainConfig(lr=0.1, epochs=epochs, warmup_steps=0, log_interval=4, patience=patience)
-    meta = RunFolder(run).read_meta() if resume else {"kind": "line", "config": {}, "files": {}}
+    meta = RunFolder(run).read_meta() if resume else RunMeta("line", {})
     with RunFolder(run).writing():
         return list(loop.train(RunFolder(run), LineTask(), config, meta, mx.cpu(), resume,
                                should_stop))
@@ -55,7 +56,7 @@ def test_a_third_task_learns_through_the_shared_loop(tmp_path):
     task = LineTask()
     RunFolder(tmp_path / "line").load_params(task.model, "best")
     assert abs(float(task.model.weight.data().asscalar()) - 3) < 0.2
-    assert RunFolder(tmp_path / "line").read_meta()["best"]["r2"] == max(scores)
+    assert RunFolder(tmp_path / "line").read_meta().best["r2"] == max(scores)
 
 
 def test_the_loop_resumes_a_third_task_exactly(tmp_path):

@@ -1,4 +1,6 @@
 """A live training chart (pyqtgraph): train and validation curves, several runs overlaid."""
+import zlib
+
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent
 from PySide6.QtGui import QPalette
@@ -41,13 +43,19 @@ class LossChart(QWidget):
             self._apply_palette()
         super().changeEvent(event)
 
-    def _curve(self, name: str, dashed: bool = False):
+    def _curve(self, name: str, dashed: bool = False, stable_colour: bool = False):
+        """A named curve. ``stable_colour``: the colour follows the name, not the order the
+        curves came in (so a run keeps its colour whatever else is selected)."""
         if name not in self._curves:
-            colour = _PALETTE[len(self._curves) % len(_PALETTE)]
+            index = zlib.crc32(name.encode()) if stable_colour else len(self._curves)
+            colour = _PALETTE[index % len(_PALETTE)]
             pen = pg.mkPen(colour, width=2, style=pg.QtCore.Qt.DashLine if dashed else
                            pg.QtCore.Qt.SolidLine)
+            # points are marked on validation curves and on overlays: a run with a single
+            # validation has no line to draw, only its point
+            marked = dashed or stable_colour
             self._curves[name] = self.plot.plot([], [], pen=pen, name=name,
-                                                symbol="o" if dashed else None, symbolSize=5,
+                                                symbol="o" if marked else None, symbolSize=5,
                                                 symbolBrush=colour)
             self._data[name] = ([], [])
         return self._curves[name]
@@ -59,10 +67,14 @@ class LossChart(QWidget):
         ys.append(y)
         curve.setData(xs, ys)
 
-    def set_series(self, name: str, xs, ys, dashed: bool = False):
-        curve = self._curve(name, dashed)
+    def set_series(self, name: str, xs, ys, dashed: bool = False, stable_colour: bool = False):
+        curve = self._curve(name, dashed, stable_colour)
         self._data[name] = (list(xs), list(ys))
         curve.setData(list(xs), list(ys))
+
+    def set_labels(self, title: str, y_label: str):
+        self.plot.setTitle(title, color=self.palette().color(QPalette.Text).name())
+        self.plot.setLabel("left", y_label)
 
     def clear(self):
         for curve in self._curves.values():

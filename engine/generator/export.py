@@ -53,14 +53,14 @@ def export_generator(ref, out: Path, fmt: str, force: bool = False) -> Path:
     model.export(prefix, epoch=0)
     input_names = [f"data{i}" for i in range(1 + len(states))]
     info = {"format": "rnn-studio-export/1", "kind": "generator",
-            "corpus": meta.get("corpus", {}).get("name"),
+            "corpus": meta.corpus.get("name"),
             "mode": config.mode, "num_layers": config.num_layers, "hidden_size": config.hidden_size,
             "embed_size": config.embed_size, "vocab_size": config.vocab_size, "chars": vocab.chars,
             "input_names": input_names, "num_states": len(states),
             "inputs": {"data0": "character ids, (time, batch), float32",
                        **{f"data{i + 1}": "state (layers, batch, hidden)" for i in range(len(states))}},
             "outputs": ["logits (time, batch, vocab)"] + ["new state"] * len(states),
-            "best": meta.get("best")}
+            "best": meta.best}
     onnx_line = ""
     if fmt == "onnx":
         from ..onnx_compat import export_onnx, output_names

@@ -14,8 +14,8 @@ def load_generator(ref, which: str = "best", ctx=None):
     run = RunFolder(resolve_run(ref))
     meta = run.read_meta(kind="generator")
     try:
-        config = GeneratorConfig.from_dict(meta["config"]["model"])
-        vocab = CharVocab.from_json(meta["vocab"])
+        config = GeneratorConfig.from_dict(meta.model_settings)
+        vocab = CharVocab.from_json(meta.vocab)
     except (KeyError, TypeError, ValueError) as err:
         raise StudioError(f"{run.path}/meta.json: corrupted ({err})") from None
     model = CharRNN(config)

@@ -18,6 +18,7 @@ from ..data import BPTTStream, CharVocab, encode_corpus, split_stream
 from ..device import parse_ctx
 from ..errors import StudioError
 from ..events import SampleReady
+from ..run_meta import RunMeta
 from ..runs import RunFolder
 from ..seeding import seed_everything
 from ..training import loop
@@ -95,12 +96,12 @@ class GeneratorTask(loop.Task):
         Returns (task, the training settings in force, the run's meta)."""
         if resume:
             meta = run.read_meta(kind="generator")
-            model_config = GeneratorConfig.from_dict(meta["config"]["model"])
-            tc = tc.resumed_from(meta["config"]["train"])
-            c = meta["corpus"]
+            model_config = GeneratorConfig.from_dict(meta.model_settings)
+            tc = tc.resumed_from(meta.train_settings)
+            c = meta.corpus
             corpus = CorpusRef(corpus.path if corpus else c["path"], c["name"],
                                c.get("encoding", "utf-8"))
-            vocab = CharVocab.from_json(meta["vocab"])
+            vocab = CharVocab.from_json(meta.vocab)
             encoded = encode_corpus(corpus.path, corpus.encoding, vocab)
             if encoded.info.sha256 != c["sha256"]:
                 raise StudioError(f"{corpus.path}: the text changed since this run started "
@@ -118,10 +119,8 @@ class GeneratorTask(loop.Task):
         val_batch = min(tc.batch_size, max(1, (len(val_ids) - 1) // tc.seq_len))
         val_stream = BPTTStream(val_ids, val_batch, tc.seq_len)
         if not resume:
-            meta = {"kind": "generator",
-                    "config": {"model": model_config.to_dict(), "train": tc.to_dict()},
-                    "vocab": vocab.to_json(), "labels": None,
-                    "corpus": _corpus_meta(corpus, encoded.info), "files": {}}
+            meta = RunMeta("generator", {"model": model_config.to_dict(), "train": tc.to_dict()},
+                           vocab=vocab.to_json(), corpus=_corpus_meta(corpus, encoded.info))
         seed_everything(tc.seed)
         info = {"chars": encoded.num_chars, "vocab": len(vocab),
                 "steps_per_epoch": train_stream.num_batches, "train_chars": len(train_ids),
@@ -152,11 +151,11 @@ class GeneratorTask(loop.Task):
         self.hidden = [arrays[f"hidden:{i}"].as_in_context(self.ctx)
                        for i in range(len(self.hidden))]
 
-    def after_validation(self, step: int, run: RunFolder, meta: dict):
+    def after_validation(self, step: int, run: RunFolder, meta: RunMeta):
         """A preview of what the model writes now (always from the same seed)."""
         if self.tc.sample_length > 0:
             text = Sampler(self.model, self.vocab, self.ctx).sample_text(
                 length=self.tc.sample_length, temperature=0.8, seed=self.tc.seed)
-            meta["sample"] = text
+            meta.sample = text
             run.write_meta(meta)
             yield SampleReady(step, text)

@@ -62,7 +62,7 @@ def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
             "tokenizer": "nltk NLTKWordTokenizer, lower-cased", "max_len": c.max_len,
             "ngram_buckets": c.ngram_buckets, "lexicon": c.lexicon,
             "linear_buckets": c.linear_buckets if c.linear else 0,
-            "test": predictor.meta.get("test")}
+            "test": predictor.meta.test}
     if fmt == "onnx":
         from ..onnx_compat import export_onnx, output_names
         shapes = [(1, 8), (1, 8), (1,), (1, 15), (1,), (1, 15)][:model.input_count]

@@ -18,6 +18,7 @@ import numpy as np
 from ..config import SentimentConfig
 from ..atomic import atomic_write_with
 from ..errors import StudioError
+from ..run_meta import RunMeta
 from ..runs import RunFolder, resolve_run
 from ..text import read_text
 from .features import Featurizer
@@ -42,7 +43,8 @@ class Verdict:
 
 
 class SentimentPredictor:
-    def __init__(self, model: SentimentRNN, vocab: nlp.Vocab, labels: List[str], meta: dict, ctx):
+    def __init__(self, model: SentimentRNN, vocab: nlp.Vocab, labels: List[str],
+                 meta: Optional[RunMeta], ctx):
         self.model, self.labels, self.meta, self.ctx = model, labels, meta, ctx
         c = model.config
         self.featurizer = Featurizer.for_config(vocab, c)
@@ -53,9 +55,9 @@ class SentimentPredictor:
         run = RunFolder(resolve_run(ref))
         meta = run.read_meta(kind="sentiment")
         try:
-            config = SentimentConfig.from_dict(meta["config"]["model"])
-            vocab = nlp.Vocab.from_json(meta["vocab"])
-            labels = list(meta["labels"])
+            config = SentimentConfig.from_dict(meta.model_settings)
+            vocab = nlp.Vocab.from_json(meta.vocab)
+            labels = list(meta.labels)
         except (KeyError, TypeError, ValueError) as err:
             raise StudioError(f"{run.path}/meta.json: corrupted ({err})") from None
         model = SentimentRNN(config)

@@ -17,6 +17,7 @@ from ..atomic import atomic_write_json, sha256_file
 from ..config import SentimentConfig, TrainConfig
 from ..device import parse_ctx
 from ..errors import StudioError
+from ..run_meta import RunMeta
 from ..runs import RunFolder
 from ..seeding import seed_everything
 from ..training import loop
@@ -78,13 +79,13 @@ class PreparedData:
 
 
 def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfig,
-                 tc: TrainConfig, meta: Optional[dict]) -> PreparedData:
+                 tc: TrainConfig, meta: Optional[RunMeta]) -> PreparedData:
     """Read, check, split, tokenize and index the labeled data (a resumed run reuses its split,
     labels and vocabulary from ``meta``)."""
     resume = meta is not None
     data = read_labeled(data_ref.path)
     require_classes(data, min_per_class=5)
-    classes = meta["labels"] if resume else data.classes
+    classes = meta.labels if resume else data.classes
     unknown = sorted(set(data.classes) - set(classes))
     if unknown:
         raise StudioError(f"{data.source}: labels {unknown} were not in the data this run began with")
@@ -96,7 +97,7 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
                                                                   data_ref.sources)
     vector_texts = []
     if resume:
-        vocab = nlp.Vocab.from_json(meta["vocab"])
+        vocab = nlp.Vocab.from_json(meta.vocab)
     else:
         train_tokens = [tokens[i] for i in split["train"]]
         extra_words = []
@@ -203,9 +204,9 @@ class SentimentTask(loop.Task):
         meta = None
         if resume:
             meta = run.read_meta(kind="sentiment")
-            model_config = SentimentConfig.from_dict(meta["config"]["model"])
-            tc = tc.resumed_from(meta["config"]["train"])
-            c = meta["corpus"]
+            model_config = SentimentConfig.from_dict(meta.model_settings)
+            tc = tc.resumed_from(meta.train_settings)
+            c = meta.corpus
             data_ref = DataRef(data_ref.path if data_ref else c["path"], c["name"])
         else:
             if data_ref is None:
@@ -226,16 +227,15 @@ class SentimentTask(loop.Task):
             if model_config.linear:
                 _fit_linear_half(model, prepared, ctx)
             split_sha = atomic_write_json(run.path / SPLIT_FILE, split)
-            meta = {"kind": "sentiment",
-                    "config": {"model": model_config.to_dict(), "train": tc.to_dict()},
-                    "vocab": vocab.to_json(), "labels": classes,
-                    "corpus": {"name": data_ref.name, "path": str(data_ref.path),
-                               "sha256": None if Path(data_ref.path).is_dir() else
-                               sha256_file(data_ref.path),
-                               "size": len(data),
-                               "label_counts": {c: data.labels.count(c) for c in classes}},
-                    "split": {k: len(split[k]) for k in ("train", "val", "test")},
-                    "files": {SPLIT_FILE: split_sha}}
+            meta = RunMeta(
+                "sentiment", {"model": model_config.to_dict(), "train": tc.to_dict()},
+                files={SPLIT_FILE: split_sha}, vocab=vocab.to_json(), labels=classes,
+                corpus={"name": data_ref.name, "path": str(data_ref.path),
+                        "sha256": None if Path(data_ref.path).is_dir() else
+                        sha256_file(data_ref.path),
+                        "size": len(data),
+                        "label_counts": {c: data.labels.count(c) for c in classes}},
+                split={k: len(split[k]) for k in ("train", "val", "test")})
         return cls(model, prepared, tc, ctx), tc, meta
 
     def begin_epoch(self, epoch: int, from_start: bool):
@@ -257,7 +257,7 @@ class SentimentTask(loop.Task):
         return loop.Validation(result["loss"], {"accuracy": result["accuracy"],
                                                 "macro_f1": result["macro_f1"]})
 
-    def finish(self, run: RunFolder, meta: dict) -> dict:
+    def finish(self, run: RunFolder, meta: RunMeta) -> RunMeta:
         """The held-back test split, scored once with the best parameters, beside VADER."""
         model, parts, p = self.model, self.prepared.parts, self.prepared
         meta = run.load_params(model, "best", self.ctx, meta)
@@ -272,7 +272,7 @@ class SentimentTask(loop.Task):
         if vader is not None:
             truth = label_ids([p.data.labels[i] for i in p.split["test"]], p.classes)
             test["vader"] = scores(truth, label_ids(vader, p.classes), len(p.classes))
-        meta["test"] = test
+        meta.test = test
         run.write_meta(meta)
         return meta
 

@@ -21,6 +21,7 @@ from ..config import TrainConfig
 from ..errors import StudioError
 from ..events import Finished, Progress, Saved, Started, Validated
 from ..optim_state import restore_trainer_state, trainer_state
+from ..run_meta import RunMeta
 from ..runs import RunFolder
 from ..schedule import learning_rate, stop_reason
 from ..seeding import seed_step
@@ -65,11 +66,11 @@ class Task:
     def restore(self, arrays: Dict[str, nd.NDArray], info: dict):
         """Take back what ``carried_state`` saved."""
 
-    def after_validation(self, step: int, run: RunFolder, meta: dict) -> Iterator[object]:
+    def after_validation(self, step: int, run: RunFolder, meta: RunMeta) -> Iterator[object]:
         """Extra events after a validation's checkpoint (e.g. a sample preview)."""
         return iter(())
 
-    def finish(self, run: RunFolder, meta: dict) -> dict:
+    def finish(self, run: RunFolder, meta: RunMeta) -> RunMeta:
         """Last work once training stops (e.g. scoring the test split); returns the meta."""
         return meta
 
@@ -98,7 +99,7 @@ class _Run:
     prior_seconds: float = 0.0       # training time of earlier sessions (resume)
 
 
-def train(run: RunFolder, task: Task, tc: TrainConfig, meta: dict, ctx, resume: bool,
+def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resume: bool,
           should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
     """Train ``task`` in ``run``, yielding events; ``meta`` is the run's record (read from the
     run when resuming, else the new run's first one)."""
@@ -108,11 +109,10 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: dict, ctx, resume: 
     if resume:
         meta = run.load_params(task.model, "last", ctx, meta)   # the checkpoint actually loaded
         arrays = run.load_states(meta)
-        saved = meta["state"]
-        restore_trainer_state(trainer, task.model, arrays, saved["optimizer"], ctx)
-        task.restore(arrays, saved)
-        state = _Run(int(saved["step"]), list(meta.get("history", [])), meta.get("best"),
-                     int(saved.get("stale", 0)), float(saved.get("seconds", 0.0)))
+        restore_trainer_state(trainer, task.model, arrays, meta.state["optimizer"], ctx)
+        task.restore(arrays, meta.state)
+        state = _Run(meta.step, list(meta.history), meta.best, int(meta.state.get("stale", 0)),
+                     meta.seconds)
     steps_per_epoch = task.steps_per_epoch
     total_steps = math.ceil(tc.epochs * steps_per_epoch) if tc.epochs is not None else None
     if total_steps is not None and state.step >= total_steps:
@@ -139,12 +139,12 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: dict, ctx, resume: 
         arrays, opt_info = trainer_state(trainer, task.model)
         extra_arrays, extra_info = task.carried_state()
         arrays.update(extra_arrays)
-        meta.update(history=state.history, best=state.best,
-                    state={"step": state.step, "epoch": state.step / steps_per_epoch,
-                           "stale": state.stale, "seconds": seconds(), "optimizer": opt_info,
-                           **extra_info})
+        meta = meta.replace(history=state.history, best=state.best,
+                            state={"step": state.step, "epoch": state.step / steps_per_epoch,
+                                   "stale": state.stale, "seconds": seconds(),
+                                   "optimizer": opt_info, **extra_info})
         meta = run.save_checkpoint(task.model, meta, arrays,
-                                   best=is_best or "best.params" not in meta["files"])
+                                   best=is_best or "best.params" not in meta.files)
         return is_best
 
     def validate(epoch: int) -> Iterator[object]:
@@ -213,11 +213,11 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: dict, ctx, resume: 
                 break
             interval_start = time.time()
 
-    if reason == "time budget" and meta.get("state", {}).get("step") != state.step:
+    if reason == "time budget" and meta.step != state.step:
         # the budget ran out between validations: score the final parameters too, so that
         # "best" can be the last thing learned
         yield from validate(state.step // steps_per_epoch)
-    elif "last.params" not in meta["files"] or meta["state"]["step"] != state.step:
+    elif not meta.has_checkpoint or meta.step != state.step:
         checkpoint(None)
         yield Saved(state.step, str(run.path), False)
     meta = task.finish(run, meta)
