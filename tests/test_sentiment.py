@@ -16,7 +16,6 @@ from engine.sentiment.labeled import read_labeled, require_classes
 from engine.sentiment.lexicon import token_valence
 from engine.sentiment.predict import SentimentPredictor
 from engine.sentiment.split import stratified_split
-from engine.sentiment.scoring import batch_inputs
 
 from .conftest import run_cli
 from .sentiment_helpers import (NEGATIVE, POSITIVE, synthetic_rows, tiny_sentiment_train,
@@ -175,7 +174,7 @@ def test_export_reproduces_engine_outputs_in_fresh_process(trained_run, tmp_path
     out = export_run(str(run), tmp_path / "export")
     predictor = SentimentPredictor.load(str(run))
     examples = predictor.featurizer.examples(["the film was zorbly", "a blech story , quite blech"])
-    batch = batch_inputs(to_batch(examples, mx.cpu()), predictor.model)
+    batch = to_batch(examples, mx.cpu()).model_inputs(predictor.model.config.linear)
     for i, a in enumerate(batch):
         np.save(out / f"in{i}.npy", a.asnumpy())
     expected = predictor.model(*batch).asnumpy()
@@ -239,11 +238,11 @@ def _vote_and_valence(model, examples):
     the two halves' mixture) and each example's summed valence x 4 (VADER's scale)."""
     import mxnet as mx
     from mxnet import autograd
-    inputs = batch_inputs(to_batch(examples, mx.cpu()), model)
+    batch = to_batch(examples, mx.cpu())
     with autograd.predict_mode():
-        out = model(*inputs).asnumpy()
-        reader = mx.nd.log_softmax(model.reader(*inputs[:5])).asnumpy()
-        linear = mx.nd.log_softmax(model.linear(inputs[5], inputs[4])).asnumpy()
+        out = model(*batch.model_inputs(model.config.linear)).asnumpy()
+        reader = mx.nd.log_softmax(model.reader(*batch.reader_inputs())).asnumpy()
+        linear = mx.nd.log_softmax(model.linear(*batch.linear_inputs())).asnumpy()
     vote = out - (model.config.mix * reader + (1 - model.config.mix) * linear)
     return vote[:, 1] - vote[:, 0], np.array([4 * e.valence.sum() for e in examples])
 
@@ -365,7 +364,8 @@ def test_onnx_export_of_a_one_directional_model_matches(tmp_path):
     predictor = SentimentPredictor.load(str(tmp_path / "run"))
     assert predictor.model.gates_vote          # the exported graph holds the unseen-gram vote too
     examples = predictor.featurizer.examples(["the film was zorbly and quite a story , blech"])
-    inputs = [a.asnumpy() for a in batch_inputs(to_batch(examples, mx.cpu()), predictor.model)]
+    inputs = [a.asnumpy() for a in to_batch(examples, mx.cpu()).model_inputs(
+        predictor.model.config.linear)]
     expected = predictor.model(*[mx.nd.array(a) for a in inputs]).asnumpy()
     options = ort.SessionOptions()
     options.log_severity_level = 3
@@ -404,8 +404,8 @@ def test_padding_never_changes_a_texts_scores(bidirectional):
     examples = Featurizer.for_config(vocab, config).examples(texts)
     assert examples[0].valence.any()                          # "good", negated
     with autograd.predict_mode():
-        alone = model(*batch_inputs(to_batch(examples[:1], mx.cpu()), model)).asnumpy()
-        beside = model(*batch_inputs(to_batch(examples, mx.cpu()), model)).asnumpy()
+        alone = model(*to_batch(examples[:1], mx.cpu()).model_inputs(True)).asnumpy()
+        beside = model(*to_batch(examples, mx.cpu()).model_inputs(True)).asnumpy()
     np.testing.assert_allclose(beside[0], alone[0], rtol=1e-5, atol=1e-6)
 
 

@@ -6,6 +6,7 @@ import mxnet as mx
 
 from ..errors import StudioError
 from ..export_folder import prepare_export_folder
+from .features import example_input_shapes, to_batch
 from .predict import SentimentPredictor
 
 README = """# {name}: a word-level sentiment classifier exported by RNN Studio
@@ -50,14 +51,12 @@ def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
                           "--bidirectional.")
     prepare_export_folder(out, force)
     example = predictor.featurizer.examples(["a warm-up sentence"])
-    from .scoring import batch_inputs
-    from .features import to_batch
     with mx.autograd.predict_mode():
-        model(*batch_inputs(to_batch(example, mx.cpu()), model))
+        model(*to_batch(example, mx.cpu()).model_inputs(c.linear))
     model.export(str(out / "model"), epoch=0)
     vocab = predictor.featurizer.vocab
     info = {"format": "rnn-studio-export/1", "kind": "sentiment", "labels": predictor.labels,
-            "input_names": [f"data{i}" for i in range(model.input_count)],
+            "input_names": [f"data{i}" for i in range(len(example_input_shapes(c.linear)))],
             "vocab": {w: i for i, w in enumerate(vocab.idx_to_token)},
             "tokenizer": "nltk NLTKWordTokenizer, lower-cased", "max_len": c.max_len,
             "ngram_buckets": c.ngram_buckets, "lexicon": c.lexicon,
@@ -65,7 +64,7 @@ def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
             "test": predictor.meta.test}
     if fmt == "onnx":
         from ..onnx_compat import export_onnx, output_names
-        shapes = [(1, 8), (1, 8), (1,), (1, 15), (1,), (1, 15)][:model.input_count]
+        shapes = example_input_shapes(c.linear)
         try:
             export_onnx(str(out / "model"), shapes, str(out / "model.onnx"))
         except StudioError:

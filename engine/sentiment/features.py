@@ -3,7 +3,7 @@ and bucketed, padded batches (gluonnlp FixedBucketSampler + Pad)."""
 import warnings
 import zlib
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import List, NamedTuple, Optional, Sequence
 
 import gluonnlp as nlp
 import mxnet as mx
@@ -87,9 +87,37 @@ _BATCHIFY = nlp.data.batchify.Tuple(
     nlp.data.batchify.Stack(dtype="float32"))
 
 
-def to_batch(examples: Sequence[Example], ctx) -> Tuple[mx.nd.NDArray, ...]:
-    """(ids (N,T), valence (N,T), lengths (N,), ngrams (N,G), ngram lengths (N,),
-    linear grams (N,G), labels (N,)).
+class Batch(NamedTuple):
+    """One padded batch of texts: float32 arrays on the model's context."""
+    ids: mx.nd.NDArray             # (N, T) word ids, padded
+    valence: mx.nd.NDArray         # (N, T) each word's VADER valence (0 on padding)
+    lengths: mx.nd.NDArray         # (N,) words per text
+    ngrams: mx.nd.NDArray          # (N, G) the reader's hashed word 1-2 gram ids
+    ngram_lengths: mx.nd.NDArray   # (N,) distinct grams per text (both gram lists have them)
+    linear_grams: mx.nd.NDArray    # (N, G) the linear half's hashed gram ids
+    labels: mx.nd.NDArray          # (N,) class ids (0 when predicting)
+
+    def reader_inputs(self) -> tuple:
+        """What RecurrentReader takes."""
+        return self.ids, self.valence, self.lengths, self.ngrams, self.ngram_lengths
+
+    def linear_inputs(self) -> tuple:
+        """What the linear half (NgramLinear) takes."""
+        return self.linear_grams, self.ngram_lengths
+
+    def model_inputs(self, with_linear: bool) -> tuple:
+        """What SentimentRNN takes: the reader's inputs, then the linear half's grams."""
+        return self.reader_inputs() + ((self.linear_grams,) if with_linear else ())
+
+
+def example_input_shapes(with_linear: bool, words: int = 8, grams: int = 15) -> List[tuple]:
+    """The shapes of ``Batch.model_inputs`` for one text (for exporting a graph)."""
+    shapes = [(1, words), (1, words), (1,), (1, grams), (1,)]
+    return shapes + ([(1, grams)] if with_linear else [])
+
+
+def to_batch(examples: Sequence[Example], ctx) -> Batch:
+    """Pad ``examples`` into one Batch.
 
     gluonnlp's Pad/Stack return arrays on a shared-memory CPU context, which a hybridized block
     rejects ("multiple contexts"), so everything is moved to ``ctx``; the lengths come back as
@@ -97,8 +125,8 @@ def to_batch(examples: Sequence[Example], ctx) -> Tuple[mx.nd.NDArray, ...]:
     """
     (ids, lengths), valence, (grams, gram_lengths), linear_grams, labels = _BATCHIFY(
         [(e.ids, e.valence, e.ngrams, e.linear_grams, e.label) for e in examples])
-    return tuple(a.as_in_context(ctx).astype("float32", copy=False)
-                 for a in (ids, valence, lengths, grams, gram_lengths, linear_grams, labels))
+    return Batch(*(a.as_in_context(ctx).astype("float32", copy=False)
+                   for a in (ids, valence, lengths, grams, gram_lengths, linear_grams, labels)))
 
 
 def bucketed_batches(examples: Sequence[Example], batch_size: int, shuffle: bool,

@@ -1,13 +1,27 @@
-"""SentimentRNN: a recurrent reader mixed with a TF-IDF linear classifier.
+"""SentimentRNN: a recurrent reader mixed with a TF-IDF linear classifier and the VADER lexicon.
 
-The reader: words (+ lexicon valence) -> (Bi)LSTM/GRU -> length-aware mean/max pooling, beside a
-hashed 1-2 gram bag (fastText-style) -> dense over the classes. The linear half (``linear.py``) is
-fitted first, on the training texts plus any extra labeled texts, and then stays fixed while the
-reader trains; the output is the weighted geometric mean of the two halves' class probabilities
-(``mix`` is the reader's weight), plus a vote of the VADER lexicon itself that counts for more
-the less the text resembles the training texts (``lexicon_vote``), as log-probabilities, which a
-softmax turns into probabilities. On the built-in movie sentences (5 seeds) the reader alone
-reaches ~75 %, the linear half ~78 % and the mixture ~78 % (README, "Quality").
+Every path a text takes to the verdict (the lexicon enters at the five places marked L1-L5)::
+
+  text -> nltk Treebank words (negation-aware VADER valence per word)
+   |
+   +-- word ids --------> embedding (frozen PPMI vectors,  --+
+   |                      or learned)                         |
+   +-- valence per word ---> the embedding's last column (L1) +--> LSTM/GRU (+ a reversed copy
+   |                                                          |    if bidirectional)
+   |                                                          |    -> masked mean and max over time
+   +-- summed valence (L2) --------------------------------------+
+   +-- hashed 1-2 grams --> n-gram embedding, averaged ----------+--> dense --> reader log-probs
+   |                                                                           x mix
+   +-- hashed 1-2 grams --> linear half: TF-IDF weights, fitted first, its L2 pulled
+   |                        toward each lexicon word's valence (L3) --> linear log-probs x (1 - mix)
+   +-- summed valence --> VADER compound s / sqrt(s^2 + 15) x (lexicon_weight (L4)
+                          + unfamiliar_weight x share of grams never seen in training (L5))
+                          --> the lexicon's vote, as log-odds toward the positive class
+  verdict = softmax(mix * reader + (1 - mix) * linear + vote)
+
+The linear half (``linear.py``) is fitted first, on the training texts plus any extra labeled
+texts, and then stays fixed while the reader trains. On the built-in movie sentences (5 seeds)
+the reader alone reaches ~75 %, the linear half ~78 % and the mixture ~78 % (README, "Quality").
 
 MXNet 1.9.1's bidirectional fused RNN ignores sequence lengths on CPU, so padding would leak into
 the backward direction. The backward direction is therefore a second one-directional layer that
@@ -105,7 +119,7 @@ class RecurrentReader(gluon.HybridBlock):
 
 
 class SentimentRNN(gluon.HybridBlock):
-    """The model's inputs (``input_count`` of them: the reader's five, then the linear half's
+    """The model's inputs (``Batch.model_inputs``: the reader's five, then the linear half's
     hashed grams (N,G), which share ``ngram_lengths``) -> log-probabilities (N,C), unnormalised
     (a softmax turns them into probabilities)."""
 
@@ -119,10 +133,6 @@ class SentimentRNN(gluon.HybridBlock):
             if self.lexicon_votes:
                 polarity = np.array([config.data.class_polarity], dtype=np.float32)     # (1, C)
                 self.class_polarity = self.params.get_constant("class_polarity", polarity)
-
-    @property
-    def input_count(self) -> int:
-        return 6 if self.config.linear else 5
 
     @property
     def lexicon_votes(self) -> bool:

@@ -6,23 +6,17 @@ from typing import List
 import numpy as np
 from mxnet import autograd, nd
 
-from .features import Example, bucketed_batches, to_batch
+from .features import Batch, Example, bucketed_batches, to_batch
 from .metrics import scores
 from .model import SentimentRNN
 
 
-def batch_inputs(batch, model: SentimentRNN):
-    """The model's inputs out of a ``to_batch`` tuple (the reader's five, then the linear
-    half's grams when the model has one; never the labels)."""
-    return batch[:model.input_count]
-
-
-def _part_scores(model: SentimentRNN, part: str, inputs):
+def _part_scores(model: SentimentRNN, part: str, batch: Batch):
     if part == "reader":
-        return model.reader(*inputs[:5])
+        return model.reader(*batch.reader_inputs())
     if part == "linear":
-        return model.linear(inputs[5], inputs[4])
-    return model(*inputs)
+        return model.linear(*batch.linear_inputs())
+    return model(*batch.model_inputs(model.config.linear))
 
 
 def predict_probs(model: SentimentRNN, examples: List[Example], ctx, batch_size: int = 1024,
@@ -33,8 +27,8 @@ def predict_probs(model: SentimentRNN, examples: List[Example], ctx, batch_size:
     pending = []     # MXNet computes asynchronously: pad the next batch while this one runs
     with autograd.predict_mode():
         for batch_idx in bucketed_batches(examples, batch_size, shuffle=False):
-            inputs = batch_inputs(to_batch([examples[i] for i in batch_idx], ctx), model)
-            pending.append((batch_idx, nd.softmax(_part_scores(model, part, inputs), axis=-1)))
+            batch = to_batch([examples[i] for i in batch_idx], ctx)
+            pending.append((batch_idx, nd.softmax(_part_scores(model, part, batch), axis=-1)))
     for batch_idx, probs in pending:
         out[batch_idx] = probs.asnumpy()
     return out

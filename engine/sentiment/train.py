@@ -244,9 +244,9 @@ class SentimentTask(loop.Task):
 
     def forward(self, index: int):
         batch = to_batch([self.train_ex[i] for i in self.order[index]], self.ctx)
-        labels = batch[-1]
-        logits = self.model.reader(*batch[:5])
-        return self.loss_fn(logits, labels).mean(), labels.shape[0], (logits, labels)
+        logits = self.model.reader(*batch.reader_inputs())
+        return self.loss_fn(logits, batch.labels).mean(), batch.labels.shape[0], (logits,
+                                                                                  batch.labels)
 
     def counts(self, outputs):
         logits, labels = outputs
