@@ -48,6 +48,44 @@ def bench_generator(model: GeneratorConfig, train: TrainConfig, seconds: float, 
     return {"train_chars_per_s": float(np.median(steady)), "sample_chars_per_s": sample_rate}
 
 
+def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,
+                   vocab_size: int = 64) -> float:
+    """Characters per second of a bare Gluon loop with the same model, dropout, clipping and
+    Adam, on random ids held on the device: the fused layer's speed, the loop's ceiling."""
+    import mxnet as mx
+    from mxnet import autograd, gluon, nd
+
+    from .generator.model import CharRNN
+    net = CharRNN(model.replace(vocab_size=vocab_size))
+    net.initialize(mx.init.Xavier())
+    net.hybridize(static_alloc=True, static_shape=True)
+    trainer = gluon.Trainer(net.collect_params(), "adam", {"learning_rate": train.lr})
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    params = [p for p in net.collect_params().values() if p.grad_req != "null"]
+    shape = (train.seq_len, train.batch_size)
+    x = nd.random.randint(0, vocab_size, shape).astype("float32")
+    y = nd.random.randint(0, vocab_size, shape).astype("float32")
+    hidden = net.begin_state(train.batch_size)
+    steps, rates, start = 0, [], time.perf_counter()
+    interval = start
+    while time.perf_counter() - start < seconds:
+        hidden = [h.detach() for h in hidden]
+        with autograd.record():
+            out = net(x, *hidden)
+            loss = loss_fn(out[0], y).mean()
+        loss.backward()
+        hidden = list(out[1:])
+        gluon.utils.clip_global_norm([p.grad() for p in params], train.clip, check_isfinite=False)
+        trainer.step(1)
+        steps += 1
+        if steps % 5 == 0:
+            loss.asscalar()                         # one sync per 5 steps, as the engine's loop
+            now = time.perf_counter()
+            rates.append(5 * x.size / (now - interval))
+            interval = now
+    return float(np.median(rates[1:] or rates))
+
+
 def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
     model = GeneratorConfig()
     train = TrainConfig()
@@ -61,6 +99,10 @@ def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
         os.environ["RNN_STUDIO_HOME"] = tmp      # keep the encoded-text cache out of the user's home
         try:
             result.update(bench_generator(model, train, seconds, Path(tmp)))
+            # the same model in a bare Gluon loop, measured right after, in the same process
+            result["bare_loop_train_chars_per_s"] = bare_loop_rate(model, train, seconds / 2)
+            result["loop_efficiency"] = (result["train_chars_per_s"]
+                                         / result["bare_loop_train_chars_per_s"])
             try:
                 from .sentiment.bench import bench_sentiment
             except ImportError:

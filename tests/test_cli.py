@@ -112,6 +112,7 @@ def test_bench_quick_prints_one_json_line():
     lines = proc.stdout.strip().splitlines()
     assert len(lines) == 1
     result = json.loads(lines[0])
-    for key in ("train_chars_per_s", "sample_chars_per_s", "sentiment_sentences_per_s", "peak_rss_mb"):
+    for key in ("train_chars_per_s", "sample_chars_per_s", "sentiment_sentences_per_s", "peak_rss_mb",
+                "bare_loop_train_chars_per_s", "loop_efficiency"):
         assert result[key] > 0, key
     assert result["config"]["quick"] is True

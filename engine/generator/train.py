@@ -43,7 +43,7 @@ def _corpus_meta(ref: CorpusRef, info) -> dict:
 def build_model(config: GeneratorConfig, ctx) -> CharRNN:
     model = CharRNN(config)
     model.initialize(mx.init.Xavier(), ctx=ctx)
-    model.hybridize(static_alloc=True)
+    model.hybridize(static_alloc=True, static_shape=True)
     return model
 
 
@@ -85,6 +85,7 @@ class GeneratorTask(loop.Task):
         self.train_stream, self.val_stream, self.tc = train_stream, val_stream, tc
         self.steps_per_epoch = train_stream.num_batches
         self.validate_every = tc.val_interval
+        self.random_steps = model.config.dropout > 0
         self.info = info
         self.hidden = model.begin_state(tc.batch_size, ctx)
         self.loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()

@@ -190,6 +190,7 @@ class SentimentTask(loop.Task):
         self.steps_per_epoch = len(bucketed_batches(self.train_ex, tc.batch_size, shuffle=True,
                                                     seed=tc.seed))
         self.order = []
+        self.random_steps = model.config.dropout > 0
         self.loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
         parts = prepared.parts
         self.info = {"examples": len(prepared.data), "classes": len(prepared.classes),

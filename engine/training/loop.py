@@ -38,6 +38,9 @@ class Task:
     best_metric: str = "loss"        # which validation number picks the best checkpoint
     higher_is_better: bool = False   # loss: lower; accuracy: higher (ties: the lower loss wins)
     validate_every: Optional[int] = None   # steps between validations, besides each epoch's end
+    random_steps: bool = True        # the model draws random numbers while training (dropout):
+                                     # each step then reseeds from (seed, step), which costs a
+                                     # device sync, so a model without dropout skips it
     model: gluon.Block               # what is saved and loaded
     trainable: gluon.ParameterDict   # what the optimizer updates
     steps_per_epoch: int
@@ -171,7 +174,8 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resum
         lr = learning_rate(state.step, steps_per_epoch, tc.lr, tc.warmup_steps, tc.lr_decay,
                            _budget_share(tc, start_time))
         trainer.set_learning_rate(lr)
-        seed_step(tc.seed, state.step)
+        if task.random_steps:
+            seed_step(tc.seed, state.step)
         with autograd.record():
             loss, n, outputs = task.forward(index)
         loss.backward()
