@@ -227,3 +227,5 @@ def test_time_budget_validates_the_final_parameters(tmp_path, text_file):
     assert vals and vals[-1].step == finished.step
     meta = RunFolder(tmp_path / "run").read_meta()
     assert meta.step == finished.step and meta.best["step"] <= finished.step
+    etas = [e.eta_s for e in events if isinstance(e, Progress)]
+    assert etas and all(eta is not None and eta >= 0 for eta in etas)   # never "-1:59"

@@ -15,7 +15,6 @@ from mxnet import autograd, gluon, nd
 
 from ..config import GeneratorConfig, TrainConfig
 from ..data import BPTTStream, CharVocab, encode_corpus, split_stream
-from ..device import parse_ctx
 from ..errors import StudioError
 from ..events import SampleReady
 from ..run_meta import RunMeta
@@ -67,12 +66,9 @@ def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: Generato
                     should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
     """Train (or resume) the generator in ``run_dir``, yielding events; saves as it goes.
     The run is locked while it trains: a second trainer of the same run is refused."""
-    run = RunFolder(run_dir)
-    with run.writing():
-        ctx = parse_ctx(train_config.ctx)
-        task, tc, meta = GeneratorTask.prepare(run, corpus, model_config, train_config, resume,
-                                               ctx)
-        yield from loop.train(run, task, tc, meta, ctx, resume, should_stop)
+    return loop.train_run(run_dir, lambda run, ctx: GeneratorTask.prepare(
+        run, corpus, model_config, train_config, resume, ctx), train_config.ctx, resume,
+        should_stop)
 
 
 class GeneratorTask(loop.Task):

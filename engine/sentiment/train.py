@@ -15,7 +15,6 @@ from mxnet import gluon
 
 from ..atomic import atomic_write_json, sha256_file
 from ..config import SentimentConfig, TrainConfig
-from ..device import parse_ctx
 from ..errors import StudioError
 from ..run_meta import RunMeta
 from ..runs import RunFolder
@@ -169,12 +168,9 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
                     should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
     """Train (or resume) the sentiment model in ``run_dir``, yielding events; saves as it goes.
     The run is locked while it trains: a second trainer of the same run is refused."""
-    run = RunFolder(run_dir)
-    with run.writing():
-        ctx = parse_ctx(train_config.ctx)
-        task, tc, meta = SentimentTask.prepare(run, data_ref, model_config, train_config, resume,
-                                               ctx)
-        yield from loop.train(run, task, tc, meta, ctx, resume, should_stop)
+    return loop.train_run(run_dir, lambda run, ctx: SentimentTask.prepare(
+        run, data_ref, model_config, train_config, resume, ctx), train_config.ctx, resume,
+        should_stop)
 
 
 class SentimentTask(loop.Task):

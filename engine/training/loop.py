@@ -18,6 +18,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 from mxnet import autograd, gluon, nd
 
 from ..config import TrainConfig
+from ..device import parse_ctx
 from ..errors import StudioError
 from ..events import Finished, Progress, Saved, Started, Validated
 from ..optim_state import restore_trainer_state, trainer_state
@@ -100,6 +101,18 @@ class _Run:
     best: Optional[dict] = None
     stale: int = 0                   # validations since the best one (patience)
     prior_seconds: float = 0.0       # training time of earlier sessions (resume)
+
+
+def train_run(run_dir, prepare: Callable[[RunFolder, object], Tuple[Task, TrainConfig, RunMeta]],
+              ctx_name: str, resume: bool, should_stop: Callable[[], bool]) -> Iterator[object]:
+    """Lock the run in ``run_dir`` (a second trainer of it is refused), let ``prepare(run, ctx)``
+    read the data and build the task, then train it: what every model kind's train_<kind>
+    does."""
+    run = RunFolder(run_dir)
+    with run.writing():
+        ctx = parse_ctx(ctx_name)
+        task, tc, meta = prepare(run, ctx)
+        yield from train(run, task, tc, meta, ctx, resume, should_stop)
 
 
 def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resume: bool,
