@@ -23,6 +23,8 @@ class CorpusEntry:
     filename: str        # the built file under the corpora folder
     builder: str         # "module:function" in corpora: function(target) -> dict of facts
     description: str
+    version: int = 1     # raised when the builder changes what it writes: a corpus built by an
+                         # older builder is built again
 
 
 REGISTRY: Dict[str, CorpusEntry] = {e.name: e for e in [
@@ -35,12 +37,12 @@ REGISTRY: Dict[str, CorpusEntry] = {e.name: e for e in [
     # other domains, to test a movie-trained model on (vader_snippets.py)
     CorpusEntry("amazon-snippets", "labeled", "amazon-snippets.csv", "vader_snippets:build_amazon",
                 "2,985 Amazon product-review sentences, human-rated (VADER paper, PyPI "
-                "vaderSentiment 3.3.2)"),
+                "vaderSentiment 3.3.2)", version=3),
     CorpusEntry("tweets", "labeled", "tweets.csv", "vader_snippets:build_tweets",
-                "3,432 tweets, human-rated (VADER paper, PyPI vaderSentiment 3.3.2)"),
+                "3,432 tweets, human-rated (VADER paper, PyPI vaderSentiment 3.3.2)", version=3),
     CorpusEntry("nyt-snippets", "labeled", "nyt-snippets.csv", "vader_snippets:build_nyt",
                 "2,970 New York Times editorial sentences, human-rated (VADER paper, PyPI "
-                "vaderSentiment 3.3.2)"),
+                "vaderSentiment 3.3.2)", version=3),
 ]}
 
 
@@ -64,6 +66,8 @@ def built_info(name: str) -> Optional[dict]:
         return None
     if not path.is_file() or path.stat().st_size != info.get("size"):
         return None
+    if info.get("version", 1) != entry.version:          # built by an older builder
+        return None
     return info
 
 
@@ -82,7 +86,7 @@ def build(name: str, force: bool = False) -> Path:
     finally:
         if tmp.exists():
             tmp.unlink()
-    info = {"name": name, "kind": entry.kind, "file": entry.filename,
+    info = {"name": name, "kind": entry.kind, "file": entry.filename, "version": entry.version,
             "sha256": sha256_file(target), "size": target.stat().st_size, **facts}
     atomic_write_json(info_path(name), info)
     return target

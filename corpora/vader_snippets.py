@@ -12,6 +12,7 @@ the near-neutral ones in between are dropped, as a two-class model cannot be rig
 about them. The mean rating is kept in a ``rating`` column.
 """
 import csv
+import html
 import io
 import tarfile
 
@@ -41,6 +42,14 @@ def _member_text(name: str) -> str:
             return member.read().decode("utf-8")
 
 
+def _unescape(text: str) -> str:
+    """The sets carry HTML entities ("&amp;", "&lt;3"), some escaped twice ("&amp;amp;" in
+    the NYT set): people should see the characters."""
+    while (plain := html.unescape(text)) != text:
+        text = plain
+    return text
+
+
 def read_rows(name: str):
     """[(text, label, rating)] of the sentences rated clearly positive or negative."""
     rows = []
@@ -52,7 +61,7 @@ def read_rows(name: str):
             rating = float(parts[1])
         except (IndexError, ValueError):
             raise StudioError(f"{MEMBERS[name]} line {number}: unexpected {line[:60]!r}") from None
-        text = " ".join("\t".join(parts[2:]).split())
+        text = " ".join(_unescape("\t".join(parts[2:])).split())
         if text and abs(rating) >= THRESHOLD:
             rows.append((text, "positive" if rating > 0 else "negative", parts[1]))
     return rows

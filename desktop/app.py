@@ -6,6 +6,7 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
+from .common import plain_words
 from .generate_tab import SAMPLE, TRAIN, GenerateTab
 from .models_tab import ModelsTab
 from .sentiment_tab import TRAIN as SENTIMENT_TRAIN
@@ -117,7 +118,8 @@ class MainWindow(QMainWindow):
         settings().setValue("window/dark", on)
 
     def show_error(self, title: str, message: str):
-        """A readable, non-blocking dialog (never a traceback)."""
+        """A readable, non-blocking dialog (never a traceback), in the app's words."""
+        message = plain_words(message)
         self.last_error = (title, message)
         self.statusBar().showMessage(f"{title}: {message}", 10000)
         box = QMessageBox(QMessageBox.Warning, title, message, QMessageBox.Ok, self)

@@ -13,7 +13,8 @@ import corpora
 from engine.config import GeneratorConfig, TrainConfig, settings_of
 from engine.events import Finished, SampleReady, Started
 
-from .common import dspin, select_or_add, settings_column, side_by_side, spin
+from .common import (dspin, plain_words, select_or_add, settings_column, settle_run_name,
+                     side_by_side, spin)
 from .run_summary import bits
 from .settings_form import SettingsForm, setting_widget
 from .settings import restore_widgets, save_widgets, settings
@@ -21,6 +22,12 @@ from .widgets.sample_view import SampleView
 from .widgets.training_panel import TrainingPanel
 
 TRAIN, SAMPLE, INSPECT = "gen-train", "gen-sample", "gen-inspect"
+# Sampling presets: (temperature, top-k, top-p); "Custom" is whatever the controls say
+PRESETS = {"Safe": (0.5, 0, 0.9), "Balanced": (0.8, 0, 0.95), "Wild": (1.2, 0, 1.0)}
+PRESET_TIPS = {"Safe": "Likely characters only: tidy, repetitive text",
+               "Balanced": "Some surprise, mostly sensible: a good start",
+               "Wild": "Adventurous: inventive words, more mistakes",
+               "Custom": "Your own temperature, top-k and top-p"}
 
 
 def sample_job(run_path: str, checkpoint: str, options: dict, chunk_seconds: float = 0.03):
@@ -50,6 +57,7 @@ class GenerateTab(QWidget):
         self.report = None
         self._build()
         restore_widgets("generate", self._persisted())
+        self._match_preset()
         self._restore_corpus()
         self.refresh_runs()
         engine.jobs_changed.connect(self._update_buttons)
@@ -138,6 +146,12 @@ class GenerateTab(QWidget):
         self.temperature.setValue(80)
         self.temperature.setToolTip("0: always the likeliest character; higher: more adventurous")
         self.temperature_label = QLabel("0.80")
+        self.preset = QComboBox()
+        for name in [*PRESETS, "Custom"]:
+            self.preset.addItem(name)
+            self.preset.setItemData(self.preset.count() - 1, PRESET_TIPS[name], Qt.ToolTipRole)
+        self.preset.setToolTip("How adventurous the text is: Safe, Balanced or Wild set the "
+                               "temperature, top-k and top-p beside it")
         self.top_k = spin(0, 1000, 0, "Keep only the k likeliest characters (0 = off)")
         self.top_p = dspin(0.01, 1.0, 1.0, "Keep the likeliest characters holding this much "
                            "probability (1 = off)", 0.05, 2)
@@ -159,6 +173,8 @@ class GenerateTab(QWidget):
         r1.addWidget(QLabel("Model"))
         r1.addWidget(self.sample_run, 1)
         r1.addWidget(self.checkpoint)
+        r1.addWidget(QLabel("Style"))
+        r1.addWidget(self.preset)
         r1.addWidget(QLabel("Temperature"))
         r1.addWidget(self.temperature, 1)
         r1.addWidget(self.temperature_label)
@@ -195,8 +211,10 @@ class GenerateTab(QWidget):
         self.panel.stop_clicked.connect(lambda: self.engine.stop(TRAIN))
         self.generate_button.clicked.connect(self.generate)
         self.stop_sample_button.clicked.connect(lambda: self.engine.stop(SAMPLE))
-        self.copy_button.clicked.connect(
-            lambda: QGuiApplication.clipboard().setText(self.output.toPlainText()))
+        self.copy_button.clicked.connect(self.copy_output)
+        self.preset.currentTextChanged.connect(self._apply_preset)
+        for control in (self.temperature, self.top_k, self.top_p):
+            control.valueChanged.connect(lambda _: self._match_preset())
         self.save_button.clicked.connect(self.save_output)
         self.temperature.valueChanged.connect(
             lambda v: self.temperature_label.setText(f"{v / 100:.2f}"))
@@ -314,6 +332,13 @@ class GenerateTab(QWidget):
         if self.engine.running(TRAIN):
             return
         from engine.errors import StudioError
+        try:
+            resume = settle_run_name(self, resume)
+        except StudioError as err:           # the old run could not be deleted
+            self.window.show_error("Cannot overwrite", str(err))
+            return
+        if resume is None:
+            return
         from engine.generator.train import CorpusRef, train_generator
         from engine.runs import resolve_run
         try:
@@ -388,7 +413,7 @@ class GenerateTab(QWidget):
     def _corpus_refused(self, message: str):
         self.report = None
         self.corpus_info.setText("This file cannot be trained on.")
-        self.warnings.setText(message)
+        self.warnings.setText(plain_words(message))
         self.preview.clear()
         self._update_buttons()
 
@@ -437,11 +462,39 @@ class GenerateTab(QWidget):
         self.window.statusBar().showMessage(
             f"{len(self.output.generated_text()):,} characters generated.", 5000)
 
+    def _apply_preset(self, name: str):
+        if name in PRESETS:
+            temperature, top_k, top_p = PRESETS[name]
+            self.temperature.setValue(round(temperature * 100))
+            self.top_k.setValue(top_k)
+            self.top_p.setValue(top_p)
+
+    def _match_preset(self):
+        """The preset that the controls now match, or Custom."""
+        now = (self.temperature.value() / 100, self.top_k.value(), round(self.top_p.value(), 2))
+        name = next((n for n, v in PRESETS.items() if v == now), "Custom")
+        self.preset.blockSignals(True)
+        self.preset.setCurrentText(name)
+        self.preset.blockSignals(False)
+
+    def copy_output(self):
+        text = self.output.toPlainText()
+        QGuiApplication.clipboard().setText(text)
+        self.window.statusBar().showMessage(f"Copied {len(text):,} characters.", 5000)
+
     def save_output(self):
         path, _ = QFileDialog.getSaveFileName(self, "Save the generated text", "sample.txt",
                                               "Text files (*.txt)")
         if path:
+            self.write_output(path)
+
+    def write_output(self, path: str):
+        try:
             Path(path).write_text(self.output.toPlainText(), encoding="utf-8")
+        except OSError as err:
+            self.window.show_error("Cannot save", f"{path}: {err.strerror}")
+            return
+        self.window.statusBar().showMessage(f"Saved to {path}", 8000)
 
     def _update_buttons(self, *_):
         from engine.runs import run_exists

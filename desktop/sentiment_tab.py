@@ -13,7 +13,8 @@ import corpora
 from engine.config import SentimentConfig, SentimentTrainConfig
 from engine.events import Finished, Started
 
-from .common import select_or_add, settings_column, side_by_side
+from .common import (plain_words, select_or_add, settings_column, settle_run_name,
+                     side_by_side)
 from .settings_form import SettingsForm
 from .settings import restore_widgets, save_widgets, settings
 from .widgets.contributions import ContributionView
@@ -193,7 +194,7 @@ class SentimentTab(QWidget):
     def _preview_refused(self, message: str):
         self.data_ok = False
         self._update_buttons()
-        self.balance.setText(f"<span style='color:#d73a49'>{message}</span>")
+        self.balance.setText(f"<span style='color:#d73a49'>{plain_words(message)}</span>")
         self.table.setRowCount(0)
 
     def _show_preview(self, result):
@@ -216,6 +217,13 @@ class SentimentTab(QWidget):
         if self.engine.running(TRAIN):
             return
         from engine.errors import StudioError
+        try:
+            resume = settle_run_name(self, resume)
+        except StudioError as err:           # the old run could not be deleted
+            self.window.show_error("Cannot overwrite", str(err))
+            return
+        if resume is None:
+            return
         from engine.runs import resolve_run
         from engine.sentiment.train import DataRef, train_sentiment
         try:

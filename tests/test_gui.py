@@ -364,28 +364,36 @@ def test_qt_binding_keeps_none_alive(qtbot):
 
 
 # ---- data safety: the real buttons, the real dialogs ------------------------------------------
-def answer_dialog(qtbot, answer, fill=None):
+def answer_dialog(qtbot, answer, fill=None, then=()):
     """Once a modal dialog opens, optionally type ``fill`` into its line edit, then press its
-    ``answer`` button (a QMessageBox standard button, or "ok" / "cancel" for input dialogs).
-    Returns a list that receives the dialog's text once it was answered."""
+    ``answer`` button (a QMessageBox standard button, a button's label, or "ok" / "cancel" for
+    input dialogs); ``then``: the answers for the dialogs that follow it, in turn. Returns a
+    list that receives each answered dialog's text."""
     from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLineEdit, QMessageBox
-    seen = []
+    seen, answers = [], [answer, *then]
 
     def poll():
         box = QApplication.activeModalWidget()
-        if box is None:
+        if box is None or getattr(box, "_answered", False):
             QTimer.singleShot(20, poll)
             return
-        if fill is not None:
+        box._answered = True
+        reply = answers.pop(0)
+        if fill is not None and not seen:
             box.findChild(QLineEdit).setText(fill)
         if isinstance(box, QMessageBox):
             seen.append(box.text())
-            box.button(answer).click()
+            if isinstance(reply, str):           # a button of the dialog's own, by its label
+                button = next(b for b in box.buttons() if b.text() == reply)
+            else:
+                button = box.button(reply)
         else:
             seen.append(box.windowTitle())
-            buttons = box.findChild(QDialogButtonBox)
-            role = QDialogButtonBox.Ok if answer == "ok" else QDialogButtonBox.Cancel
-            buttons.button(role).click()
+            role = QDialogButtonBox.Ok if reply == "ok" else QDialogButtonBox.Cancel
+            button = box.findChild(QDialogButtonBox).button(role)
+        if answers:
+            QTimer.singleShot(20, poll)
+        button.click()
     QTimer.singleShot(0, poll)
     return seen
 
@@ -458,3 +466,82 @@ def test_each_text_keeps_its_own_encoding(qtbot, window, tmp_path, text_file):
     wait_idle(qtbot, window)
     assert tab.encoding.currentText() == "latin-1"          # its own choice came back
     assert "é" in tab.preview.toPlainText()
+
+
+def test_a_taken_run_name_offers_resume_overwrite_or_a_new_name(qtbot, window, text_file,
+                                                                 studio_home):
+    from PySide6.QtWidgets import QMessageBox
+    tab = window.generate
+    set_tiny_generator(tab, text_file, "taken", epochs=1)
+    wait_idle(qtbot, window)
+    tab.panel.train_button.click()
+    wait_idle(qtbot, window)
+    first = (studio_home / "runs" / "taken" / "meta.json").read_text()
+
+    asked = answer_dialog(qtbot, "New name")
+    tab.panel.train_button.click()
+    assert "already a model called 'taken'" in asked[0]
+    assert tab.run_name.text() == "taken-2" and not window.engine.busy
+    assert window.last_error is None                      # no "Training failed"
+
+    tab.run_name.setText("taken")
+    asked = answer_dialog(qtbot, "Overwrite…", then=[QMessageBox.No])   # asked twice: No
+    tab.panel.train_button.click()
+    assert len(asked) == 2 and "Delete the model 'taken'" in asked[1]
+    wait_idle(qtbot, window)
+    assert (studio_home / "runs" / "taken" / "meta.json").read_text() == first
+
+    tab.epochs.setValue(2)
+    answer_dialog(qtbot, "Resume it")
+    tab.panel.train_button.click()
+    wait_idle(qtbot, window)
+    assert window.last_error is None and tab.panel.status.text().startswith("Completed")
+    assert json.loads((studio_home / "runs" / "taken" / "meta.json").read_text())["state"][
+        "epoch"] == 2
+    (studio_home / "runs" / "taken" / "notes.txt").write_text("the old run's")
+    answer_dialog(qtbot, "Overwrite…", then=[QMessageBox.Yes])
+    tab.panel.train_button.click()
+    wait_idle(qtbot, window)
+    assert window.last_error is None and tab.panel.status.text().startswith("Completed")
+    assert not (studio_home / "runs" / "taken" / "notes.txt").exists()     # a new run
+
+
+def test_sampling_presets_copy_and_save_say_what_they_did(qtbot, window, tmp_path):
+    tab = window.generate
+    tab.preset.setCurrentText("Wild")
+    assert tab.temperature.value() == 120 and tab.top_p.value() == 1.0
+    tab.preset.setCurrentText("Safe")
+    assert tab.temperature.value() == 50 and tab.top_p.value() == 0.9
+    tab.temperature.setValue(63)
+    assert tab.preset.currentText() == "Custom"
+    tab.temperature.setValue(80)
+    tab.top_p.setValue(0.95)
+    assert tab.preset.currentText() == "Balanced"
+    tab.output.setPlainText("some text")
+    tab.copy_button.click()
+    assert "Copied 9 characters" in window.statusBar().currentMessage()
+    tab.write_output(str(tmp_path / "out.txt"))
+    assert (tmp_path / "out.txt").read_text() == "some text"
+    assert "Saved to" in window.statusBar().currentMessage()
+
+
+def test_messages_in_the_app_never_name_command_line_flags(qtbot, window, tmp_path):
+    from engine.errors import StudioError
+    from engine.runs import RunFolder
+    from engine.text import inspect_text_file
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "meta.json").write_text("{}")
+    (tmp_path / "latin.txt").write_bytes("caf\xe9".encode("latin-1"))
+    real = []
+    for make_error in (lambda: RunFolder(tmp_path / "run").require_new(),
+                       lambda: inspect_text_file(tmp_path / "latin.txt")):
+        try:
+            make_error()
+        except StudioError as err:
+            real.append(str(err))
+    assert len(real) == 2 and all("--" in m for m in real)    # worded for the command line
+    for message in real + ["ONNX export ... Use --format mxnet.", "diverged; try a lower --lr",
+                           "r already finished its 1 epoch(s): pass a larger --epochs (or "
+                           "--minutes) to train on"]:
+        window.show_error("Problem", message)
+        assert "--" not in window.last_error[1], window.last_error[1]

@@ -231,6 +231,9 @@ def test_built_in_other_domain_corpora():
             for row in csv.DictReader(f):
                 rating = float(row["rating"])
                 assert abs(rating) >= 0.5 and (rating > 0) == (row["label"] == "positive")
+        # HTML entities are decoded: people see "&", not "&amp;"
+        assert not any("&amp;" in t or "&quot;" in t for t in data.texts), name
+    assert any("&" in t for t in read_labeled(corpora.build("tweets")).texts)
 
 
 def _vote_and_valence(model, examples):
