@@ -18,7 +18,7 @@ from .common import (dspin, plain_words, select_or_add, settings_column, settle_
 from .run_summary import bits
 from .settings_form import SettingsForm, setting_widget
 from .settings import restore_widgets, save_widgets, settings
-from .widgets.sample_view import SampleView
+from .widgets.sample_view import SampleView, confidence_legend
 from .widgets.training_panel import TrainingPanel
 
 TRAIN, SAMPLE, INSPECT = "gen-train", "gen-sample", "gen-inspect"
@@ -163,6 +163,9 @@ class GenerateTab(QWidget):
         self.fixed_seed.setChecked(True)
         self.confidence = QCheckBox("shade by confidence")
         self.confidence.setToolTip("Shade unsure characters; hover to see the alternatives")
+        self.confidence_legend = QLabel(confidence_legend())
+        self.confidence_legend.setToolTip("How sure the model was of each character it wrote")
+        self.confidence_legend.setVisible(False)
         self.generate_button = QPushButton("Generate")
         self.generate_button.setToolTip("Generate text (Ctrl+G)")
         self.stop_sample_button = QPushButton("Stop")
@@ -185,6 +188,7 @@ class GenerateTab(QWidget):
             r2.addWidget(w)
         r2.addWidget(self.fixed_seed)
         r2.addWidget(self.confidence)
+        r2.addWidget(self.confidence_legend)
         r3 = QHBoxLayout()
         r3.addWidget(self.prime, 1)
         for b in (self.generate_button, self.stop_sample_button, self.copy_button, self.save_button):
@@ -219,6 +223,7 @@ class GenerateTab(QWidget):
         self.temperature.valueChanged.connect(
             lambda v: self.temperature_label.setText(f"{v / 100:.2f}"))
         self.confidence.toggled.connect(lambda on: setattr(self.output, "show_confidence", on))
+        self.confidence.toggled.connect(self.confidence_legend.setVisible)
 
     def _persisted(self):
         """Every setting the tab offers: the form's (one per config field) and the rest."""

@@ -333,9 +333,8 @@ class SentimentTab(QWidget):
         self.last_verdict = verdict
         probs = "  ".join(f"{label} {p:.1%}" for label, p in verdict.probabilities.items())
         self.verdict.setText(f"<span style='font-size: 15pt'><b>{verdict.label}</b></span>"
-                             f"&nbsp;&nbsp;{probs}&nbsp;&nbsp;<i>green words pushed towards the "
-                             f"verdict, red against</i>")
-        self.words.show_words(verdict.words)
+                             f"&nbsp;&nbsp;{probs}")
+        self.words.show_words(verdict.words, verdict.toward or verdict.label)
 
     def choose_and_classify(self):
         src, _ = QFileDialog.getOpenFileName(self, "A CSV/TSV file with a text column", "",

@@ -98,6 +98,7 @@ def test_generate_tab_trains_stays_responsive_and_samples_like_the_cli(qtbot, wi
     tab.sample_seed.setValue(5)
     tab.temperature.setValue(80)
     tab.confidence.setChecked(True)
+    assert tab.confidence_legend.isVisible() and "unsure" in tab.confidence_legend.text()
     tab.generate_button.click()
     wait_idle(qtbot, window)
     gui_text = tab.output.toPlainText()
@@ -237,6 +238,7 @@ def test_sentiment_tab_trains_evaluates_analyses_and_classifies(qtbot, window, t
     verdict = tab.last_verdict
     assert verdict.label == "pos" and [w for w, _ in verdict.words][-1] == "zorbly"
     assert "background-color" in tab.words.toHtml()
+    assert "toward pos" in tab.words.toHtml() and "away from pos" in tab.words.toHtml()  # legend
 
     src = write_csv(tmp_path / "in.csv", [(str(i), t) for i, (t, _) in enumerate(synthetic_rows(30))],
                     header=("id", "text"))

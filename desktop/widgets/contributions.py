@@ -1,11 +1,13 @@
-"""Words coloured by how much each pushed the model towards its verdict (occlusion scores)."""
+"""Words coloured by their own direction (occlusion scores): green for words that push toward
+the positive label (for a negative/positive model) or toward the verdict (otherwise), red for
+words that push away from it; a legend says which."""
 import html
 
 from PySide6.QtWidgets import QTextBrowser
 
 
 def contributions_html(words, positive_rgb=(46, 160, 67), negative_rgb=(215, 58, 73)) -> str:
-    """Green for words that supported the verdict, red for words that argued against it."""
+    """Green for words with a positive contribution, red for negative ones."""
     if not words:
         return ""
     scale = max(0.05, max(abs(c) for _, c in words))
@@ -25,7 +27,13 @@ class ContributionView(QTextBrowser):
         self.setMinimumHeight(80)
         self.words = []
 
-    def show_words(self, words):
+    def show_words(self, words, toward: str = ""):
         self.words = list(words)
+        legend = ""
+        if self.words and toward:
+            legend = (f'<div style="font-size: 10pt; margin-top: 8px">'
+                      f'{contributions_html([(f"toward {toward}", 1.0)])} '
+                      f'{contributions_html([(f"away from {toward}", -1.0)])} '
+                      f'(stronger colour: more effect)</div>')
         self.setHtml(f'<div style="font-size: 14pt; line-height: 160%">'
-                     f'{contributions_html(self.words)}</div>')
+                     f'{contributions_html(self.words)}</div>{legend}')

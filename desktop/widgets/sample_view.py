@@ -14,6 +14,16 @@ def confidence_colour(prob: float) -> QColor:
     return colour
 
 
+def confidence_legend() -> str:
+    """Rich text: the shading's scale, from sure to unsure."""
+    cells = []
+    for prob, word in ((1.0, "sure"), (0.6, ""), (0.3, ""), (0.0, "unsure")):
+        c = confidence_colour(prob)
+        cells.append(f'<span style="background-color: rgba({c.red()},{c.green()},{c.blue()},'
+                     f'{c.alphaF():.2f})">&nbsp;{word or "&nbsp;&nbsp;"}&nbsp;</span>')
+    return "".join(cells)
+
+
 class SampleView(QPlainTextEdit):
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -5,6 +5,7 @@ when that word is left out (all the one-word-shorter texts go through the model 
 Positive numbers pushed the text towards the verdict, negative ones against it.
 """
 import csv
+import dataclasses
 import io
 import logging
 from dataclasses import dataclass
@@ -34,11 +35,13 @@ class Verdict:
     label: str
     probabilities: Dict[str, float]
     words: Optional[List[tuple]] = None     # [(word, contribution), ...] when explained
+    toward: Optional[str] = None            # the label a positive contribution pushes toward
 
     def to_dict(self) -> dict:
         out = {"label": self.label, "probabilities": self.probabilities}
         if self.words is not None:
             out["words"] = [{"word": w, "contribution": c} for w, c in self.words]
+            out["toward"] = self.toward
         return out
 
 
@@ -76,14 +79,18 @@ class SentimentPredictor:
         return [self._verdict(p) for p in self.probabilities(texts)]
 
     def explain(self, text: str) -> Verdict:
-        """The verdict on ``text`` with each word's occlusion contribution."""
+        """The verdict on ``text`` with each word's occlusion contribution: how much the word
+        raises the probability of the positive class when the labels are a negative/positive
+        pair (so a word's sign is its own direction, whatever the verdict), else of the
+        verdict."""
         tokens = self.featurizer.tokens(text)[:MAX_EXPLAINED_WORDS]
         variants = [tokens] + [tokens[:i] + tokens[i + 1:] or ["<unk>"] for i in range(len(tokens))]
         probs = predict_probs(self.model, [self.featurizer.example(t) for t in variants], self.ctx)
         full = probs[0]
-        k = int(full.argmax())
+        polarity = self.model.config.data.class_polarity
+        k = int(np.argmax(polarity)) if len(polarity) == len(self.labels) else int(full.argmax())
         words = [(tok, float(full[k] - probs[i + 1, k])) for i, tok in enumerate(tokens)]
-        return self._verdict(full, words)
+        return dataclasses.replace(self._verdict(full, words), toward=self.labels[k])
 
     def classify_file(self, in_path, out_path, text_column: str = "text", batch_size: int = 512,
                       progress: Callable[[int, int], None] = lambda done, total: None,
