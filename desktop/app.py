@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
 
 from .common import plain_words
 from .generate_tab import SAMPLE, TRAIN, GenerateTab
+from .guide import show_guide
 from .models_tab import ModelsTab
 from .sentiment_tab import TRAIN as SENTIMENT_TRAIN
 from .sentiment_tab import SentimentTab
@@ -25,7 +26,26 @@ def dark_palette() -> QPalette:
                          (QPalette.HighlightedText, Qt.white), (QPalette.ToolTipBase, base),
                          (QPalette.ToolTipText, text), (QPalette.PlaceholderText, QColor(140, 140, 140))):
         p.setColor(role, colour)
+    # disabled controls must look disabled: grey text on a flatter button
+    dim = QColor(115, 115, 118)
+    for role in (QPalette.ButtonText, QPalette.WindowText, QPalette.Text):
+        p.setColor(QPalette.Disabled, role, dim)
+    p.setColor(QPalette.Disabled, QPalette.Button, QColor(45, 45, 48))
+    p.setColor(QPalette.Disabled, QPalette.Base, QColor(45, 45, 48))
+    # Fusion draws radio and check box outlines from these: light enough to see on dark grey
+    for role, grey in ((QPalette.Light, 120), (QPalette.Midlight, 95), (QPalette.Mid, 80),
+                       (QPalette.Dark, 25), (QPalette.Shadow, 15)):
+        p.setColor(role, QColor(grey, grey, grey))
     return p
+
+
+DARK_RADIOS = """
+QRadioButton::indicator { width: 11px; height: 11px; border-radius: 6px;
+                          border: 1px solid #a8a8a8; background: #252526; }
+QRadioButton::indicator:checked { background: qradialgradient(cx: 0.5, cy: 0.5, radius: 0.5,
+    fx: 0.5, fy: 0.5, stop: 0 #4a9eea, stop: 0.5 #4a9eea, stop: 0.6 #252526); }
+QRadioButton::indicator:disabled { border-color: #6a6a6a; }
+"""
 
 
 class EngineWarnings(QObject, logging.Handler):
@@ -87,6 +107,9 @@ class MainWindow(QMainWindow):
         self.dark_action.toggled.connect(self.set_dark)
         view.addAction(self.dark_action)
         help_menu = self.menuBar().addMenu("&Help")
+        guide = QAction("&Guide", self, shortcut=QKeySequence.HelpContents)
+        guide.triggered.connect(lambda: show_guide(self))
+        help_menu.addAction(guide)
         about = QAction("&About RNN Studio", self)
         about.triggered.connect(lambda: QMessageBox.about(
             self, "RNN Studio", "Train character-level text generators and word-level sentiment "
@@ -115,6 +138,8 @@ class MainWindow(QMainWindow):
     def set_dark(self, on: bool):
         app = QApplication.instance()
         app.setPalette(dark_palette() if on else app.style().standardPalette())
+        # Fusion draws an unchecked radio button dark on dark: give it a visible ring
+        self.setStyleSheet(DARK_RADIOS if on else "")
         settings().setValue("window/dark", on)
 
     def show_error(self, title: str, message: str):

@@ -23,9 +23,9 @@ from .widgets.training_panel import TrainingPanel
 
 TRAIN, SAMPLE, INSPECT = "gen-train", "gen-sample", "gen-inspect"
 # Sampling presets: (temperature, top-k, top-p); "Custom" is whatever the controls say
-PRESETS = {"Safe": (0.5, 0, 0.9), "Balanced": (0.8, 0, 0.95), "Wild": (1.2, 0, 1.0)}
+PRESETS = {"Safe": (0.5, 0, 0.9), "Balanced": (0.8, 0, 1.0), "Wild": (1.3, 0, 1.0)}
 PRESET_TIPS = {"Safe": "Likely characters only: tidy, repetitive text",
-               "Balanced": "Some surprise, mostly sensible: a good start",
+               "Balanced": "Some surprise, mostly sensible: a good start (the default)",
                "Wild": "Adventurous: inventive words, more mistakes",
                "Custom": "Your own temperature, top-k and top-p"}
 
@@ -434,6 +434,10 @@ class GenerateTab(QWidget):
         if index >= 0:
             self.sample_run.setCurrentIndex(index)
         self.sample_run.blockSignals(False)
+        self.output.setPlaceholderText(
+            "Generated text appears here. Press Generate." if self.sample_run.count() else
+            "No text generator yet: pick a text on the left and press Train (a few minutes "
+            "give a first result); then generate text here.")
         self._update_buttons()
 
     def select_run(self, name: str):

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxL
 
 from engine.run_meta import RunMeta
 
+from .common import plain_words
 from .run_summary import chart_series, headline, summary
 from .widgets.loss_chart import LossChart
 
@@ -244,6 +245,17 @@ class ModelsTab(QWidget):
         self.last_export = folder
 
     def _update_buttons(self):
-        has = bool(self.selected_names())
+        names = self.selected_names()
         for key in ("load", "rename", "delete", "export", "open"):
-            self.buttons[key].setEnabled(has)
+            self.buttons[key].setEnabled(bool(names))
+        self._offer_formats(self.metas.get(names[0]) if names else None)
+
+    def _offer_formats(self, meta):
+        """ONNX is offered only for runs the converter can take; the reason is its tooltip."""
+        from engine.export import onnx_refusal
+        refusal = onnx_refusal(meta) if meta is not None else None
+        item = self.export_format.model().item(self.export_format.findText("onnx"))
+        item.setEnabled(refusal is None)
+        item.setToolTip(plain_words(refusal) if refusal else "ONNX, for onnxruntime and others")
+        if refusal and self.export_format.currentText() == "onnx":
+            self.export_format.setCurrentText("mxnet")

@@ -308,6 +308,10 @@ class SentimentTab(QWidget):
         if self.run.findText(current) >= 0:
             self.run.setCurrentIndex(self.run.findText(current))
         self.run.blockSignals(False)
+        self.text.setPlaceholderText(
+            "Type or paste a review; the verdict follows as you type." if self.run.count() else
+            "No sentiment model yet: pick labeled data on the left and press Train; then type "
+            "a review here to see its verdict word by word.")
         self._update_buttons()
 
     def select_run(self, name: str):

@@ -76,7 +76,9 @@ class SettingsForm(QWidget):
         self.advanced_rows = QFormLayout(inner)
         QVBoxLayout(self.advanced).addWidget(inner)
         self.advanced.toggled.connect(inner.setVisible)
+        self.advanced.toggled.connect(lambda on: self.advanced.setFlat(not on))
         inner.setVisible(False)
+        self.advanced.setFlat(True)             # collapsed: a heading, not an empty frame
         layout.addWidget(self.advanced)
         skip = set(skip)
         for cls, kind in sources:

@@ -310,9 +310,43 @@ def test_every_offered_setting_persists_between_sessions(qtbot, tmp_path, window
     close_for_good(again)
 
 
+def test_dark_theme_keeps_disabled_controls_and_radio_buttons_visible(qtbot, window):
+    from PySide6.QtGui import QPalette
+    window.dark_action.setChecked(True)
+    palette = window.generate.panel.stop_button.palette()
+    active = palette.color(QPalette.Active, QPalette.ButtonText)
+    disabled = palette.color(QPalette.Disabled, QPalette.ButtonText)
+    assert abs(active.lightness() - disabled.lightness()) > 60
+    assert "QRadioButton::indicator" in window.styleSheet()
+    window.dark_action.setChecked(False)
+    assert window.styleSheet() == ""
+
+
 def test_empty_states_say_what_to_do_first(qtbot, window):
     assert window.models.table.rowCount() == 0
     assert "No models yet" in window.models.details.toPlainText()
+    assert "press Train" in window.generate.output.placeholderText()
+    assert "press Train" in window.sentiment.text.placeholderText()
+
+
+def test_help_opens_the_guide_and_export_offers_only_formats_that_work(qtbot, window, text_file):
+    from desktop.guide import show_guide
+    guide = show_guide(window)
+    assert "Bits per character" in guide.findChild(__import__(
+        "PySide6.QtWidgets", fromlist=["QTextBrowser"]).QTextBrowser).toPlainText()
+    guide.close()
+    tab = window.generate
+    set_tiny_generator(tab, text_file, "three-layers", epochs=1)
+    tab.form["num_layers"].setValue(3)
+    wait_idle(qtbot, window)
+    tab.panel.train_button.click()
+    wait_idle(qtbot, window)
+    models = window.models
+    models.refresh()
+    models.select("three-layers")
+    onnx = models.export_format.model().item(models.export_format.findText("onnx"))
+    assert not onnx.isEnabled() and "at most 2 layers" in onnx.toolTip()
+    assert "--" not in onnx.toolTip()
 
 
 def test_settings_persist_between_sessions(qtbot, tmp_path, window):
@@ -510,14 +544,15 @@ def test_a_taken_run_name_offers_resume_overwrite_or_a_new_name(qtbot, window, t
 
 def test_sampling_presets_copy_and_save_say_what_they_did(qtbot, window, tmp_path):
     tab = window.generate
+    assert tab.preset.currentText() == "Balanced"           # the default controls
     tab.preset.setCurrentText("Wild")
-    assert tab.temperature.value() == 120 and tab.top_p.value() == 1.0
+    assert tab.temperature.value() == 130 and tab.top_p.value() == 1.0
     tab.preset.setCurrentText("Safe")
     assert tab.temperature.value() == 50 and tab.top_p.value() == 0.9
     tab.temperature.setValue(63)
     assert tab.preset.currentText() == "Custom"
     tab.temperature.setValue(80)
-    tab.top_p.setValue(0.95)
+    tab.top_p.setValue(1.0)
     assert tab.preset.currentText() == "Balanced"
     tab.output.setPlainText("some text")
     tab.copy_button.click()

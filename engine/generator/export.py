@@ -1,10 +1,12 @@
 """A generator as deployable files: MXNet symbol + params (+ ONNX), loadable without RNN Studio."""
 import json
 from pathlib import Path
+from typing import Optional
 
 import mxnet as mx
 from mxnet import nd
 
+from ..config import GeneratorConfig
 from ..errors import StudioError
 from ..export_folder import prepare_export_folder
 from .load import load_generator
@@ -36,15 +38,20 @@ Outputs: logits (time, batch, vocab), then the new states.
 
 
 
+def onnx_refusal(config: GeneratorConfig) -> Optional[str]:
+    """Why mxnet 1.9.1's ONNX converter cannot take this generator (None: it can)."""
+    if config.num_layers > 2 or (config.num_layers == 2 and config.embed_size != config.hidden_size):
+        return (f"ONNX export supports at most 2 layers, and 2 only when embed size equals hidden "
+                f"size (mxnet 1.9.1's converter); this model has {config.num_layers} layers, "
+                f"embed {config.embed_size}, hidden {config.hidden_size}. Use --format mxnet.")
+    return None
+
+
 def export_generator(ref, out: Path, fmt: str, force: bool = False) -> Path:
     model, vocab, meta = load_generator(ref, "best")
     config = model.config
-    if fmt == "onnx":
-        if config.num_layers > 2 or (config.num_layers == 2 and config.embed_size != config.hidden_size):
-            raise StudioError(
-                f"ONNX export supports at most 2 layers, and 2 only when embed size equals hidden "
-                f"size (mxnet 1.9.1's converter); this model has {config.num_layers} layers, "
-                f"embed {config.embed_size}, hidden {config.hidden_size}. Use --format mxnet.")
+    if fmt == "onnx" and onnx_refusal(config):
+        raise StudioError(onnx_refusal(config))
     prepare_export_folder(out, force)
     states = model.begin_state(1)
     with mx.autograd.predict_mode():

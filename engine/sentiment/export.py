@@ -1,9 +1,11 @@
 """Exporting a sentiment run: MXNet symbol + params, the vocabulary, labels and how to featurize."""
 import json
 from pathlib import Path
+from typing import Optional
 
 import mxnet as mx
 
+from ..config import SentimentConfig
 from ..errors import StudioError
 from ..export_folder import prepare_export_folder
 from .features import example_input_shapes, to_batch
@@ -41,14 +43,20 @@ print(dict(zip(meta["labels"], probs.round(3))))
 """
 
 
+def onnx_refusal(config: SentimentConfig) -> Optional[str]:
+    """Why mxnet 1.9.1's ONNX converter cannot take this sentiment model (None: it can)."""
+    if config.bidirectional:
+        return ("ONNX export of a bidirectional sentiment model is not possible: mxnet 1.9.1's "
+                "converter has no SequenceReverse, which the padding-safe backward reader "
+                "needs. Use --format mxnet, or train without --bidirectional.")
+    return None
+
+
 def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
     predictor = SentimentPredictor.load(ref)
     model, c = predictor.model, predictor.model.config
-    if fmt == "onnx" and c.bidirectional:
-        raise StudioError("ONNX export of a bidirectional sentiment model is not possible: mxnet "
-                          "1.9.1's converter has no SequenceReverse, which the padding-safe "
-                          "backward reader needs. Use --format mxnet, or train without "
-                          "--bidirectional.")
+    if fmt == "onnx" and onnx_refusal(c):
+        raise StudioError(onnx_refusal(c))
     prepare_export_folder(out, force)
     example = predictor.featurizer.examples(["a warm-up sentence"])
     with mx.autograd.predict_mode():
