@@ -4,9 +4,9 @@ import os
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGroupBox,
-                               QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit,
-                               QProgressBar, QPushButton, QSplitter, QTableWidget,
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QGroupBox,
+                               QHBoxLayout, QHeaderView, QInputDialog, QLabel, QLineEdit,
+                               QPlainTextEdit, QProgressBar, QPushButton, QSplitter, QTableWidget,
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 import corpora
@@ -20,7 +20,8 @@ from .settings import restore_widgets, save_widgets, settings
 from .widgets.contributions import ContributionView
 from .widgets.training_panel import TrainingPanel
 
-TRAIN, PREVIEW, ANALYSE, CLASSIFY = "sent-train", "sent-preview", "sent-analyse", "sent-classify"
+TRAIN, PREVIEW, ANALYSE, CLASSIFY, CHECK = ("sent-train", "sent-preview", "sent-analyse",
+                                           "sent-classify", "sent-check")
 _PREDICTORS = {}          # run path -> (meta mtime, predictor); touched only on the engine thread
 
 
@@ -117,6 +118,7 @@ class SentimentTab(QWidget):
         self.words = ContributionView()
         self.classify_button = QPushButton("Classify a file…")
         self.classify_progress = QProgressBar()
+        self.classify_progress.setVisible(False)      # shown only while a file is classified
         r = QHBoxLayout()
         r.addWidget(QLabel("Model"))
         r.addWidget(self.run, 1)
@@ -343,32 +345,86 @@ class SentimentTab(QWidget):
     def choose_and_classify(self):
         src, _ = QFileDialog.getOpenFileName(self, "A CSV/TSV file with a text column", "",
                                              "Tables (*.csv *.tsv);;All files (*)")
-        if not src:
+        if src:
+            self.check_table(src)
+
+    def check_table(self, src: str):
+        """Read the file's header first: a wrong file is refused before anyone is asked where
+        to save; then the text column is picked, then the output file."""
+        from engine.sentiment.predict import table_header
+        self.engine.submit(CHECK, lambda should_stop: table_header(src), streams=False,
+                           on_done=lambda header: self._choose_column_and_output(src, header),
+                           on_error=lambda message: self.window.show_error("Cannot classify",
+                                                                           message))
+
+    def _choose_column_and_output(self, src: str, header):
+        column = self.choose_text_column(header)
+        if not column:
             return
         dst, _ = QFileDialog.getSaveFileName(self, "Save the labeled file",
                                              str(Path(src).with_suffix(".labeled.csv")),
                                              "CSV (*.csv)")
         if dst:
-            self.classify(src, dst)
+            self.classify(src, dst, column)
 
-    def classify(self, src: str, dst: str):
+    def choose_text_column(self, header) -> str:
+        """The column named "text", or the one the user picks (e.g. "comment")."""
+        named = [h for h in header if h.strip().lower() == "text"]
+        if named:
+            return named[0]
+        likely = next((i for i, h in enumerate(header) if h.strip().lower() in (
+            "comment", "comments", "review", "sentence", "message", "content", "body")), 0)
+        column, ok = QInputDialog.getItem(self, "Which column holds the text?",
+                                          "This file has no 'text' column. Classify the texts "
+                                          "in column:", list(header), likely, False)
+        return column if ok else ""
+
+    def classify(self, src: str, dst: str, column: str = "text"):
         run_path = self.run.currentData()
         if not run_path:
             return
 
         def run(should_stop):
-            return cached_predictor(run_path).classify_file_steps(src, dst, should_stop=should_stop)
+            return cached_predictor(run_path).classify_file_steps(src, dst, column,
+                                                                  should_stop=should_stop)
         self.classify_progress.setValue(0)
+        self.classify_progress.setVisible(True)
         self.engine.submit(CLASSIFY, run, on_event=self._classified_rows,
-                           on_done=lambda _: self.window.statusBar().showMessage(
-                               f"Saved {dst}", 8000),
-                           on_error=lambda message: self.window.show_error("Cannot classify",
-                                                                           message))
+                           on_done=lambda _: self.classify_progress.setVisible(False),
+                           on_error=self._classify_failed)
+        self._classify_target = dst
 
-    def _classified_rows(self, progress):
-        done, total = progress
-        self.classify_progress.setRange(0, total)
-        self.classify_progress.setValue(done)
+    def _classify_failed(self, message: str):
+        self.classify_progress.setVisible(False)
+        self.window.show_error("Cannot classify", message)
+
+    def _classified_rows(self, step):
+        self.classify_progress.setRange(0, step.total)
+        self.classify_progress.setValue(step.done)
+        if step.counts is not None:
+            self.show_classified(step, self._classify_target)
+
+    def show_classified(self, step, dst: str):
+        """The results: texts per predicted label, and where the file went."""
+        self.classified = QDialog(self)
+        self.classified.setWindowTitle("Classified")
+        table = QTableWidget(len(step.counts), 3)
+        table.setHorizontalHeaderLabels(["predicted label", "texts", "share"])
+        scored = max(1, sum(step.counts.values()))
+        for i, (label, n) in enumerate(step.counts.items()):
+            for j, value in enumerate((label, f"{n:,}", f"{n / scored:.1%}")):
+                table.setItem(i, j, QTableWidgetItem(value))
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        note = QLabel(f"{step.total:,} rows classified and saved to {dst}" + (
+            f"; {step.skipped:,} without text left unscored" if step.skipped else "") + ".")
+        note.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(self.classified.reject)
+        layout = QVBoxLayout(self.classified)
+        for w in (note, table, buttons):
+            layout.addWidget(w)
+        self.classified.open()
+        self.window.statusBar().showMessage(f"Saved {dst}", 8000)
 
     def _update_buttons(self, *_):
         from engine.runs import run_exists

@@ -215,7 +215,9 @@ def test_bad_inputs_become_readable_messages(qtbot, window, tmp_path, text_file)
     assert "never seen: 'Q'" in window.last_error[1]
 
 
-def test_sentiment_tab_trains_evaluates_analyses_and_classifies(qtbot, window, tmp_path):
+def test_sentiment_tab_trains_evaluates_analyses_and_classifies(qtbot, window, tmp_path,
+                                                                monkeypatch):
+    from PySide6.QtWidgets import QTableWidget
     tab = window.sentiment
     data = write_csv(tmp_path / "reviews.csv", synthetic_rows(200))
     tab.add_source(str(data))
@@ -240,13 +242,34 @@ def test_sentiment_tab_trains_evaluates_analyses_and_classifies(qtbot, window, t
     assert "background-color" in tab.words.toHtml()
     assert "toward pos" in tab.words.toHtml() and "away from pos" in tab.words.toHtml()  # legend
 
-    src = write_csv(tmp_path / "in.csv", [(str(i), t) for i, (t, _) in enumerate(synthetic_rows(30))],
-                    header=("id", "text"))
-    tab.classify(str(src), str(tmp_path / "out.csv"))
+    # classify a file whose texts are in a "comment" column: the file is checked first, the
+    # column is asked for, then where to save (the save dialog is the platform's: stubbed)
+    from PySide6.QtWidgets import QFileDialog
+    asked_where = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (
+        asked_where.append(a) or str(tmp_path / "out.csv"), ""))
+    binary = tmp_path / "photo.csv"
+    binary.write_bytes(bytes(range(256)) * 20)
+    tab.check_table(str(binary))
     wait_idle(qtbot, window)
+    assert window.last_error[0] == "Cannot classify" and not asked_where
+    from PySide6.QtWidgets import QApplication
+    QApplication.activeModalWidget().close()              # the error's dialog
+    src = write_csv(tmp_path / "in.csv", [(str(i), t) for i, (t, _) in enumerate(synthetic_rows(30))],
+                    header=("id", "comment"))
+    assert not tab.classify_progress.isVisible()          # no idle bar that looks like a field
+    asked_column = answer_dialog(qtbot, "ok")
+    tab.check_table(str(src))
+    qtbot.waitUntil(lambda: bool(asked_column), timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    assert asked_column == ["Which column holds the text?"] and len(asked_where) == 1
     rows = list(csv.reader(open(tmp_path / "out.csv", encoding="utf-8")))
     assert len(rows) == 31 and rows[0][-3:] == ["predicted_label", "p_neg", "p_pos"]
-    assert tab.classify_progress.value() == 30
+    results = tab.classified.findChild(QTableWidget)
+    counts = {results.item(i, 0).text(): int(results.item(i, 1).text()) for i in range(2)}
+    assert counts == {"neg": sum(r[2] == "neg" for r in rows[1:]),
+                      "pos": sum(r[2] == "pos" for r in rows[1:])} and sum(counts.values()) == 30
+    assert not tab.classify_progress.isVisible()
 
 
 def test_models_tab_lists_overlays_exports_and_deletes(qtbot, window, text_file, tmp_path, studio_home):

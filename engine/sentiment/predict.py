@@ -98,16 +98,18 @@ class SentimentPredictor:
         """Write ``in_path`` (CSV/TSV) to ``out_path`` with every row and column kept, plus
         ``predicted_label`` and ``p_<label>`` columns. Returns the number of rows."""
         done = 0
-        for done, total in self.classify_file_steps(in_path, out_path, text_column, batch_size,
-                                                    should_stop):
-            progress(done, total)
+        for step in self.classify_file_steps(in_path, out_path, text_column, batch_size,
+                                             should_stop):
+            done = step.done
+            progress(step.done, step.total)
         return done
 
     def classify_file_steps(self, in_path, out_path, text_column: str = "text",
                             batch_size: int = 512,
                             should_stop: Callable[[], bool] = lambda: False):
-        """``classify_file`` as a generator of (rows done, rows in all), for progress bars; the
-        output is written (atomically) only when every row is classified."""
+        """``classify_file`` as a generator of ``Classified`` steps, for progress bars (the
+        last one holds the count per label); the output is written (atomically) only when
+        every row is classified."""
         header, rows, delimiter = read_table(in_path)
         lowered = [h.strip().lower() for h in header]
         if text_column.lower() not in lowered:
@@ -136,7 +138,7 @@ class SentimentPredictor:
                 if p is None:
                     skipped.append(start + i + 1)
             if start + batch_size < len(rows):
-                yield start + batch_size, len(rows)
+                yield Classified(start + batch_size, len(rows))
 
         def write(tmp):
             with open(tmp, "w", encoding="utf-8", newline="") as f:
@@ -148,7 +150,25 @@ class SentimentPredictor:
             shown = ", ".join(map(str, skipped[:10])) + (" …" if len(skipped) > 10 else "")
             log.warning("%s: %d row(s) with an empty text left unclassified (data row(s) %s)",
                         in_path, len(skipped), shown)
-        yield len(rows), len(rows)
+        predicted = [r[len(header)] for r in out_rows if r[len(header)]]
+        yield Classified(len(rows), len(rows), {lab: predicted.count(lab) for lab in self.labels},
+                         len(skipped))
+
+
+@dataclass(frozen=True)
+class Classified:
+    """How far the classification of a file is; the last step also has the results."""
+    done: int
+    total: int
+    counts: Optional[Dict[str, int]] = None   # texts per predicted label (the last step)
+    skipped: int = 0                          # rows without text, left unscored
+
+
+def table_header(path) -> List[str]:
+    """The header of a CSV or TSV file, checked to be a readable text table first (so that a
+    wrong file is refused before anyone is asked where to save the results)."""
+    header, _, _ = read_table(path)
+    return header
 
 
 def read_table(path) -> tuple:
