@@ -605,3 +605,20 @@ def test_messages_in_the_app_never_name_command_line_flags(qtbot, window, tmp_pa
                            "--minutes) to train on"]:
         window.show_error("Problem", message)
         assert "--" not in window.last_error[1], window.last_error[1]
+
+
+def test_the_progress_bar_says_working_then_stops_when_work_stops(qtbot):
+    from engine.events import Finished, Progress, Started
+    from desktop.widgets.training_panel import TrainingPanel
+    panel = TrainingPanel("Loss", "chars")
+    qtbot.addWidget(panel)
+    panel.starting("Reading…")
+    assert panel.progress.maximum() == 0                     # "working", before steps are known
+    panel.failed()
+    assert panel.progress.maximum() > 0 and panel.progress.value() == 0    # stopped, not busy
+    panel.starting("Reading…")
+    panel.display(Started("run", None, 0, 10))
+    panel.display(Progress(5, 0, 2.0, 1e-3, 100.0, 30.0, 90.0, None))        # a minutes budget
+    assert panel.progress.value() == panel.progress.maximum() // 4
+    panel.display(Finished(9, "time budget", "run", 1.0, 120.0))
+    assert panel.progress.value() == panel.progress.maximum()

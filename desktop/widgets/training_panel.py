@@ -61,15 +61,17 @@ class TrainingPanel(QWidget):
 
     # ---- states --------------------------------------------------------------------------------
     def starting(self, message: str):
-        """A new job: clear what the last one showed."""
+        """A new job: clear what the last one showed; while the data is read (and the sentiment
+        model's linear half fitted) the bar says "working" until training starts."""
         self.chart.clear()
         if self.metric_chart:
             self.metric_chart.clear()
-        self.progress.setValue(0)
+        self.progress.setRange(0, 0)
         self.status.setText(message)
 
     def failed(self, message: str = "Training failed."):
         """Work stopped on an error: nothing keeps moving, nothing of a previous run stays."""
+        self.progress.setRange(0, PERMILLE)
         self.progress.setValue(0)
         self.status.setText(message)
 
@@ -81,7 +83,7 @@ class TrainingPanel(QWidget):
     # ---- events --------------------------------------------------------------------------------
     def display(self, ev):
         if isinstance(ev, Started):
-            self.total_steps, self.start_step = ev.total_steps, ev.start_step
+            self.progress.setRange(0, PERMILLE)
             self._set_fraction(ev.start_step / ev.total_steps if ev.total_steps else 0.0)
         elif isinstance(ev, Progress):
             self.chart.add_point("train", ev.step, ev.train_loss)
