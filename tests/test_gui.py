@@ -622,3 +622,15 @@ def test_the_progress_bar_says_working_then_stops_when_work_stops(qtbot):
     assert panel.progress.value() == panel.progress.maximum() // 4
     panel.display(Finished(9, "time budget", "run", 1.0, 120.0))
     assert panel.progress.value() == panel.progress.maximum()
+
+
+def test_training_presets_set_the_model_and_say_what_to_expect(qtbot, window):
+    tab = window.generate
+    tab.training_preset.setCurrentText("Quick try")
+    assert tab.form["hidden_size"].value() == 256 and tab.minutes.value() == 2
+    assert tab.by_minutes.isChecked() and "2.4 bits per character" in tab.expectation.text()
+    tab.training_preset.setCurrentText("Good")
+    assert tab.form["hidden_size"].value() == 512 and tab.minutes.value() == 10
+    assert "2.1 bits per character" in tab.expectation.text()
+    tab.form["hidden_size"].setValue(384)
+    assert tab.training_preset.currentText() == "Custom"
