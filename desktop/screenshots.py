@@ -42,12 +42,13 @@ def main(out: str):
     window.show()
     have = {r["name"] for r in list_runs()}
     gen, sent = window.generate, window.sentiment
+    if not have:                    # a first start: the Models tab says what to do first
+        window.tabs.setCurrentWidget(window.models)
+        _wait(app, window)
+        window.models.grab().save(str(out_dir / "models-empty.png"))
     if "screenshot-bard" not in have:
         gen.corpus.setCurrentIndex(gen.corpus.findData("shakespeare"))
-        gen.form["hidden_size"].setValue(256)
-        gen.form["batch_size"].setValue(32)
-        gen.by_minutes.setChecked(True)
-        gen.minutes.setValue(3)
+        gen.training_preset.setCurrentText("Quick try")
         gen.run_name.setText("screenshot-bard")
         _wait(app, window)
         gen.start_training(resume=False)
@@ -56,6 +57,7 @@ def main(out: str):
     gen.prime.setText("ROMEO:")
     gen.length.setValue(600)
     gen.confidence.setChecked(True)
+    gen.preset.setCurrentText("Balanced")
     gen.generate()
     _wait(app, window)
     window.tabs.setCurrentWidget(gen)

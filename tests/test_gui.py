@@ -634,3 +634,19 @@ def test_training_presets_set_the_model_and_say_what_to_expect(qtbot, window):
     assert "2.1 bits per character" in tab.expectation.text()
     tab.form["hidden_size"].setValue(384)
     assert tab.training_preset.currentText() == "Custom"
+
+
+def test_every_setting_a_person_can_change_has_a_tooltip(qtbot, window):
+    from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit,
+                                   QRadioButton, QSlider, QSpinBox)
+    kinds = (QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QRadioButton, QSlider, QSpinBox)
+    missing = []
+    for tab in (window.generate, window.sentiment, window.models):
+        for w in (w for kind in kinds for w in tab.findChildren(kind)):
+            if isinstance(w, QLineEdit) and isinstance(w.parent(), (QSpinBox, QDoubleSpinBox,
+                                                                    QComboBox)):
+                continue                      # the editor inside a spin or combo box
+            if not w.toolTip().strip():
+                missing.append(f"{type(tab).__name__}: {type(w).__name__} {w.objectName()!r} "
+                               f"{getattr(w, 'text', lambda: '')()!r}")
+    assert not missing, missing
