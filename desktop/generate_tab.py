@@ -476,8 +476,12 @@ class GenerateTab(QWidget):
         self._update_buttons()
 
     def select_run(self, name: str):
+        """Show a trained model: its curves, ready to generate from or resume."""
         self.refresh_runs(select=name)
         self.run_name.setText(name)
+        if self.sample_run.currentData():
+            self.panel.reset(f"{name}: loaded.")
+            self._load_history(self.sample_run.currentData())
 
     def sample_options(self) -> dict:
         if not self.fixed_seed.isChecked():

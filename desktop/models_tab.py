@@ -159,9 +159,10 @@ class ModelsTab(QWidget):
         lines = summary(run["name"], meta, run.get("size_bytes"))
         if len(names) > 1:
             left_out = [n for n in names if n not in same_kind]
-            lines = [f"{len(same_kind)} {meta.kind} runs overlaid: {', '.join(same_kind)}"
-                     + (f" (not {', '.join(left_out)}: another kind)" if left_out else ""),
-                     ""] + lines
+            head = (f"{len(same_kind)} {meta.kind} runs overlaid: {', '.join(same_kind)}"
+                    if len(same_kind) > 1 else f"The chart shows {same_kind[0]}")
+            lines = [head + (f" (not {', '.join(left_out)}: another kind of model)"
+                             if left_out else ""), ""] + lines
         self.details.setPlainText("\n".join(lines))
 
     # ---- actions -------------------------------------------------------------------------------

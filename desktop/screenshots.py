@@ -71,8 +71,7 @@ def main(out: str):
         _wait(app, window)
         sent.start_training(resume=False)
         _wait(app, window)
-    sent.refresh_runs(select="screenshot-sentiment")
-    sent.show_evaluation(sent.run.currentData())
+    sent.select_run("screenshot-sentiment")
     sent.text.setPlainText("A gripping story, though the ending was not good and the lead "
                            "actor looked bored.")
     sent.analyse()

@@ -317,9 +317,14 @@ class SentimentTab(QWidget):
         self._update_buttons()
 
     def select_run(self, name: str):
+        """Show a trained model: its curves, its test scores, ready to analyse or resume."""
+        from engine.runs import RunFolder
         self.refresh_runs(select=name)
         self.run_name.setText(name)
-        self.show_evaluation(self.run.currentData())
+        if self.run.currentData():
+            self.panel.reset(f"{name}: loaded.")
+            self.panel.load_history(RunFolder(self.run.currentData()).read_meta().history)
+            self.show_evaluation(self.run.currentData())
 
     def analyse(self):
         text, run_path = self.text.toPlainText().strip(), self.run.currentData()

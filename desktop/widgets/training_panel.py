@@ -63,11 +63,15 @@ class TrainingPanel(QWidget):
     def starting(self, message: str):
         """A new job: clear what the last one showed; while the data is read (and the sentiment
         model's linear half fitted) the bar says "working" until training starts."""
+        self.reset(message)
+        self.progress.setRange(0, 0)
+
+    def reset(self, message: str):
+        """Nothing running: empty charts, a still bar, ``message``."""
         self.chart.clear()
         if self.metric_chart:
             self.metric_chart.clear()
-        self.progress.setRange(0, 0)
-        self.status.setText(message)
+        self.failed(message)
 
     def failed(self, message: str = "Training failed."):
         """Work stopped on an error: nothing keeps moving, nothing of a previous run stays."""
