@@ -131,13 +131,18 @@ def settle_run_name(tab, resume: bool):
     """Before a new training: if the tab's run name is taken, ask what to do. Returns whether to
     resume (True/False), or None when nothing should start (cancelled, or a new name was
     proposed in the name field)."""
+    from engine.errors import StudioError
     from engine.runs import delete_run, run_exists
     name = tab.run_name.text().strip()
     if resume or not run_exists(name):
         return resume
     choice = ask_about_existing_run(tab, name)
     if choice == "overwrite":
-        delete_run(name)
+        try:
+            delete_run(name)
+        except StudioError as err:           # being trained elsewhere, say
+            tab.window.show_error("Cannot overwrite", str(err))
+            return None
         tab.window.runs_changed()
         return False
     if choice == "rename":

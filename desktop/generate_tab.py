@@ -371,14 +371,10 @@ class GenerateTab(QWidget):
     def start_training(self, resume: bool):
         if self.engine.running(TRAIN):
             return
-        from engine.errors import StudioError
-        try:
-            resume = settle_run_name(self, resume)
-        except StudioError as err:           # the old run could not be deleted
-            self.window.show_error("Cannot overwrite", str(err))
-            return
+        resume = settle_run_name(self, resume)
         if resume is None:
             return
+        from engine.errors import StudioError
         from engine.generator.train import CorpusRef, train_generator
         from engine.runs import resolve_run
         try:
