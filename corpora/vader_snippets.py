@@ -4,8 +4,9 @@ The PyPI sdist ``vaderSentiment==3.3.2`` (MIT) carries the ground truth of the V
 Gilbert, ICWSM 2014) in ``additional_resources/hutto_ICWSM_2014.tar.gz``: sentences whose
 sentiment ten people rated from -4 to +4, one ``id<TAB>mean rating<TAB>text`` line each. Three
 sets come from outside the movie domain: Amazon product-review snippets, tweets and New York Times
-editorial snippets. (Its fourth set, movie-review snippets, is the same source as
-``movie-sentences``, so it is left out.)
+editorial snippets. Its fourth set holds 10,605 movie-review snippets (Pang & Lee's full sentence
+polarity set, of which ``movie-sentences`` holds 4,000): ``movie-snippets``. ``rated-sentences``
+is all four together, with a ``domain`` column.
 
 A sentence is ``positive`` when its mean rating is at least +0.5 and ``negative`` at most -0.5;
 the near-neutral ones in between are dropped, as a two-class model cannot be right or wrong
@@ -23,7 +24,8 @@ from .fetch import fetch_distribution
 REQUIREMENT = "vaderSentiment==3.3.2"
 SDIST = "vaderSentiment-3.3.2.tar.gz"
 INNER = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
-MEMBERS = {"amazon-snippets": "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt",
+MEMBERS = {"movie-snippets": "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt",
+           "amazon-snippets": "hutto_ICWSM_2014/amazonReviewSnippets_GroundTruth.txt",
            "tweets": "hutto_ICWSM_2014/tweets_GroundTruth.txt",
            "nyt-snippets": "hutto_ICWSM_2014/nytEditorialSnippets_GroundTruth.txt"}
 THRESHOLD = 0.5            # |mean rating| below this counts as neutral and is dropped
@@ -76,6 +78,23 @@ def _build(name: str, target) -> dict:
     counts = {label: sum(1 for _, lab, _ in rows if lab == label) for label in ("negative", "positive")}
     return {"source": f"PyPI {REQUIREMENT} (VADER's human-rated ground truth, ICWSM 2014)",
             "rows": len(rows), "labels": counts, "neutral_threshold": THRESHOLD}
+
+
+def build_movies(target) -> dict:
+    return _build("movie-snippets", target)
+
+
+def build_rated(target) -> dict:
+    """All four rated sets in one table, with the ``domain`` each sentence came from."""
+    rows = [(text, label, rating, domain) for domain in MEMBERS
+            for text, label, rating in read_rows(domain)]
+    with open(target, "w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f, lineterminator="\n")
+        writer.writerow(["text", "label", "rating", "domain"])
+        writer.writerows(rows)
+    return {"source": f"PyPI {REQUIREMENT} (VADER's human-rated ground truth, ICWSM 2014)",
+            "rows": len(rows), "domains": {d: sum(r[3] == d for r in rows) for d in MEMBERS},
+            "neutral_threshold": THRESHOLD}
 
 
 def build_amazon(target) -> dict:
