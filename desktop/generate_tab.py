@@ -118,7 +118,7 @@ class GenerateTab(QWidget):
         self.expectation = QLabel()
         self.expectation.setWordWrap(True)
         self.form = SettingsForm([(GeneratorConfig, None), (TrainConfig, "generator")],
-                                 skip=("epochs", "minutes", "ctx"))
+                                 skip=("epochs", "minutes", "ctx", "kvstore"))
         budget_fields = {f.name: f for f in settings_of(TrainConfig, "generator")}
         self.by_minutes = QRadioButton("minutes")
         self.by_epochs = QRadioButton("epochs")

@@ -10,7 +10,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QTableWidgetItem, QVBoxLayout, QWidget)
 
 import corpora
-from engine.config import SentimentConfig, SentimentTrainConfig
+from engine.config import DEFAULT_SENTIMENT_DATA, SentimentConfig, SentimentTrainConfig
 from engine.events import Finished, Started
 
 from .common import (plain_words, select_or_add, settings_column, settle_run_name,
@@ -44,7 +44,7 @@ class SentimentTab(QWidget):
         self.last_verdict = None
         self._build()
         restore_widgets("sentiment", self._persisted())
-        last = settings().value("sentiment/data", "")
+        last = settings().value("sentiment/data", "") or DEFAULT_SENTIMENT_DATA
         if last and last not in corpora.REGISTRY and Path(last).exists():
             self.add_source(last, preview=False)
         elif last and self.data.findData(last) >= 0:
@@ -81,7 +81,7 @@ class SentimentTab(QWidget):
 
         model_box = QGroupBox("Model and training")
         self.form = SettingsForm([(SentimentConfig, None), (SentimentTrainConfig, "sentiment")],
-                                 skip=("minutes", "ctx"))
+                                 skip=("minutes", "ctx", "kvstore"))
         for vote in ("lexicon_weight", "unfamiliar_weight"):   # the votes need the lexicon
             self.form["lexicon"].toggled.connect(self.form[vote].setEnabled)
         self.run_name = QLineEdit("my-sentiment")

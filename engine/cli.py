@@ -10,8 +10,8 @@ import sys
 import threading
 
 from .cli_settings import add_settings, settings_from
-from .config import (GeneratorConfig, SentimentConfig, SentimentTrainConfig,  # no MXNet in these
-                     TrainConfig)
+from .config import (DEFAULT_SENTIMENT_DATA, GeneratorConfig,  # no MXNet in these
+                     SentimentConfig, SentimentTrainConfig, TrainConfig)
 from .errors import StudioError
 
 
@@ -165,11 +165,12 @@ def cmd_sentiment_train(args):
     import corpora
     run_dir = resolve_run(args.out, must_exist=args.resume)
     data = None
-    if args.data:
-        path, name = corpora.resolve_labeled_source(args.data)
-        data = DataRef(str(path), name, corpora.labeled_source_path)
-    elif not args.resume:
-        raise_usage("sentiment train needs --data NAME|FILE|DIR")
+    if args.data or not args.resume:
+        path, name = corpora.resolve_labeled_source(args.data or DEFAULT_SENTIMENT_DATA)
+        data = DataRef(str(path), name, corpora.labeled_source_path,
+                       _column_value(args.leave_out) if args.leave_out else None)
+    elif args.leave_out:
+        raise_usage("--leave-out is kept from the run's start; a resumed run cannot change it")
     model = settings_from(SentimentConfig, args)
     train = settings_from(SentimentTrainConfig, args, "sentiment")
     stop = StopFlag().install()
@@ -186,6 +187,13 @@ def cmd_sentiment_train(args):
                   (f"; the reader alone {test['parts']['reader']:.3f}, the linear half alone "
                    f"{test['parts']['linear']:.3f}" if test.get("parts") else ""),
                   file=sys.stderr)
+
+
+def _column_value(text: str):
+    column, sep, value = text.partition("=")
+    if not (sep and column.strip() and value.strip()):
+        raise_usage(f"--leave-out takes COLUMN=VALUE (e.g. domain=tweets), not {text!r}")
+    return column.strip().lower(), value.strip()
 
 
 def cmd_sentiment_predict(args):
@@ -228,7 +236,7 @@ def cmd_sentiment_evaluate(args):
     import corpora
     path, _ = corpora.resolve_labeled_source(args.data)
     predictor = SentimentPredictor.load(args.run, args.checkpoint, parse_ctx(args.ctx))
-    result = evaluate_data(predictor, path)
+    result = evaluate_data(predictor, path, by=args.by.strip().lower() if args.by else None)
     if args.json:
         print(json.dumps(result))
         return
@@ -240,6 +248,14 @@ def cmd_sentiment_evaluate(args):
     print("confusion (rows: true, columns: predicted): " + ", ".join(result["labels"]))
     for label, row in zip(result["labels"], result["confusion"]):
         print(f"  {label:<12} " + " ".join(f"{v:>7}" for v in row))
+    if "by" in result:
+        width = max(len(args.by), *(len(v) for v in result["by"]))
+        print(f"by {args.by}:\n  {'':<{width}} {'n':>7} {'accuracy':>9} {'macro F1':>9}"
+              + (f" {'VADER acc.':>10}" if vader else ""))
+        for value, part in result["by"].items():
+            print(f"  {value:<{width}} {part['n']:>7,} {part['accuracy']:>9.4f} "
+                  f"{part['macro_f1']:>9.4f}" + (f" {part['vader']['accuracy']:>10.4f}"
+                                                 if part["vader"] else ""))
 
 
 # ---- runs / export / bench ----------------------------------------------------------------------
@@ -270,9 +286,25 @@ def cmd_export(args):
 
 
 def cmd_bench(args):
-    from .bench import run_bench
-    result = run_bench(quick=args.quick, seconds=args.seconds)
+    if args.workers:
+        from .bench_distributed import bench_workers
+        result = bench_workers(args.workers, seconds=args.seconds, quick=args.quick)
+    else:
+        from .bench import run_bench
+        result = run_bench(quick=args.quick, seconds=args.seconds)
     print(json.dumps(result) if args.json else json.dumps(result, indent=2))
+
+
+def cmd_launch(args):
+    from .launch import Launch, free_port, host_plan, read_hosts
+    command = args.train_command[1:] if args.train_command[:1] == ["--"] else args.train_command
+    if args.hosts:
+        print(host_plan(read_hosts(args.hosts), args.workers, args.servers, command,
+                        args.port or 9091))
+        return 0
+    return Launch(args.workers, args.servers, command, connect_timeout=args.connect_timeout,
+                  port=args.port or free_port(), threads=args.threads,
+                  verbose=args.verbose).run()
 
 
 def cmd_gui(args):
@@ -353,7 +385,10 @@ def build_parser():
     ssub = st.add_subparsers(dest="action", required=True, parser_class=_Parser)
     t = ssub.add_parser("train", help="train (or --resume) a sentiment classifier")
     t.add_argument("--data", metavar="NAME|FILE|DIR", help="built-in labeled corpus, a CSV/TSV/"
-                   "JSONL file with text and label, or a folder with a sub-folder per label")
+                   "JSONL file with text and label, or a folder with a sub-folder per label "
+                   f"(default: {DEFAULT_SENTIMENT_DATA}; a resumed run: its own data)")
+    t.add_argument("--leave-out", metavar="COLUMN=VALUE", help="hold back every row whose "
+                   "COLUMN is VALUE (e.g. domain=tweets, to test on a domain never trained on)")
     _add_train_args(t)
     add_settings(t, SentimentConfig)
     add_settings(t, SentimentTrainConfig, "sentiment")
@@ -371,7 +406,9 @@ def build_parser():
     pr.set_defaults(func=cmd_sentiment_predict)
     ev = ssub.add_parser("evaluate", help="accuracy, macro F1 and confusion, beside VADER")
     ev.add_argument("run")
-    ev.add_argument("--data", required=True, metavar="FILE")
+    ev.add_argument("--data", required=True, metavar="NAME|FILE")
+    ev.add_argument("--by", metavar="COLUMN", help="also the accuracy per value of COLUMN "
+                    "(e.g. domain)")
     ev.add_argument("--json", action="store_true")
     ev.add_argument("--checkpoint", choices=("best", "last"), default="best")
     ev.add_argument("--ctx", default="cpu")
@@ -397,7 +434,28 @@ def build_parser():
     bn.add_argument("--json", action="store_true")
     bn.add_argument("--quick", action="store_true", help="tiny models, a few seconds (smoke test)")
     bn.add_argument("--seconds", type=float, default=20.0, help="time per measurement")
+    bn.add_argument("--workers", type=_positive_int, help="instead: training speed of one "
+                    "worker and of N workers on this machine (through launch), the scaling and "
+                    "what the gradient exchange costs per step")
     bn.set_defaults(func=cmd_bench)
+
+    la = sub.add_parser("launch", help="train as several workers on MXNet's distributed "
+                        "KVStore", description="Start a scheduler, servers and workers on this "
+                        "machine (loopback), each worker running the train command after --; "
+                        "with --hosts, print what each host must run instead.")
+    la.add_argument("--workers", type=_positive_int, default=2)
+    la.add_argument("--servers", type=_positive_int, default=1)
+    la.add_argument("--hosts", metavar="FILE", help="one host per line: print each host's "
+                    "command instead of starting anything here")
+    la.add_argument("--port", type=_positive_int, help="the scheduler's port (default: a free "
+                    "one; 9091 with --hosts)")
+    la.add_argument("--threads", type=_positive_int, help="OMP threads per worker (default: "
+                    "the cores shared out)")
+    la.add_argument("--connect-timeout", type=float, default=60.0, help="seconds to wait for "
+                    "every role to connect")
+    la.add_argument("--verbose", action="store_true", help="also show ps-lite's own messages")
+    la.add_argument("train_command", nargs=argparse.REMAINDER, metavar="-- TRAIN COMMAND")
+    la.set_defaults(func=cmd_launch)
 
     gui = sub.add_parser("gui", help="open the desktop app")
     gui.set_defaults(func=cmd_gui)

@@ -141,14 +141,18 @@ class TrainConfig(_JSONConfig):
                                  kinds=("generator",))
     patience: int = setting(0, "Stop after this many validations without a better score "
                             "(0 = never)", label="Patience", low=0, high=10000, advanced=True)
-    ctx: str = setting("cpu", "Where to compute: cpu, gpu or gpu:N", kinds=("generator",
-                                                                            "sentiment"))
+    ctx: str = setting("cpu", "Where to compute: cpu, gpu, gpu:N, or a list of GPUs such as "
+                       "gpu:0,1 that share each batch", kinds=("generator", "sentiment"))
+    kvstore: str = setting("local", "How gradients are combined: local (one process), device "
+                           "(summed on the GPUs), dist_sync or dist_async (several processes "
+                           "or machines, started by 'rnn-studio launch')",
+                           choices=("local", "device", "dist_sync", "dist_async"))
 
     def resumed_from(self, saved: dict) -> "TrainConfig":
         """The saved run's settings with this call's budgets and context: those may change on
         resume; everything that shapes the run may not."""
         return type(self).from_dict(saved).replace(epochs=self.epochs, minutes=self.minutes,
-                                                   ctx=self.ctx)
+                                                   ctx=self.ctx, kvstore=self.kvstore)
 
     def __post_init__(self):
         if self.epochs is None and self.minutes is None:
@@ -160,6 +164,11 @@ def _default(cls, name: str, value):
     """The field ``name`` of ``cls`` with another default (its help and range kept)."""
     base = next(f for f in fields(cls) if f.name == name)
     return field(default=value, metadata=base.metadata)
+
+
+# The labeled data a new sentiment model learns from unless told otherwise (a built-in corpus,
+# corpora/): all four rated domains, so the first model works on reviews, posts and news.
+DEFAULT_SENTIMENT_DATA = "rated-sentences"
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,7 @@ def test_an_unexpected_error_is_one_line_and_a_report(tmp_path, text, monkeypatc
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")
-    monkeypatch.setattr(trainer, "validation_loss", broken)
+    monkeypatch.setattr(trainer, "validation_sums", broken)
     code = main(["generator", "train", "--corpus", str(text), "--out", str(tmp_path / "r"),
                  "--epochs", epochs(FIRST), *ARGS])
     err = capsys.readouterr().err

@@ -15,7 +15,7 @@ from engine.sentiment.features import to_batch
 from engine.sentiment.labeled import read_labeled, require_classes
 from engine.sentiment.lexicon import token_valence
 from engine.sentiment.predict import SentimentPredictor
-from engine.sentiment.split import stratified_split
+from engine.sentiment.split import normalised, stratified_split
 
 from .conftest import run_cli
 from .sentiment_helpers import (NEGATIVE, POSITIVE, synthetic_rows, tiny_sentiment_train,
@@ -97,6 +97,57 @@ def test_split_is_stratified_and_stable():
     assert sorted(one["train"] + one["val"] + one["test"]) == list(range(100))
     assert [labels[i] for i in one["test"]].count("a") == 10
     assert {labels[i] for i in one["val"]} == {"a", "b", "c"}
+
+
+def test_split_never_leaks_a_sentence_and_keeps_each_domain_in_proportion():
+    """Copies of a sentence (in another case, spacing or punctuation) land on one side only;
+    label and domain strata are split in proportion; data without copies splits as before."""
+    rng = np.random.RandomState(0)
+    texts, labels, domains = [], [], []
+    for i in range(400):
+        domain = ["films", "posts"][i % 2]
+        label = ["neg", "pos"][(i // 2) % 2]
+        text = f"sentence {i} about {domain}"
+        for copy in range(1 + (i % 3 == 0)):             # a third of them twice, reworded
+            texts.append(text.upper() + " !" if copy else text)
+            labels.append(label)
+            domains.append(domain)
+    order = rng.permutation(len(texts))
+    texts, labels, domains = ([x[i] for i in order] for x in (texts, labels, domains))
+    split = stratified_split(labels, 0.1, 0.2, seed=3, texts=texts, strata=domains)
+    assert sorted(sum(split.values(), [])) == list(range(len(texts)))
+    sides = {}
+    for part, idx in split.items():
+        for i in idx:
+            sides.setdefault(normalised(texts[i]), set()).add(part)
+    assert all(len(s) == 1 for s in sides.values()), "a sentence on two sides"
+    units = {(d, lab): {normalised(t) for t, dd, ll in zip(texts, domains, labels)
+                        if (dd, ll) == (d, lab)} for d in ("films", "posts") for lab in ("neg", "pos")}
+    for (d, lab), unit_texts in units.items():            # 20 % of each stratum's sentences
+        in_test = {normalised(texts[i]) for i in split["test"]
+                   if (domains[i], labels[i]) == (d, lab)}
+        assert len(in_test) == round(len(unit_texts) * 0.2), (d, lab)
+    plain = ["a"] * 50 + ["b"] * 30
+    unique = [f"text {i}" for i in range(80)]
+    assert (stratified_split(plain, 0.1, 0.2, 4, texts=unique)
+            == stratified_split(plain, 0.1, 0.2, 4))
+
+
+def test_a_run_on_rated_sentences_never_tests_on_a_sentence_it_trained_on(tmp_path):
+    """The real corpus: movie snippets repeat across the sets and short phrases across
+    domains; the run's split keeps every normalised sentence on one side."""
+    rated = corpora.build("rated-sentences")
+    data = read_labeled(rated)
+    split = stratified_split(data.labels, 0.1, 0.2, 0, texts=data.texts,
+                             strata=data.column("domain"))
+    keys = {part: {normalised(data.texts[i]) for i in idx} for part, idx in split.items()}
+    assert not keys["train"] & keys["test"] and not keys["train"] & keys["val"]
+    assert not keys["val"] & keys["test"]
+    assert len(keys["train"]) + len(keys["val"]) + len(keys["test"]) < len(data)  # there were copies
+    domains = data.column("domain")
+    for domain in set(domains):
+        share = sum(domains[i] == domain for i in split["test"]) / domains.count(domain)
+        assert abs(share - 0.2) < 0.01, (domain, share)
 
 
 @pytest.mark.parametrize("content, message", [

@@ -21,6 +21,7 @@ from ..run_meta import RunMeta
 from ..runs import RunFolder
 from ..seeding import seed_everything
 from ..training import loop
+from ..training.distributed import Cluster
 from .model import CharRNN
 from .sample import Sampler
 
@@ -46,19 +47,24 @@ def build_model(config: GeneratorConfig, ctx) -> CharRNN:
     return model
 
 
-def validation_loss(model: CharRNN, stream: BPTTStream, ctx) -> float:
-    """Mean cross-entropy (nats/char) over the validation stream (state carried along)."""
+def validation_batches(stream: BPTTStream) -> int:
+    return min(stream.num_batches, MAX_VAL_BATCHES)
+
+
+def validation_sums(model: CharRNN, stream: BPTTStream, ctx, part) -> tuple:
+    """(summed cross-entropy in nats, characters) over the stream's batches [start, stop),
+    the state carried along from a fresh one at ``start``."""
     states = model.begin_state(stream.batch_size, ctx)
     total, count = nd.zeros((1,), ctx=ctx), 0
     with autograd.predict_mode():
-        for i in range(min(stream.num_batches, MAX_VAL_BATCHES)):
+        for i in range(*part):
             data, target = stream.batch(i)
             out = model(nd.array(data, ctx=ctx), *states)
             states = out[1:]
             nll = -nd.pick(nd.log_softmax(out[0], axis=-1), nd.array(target, ctx=ctx), axis=-1)
             total += nll.sum()
             count += data.size
-    return float(total.asscalar()) / count
+    return float(total.asscalar()), count
 
 
 def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: GeneratorConfig,
@@ -66,8 +72,8 @@ def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: Generato
                     should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
     """Train (or resume) the generator in ``run_dir``, yielding events; saves as it goes.
     The run is locked while it trains: a second trainer of the same run is refused."""
-    return loop.train_run(run_dir, lambda run, ctx: GeneratorTask.prepare(
-        run, corpus, model_config, train_config, resume, ctx), train_config.ctx, resume,
+    return loop.train_run(run_dir, lambda run, ctx, cluster: GeneratorTask.prepare(
+        run, corpus, model_config, train_config, resume, ctx, cluster), train_config, resume,
         should_stop)
 
 
@@ -88,9 +94,11 @@ class GeneratorTask(loop.Task):
 
     @classmethod
     def prepare(cls, run: RunFolder, corpus: Optional[CorpusRef], model_config: GeneratorConfig,
-                tc: TrainConfig, resume: bool, ctx):
+                tc: TrainConfig, resume: bool, ctx, cluster: Optional[Cluster] = None):
         """Read and encode the text (a resumed run: the same text, checked), build the model.
+        Of several workers, each trains on its own contiguous share of the training text.
         Returns (task, the training settings in force, the run's meta)."""
+        cluster = cluster or Cluster()
         if resume:
             meta = run.read_meta(kind="generator")
             model_config = GeneratorConfig.from_dict(meta.model_settings)
@@ -106,13 +114,18 @@ class GeneratorTask(loop.Task):
         else:
             if corpus is None:
                 raise StudioError("no corpus given")
-            run.require_new()
+            if cluster.writer:
+                run.require_new()
             encoded = encode_corpus(corpus.path, corpus.encoding)
             vocab = encoded.vocab
             model_config = model_config.replace(vocab_size=len(vocab))
         min_chunk = tc.batch_size * tc.seq_len + 1
         train_ids, val_ids = split_stream(encoded.ids, tc.val_fraction, min_chunk)
-        train_stream = BPTTStream(train_ids, tc.batch_size, tc.seq_len)
+        start, stop = cluster.share(len(train_ids))
+        if stop - start < min_chunk:
+            raise StudioError(f"{corpus.path}: too short to give {cluster.num_workers} workers "
+                              f"a batch each ({len(train_ids):,} training characters)")
+        train_stream = BPTTStream(train_ids[start:stop], tc.batch_size, tc.seq_len)
         val_batch = min(tc.batch_size, max(1, (len(val_ids) - 1) // tc.seq_len))
         val_stream = BPTTStream(val_ids, val_batch, tc.seq_len)
         if not resume:
@@ -137,8 +150,15 @@ class GeneratorTask(loop.Task):
         loss = self.loss_fn(out[0], nd.array(target, ctx=self.ctx)).mean()
         return loss, data.size, None
 
-    def validate(self) -> loop.Validation:
-        val_loss = validation_loss(self.model, self.val_stream, self.ctx)
+    def validation_items(self) -> int:
+        return validation_batches(self.val_stream)
+
+    def validation_sums(self, part):
+        total, chars = validation_sums(self.model, self.val_stream, self.ctx, part)
+        return {"nll": total, "chars": chars}
+
+    def validation_result(self, sums) -> loop.Validation:
+        val_loss = float(sums["nll"]) / float(sums["chars"])
         return loop.Validation(val_loss, {"bits_per_char": val_loss / math.log(2)})
 
     def carried_state(self):

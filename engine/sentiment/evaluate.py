@@ -1,4 +1,8 @@
 """Scoring a trained sentiment model on labeled data, side by side with the VADER baseline."""
+from typing import Optional
+
+import numpy as np
+
 from ..errors import StudioError
 from .labeled import read_labeled
 from .lexicon import vader_predict
@@ -6,10 +10,12 @@ from .metrics import label_ids, scores
 from .predict import SentimentPredictor
 
 
-def evaluate_data(predictor: SentimentPredictor, path) -> dict:
+def evaluate_data(predictor: SentimentPredictor, path, by: Optional[str] = None) -> dict:
     """{"accuracy", "macro_f1", "n", "confusion", "labels", "vader": {...} or None,
-    "skipped": rows left out for an empty text or no label}."""
+    "skipped": rows left out for an empty text or no label}; with ``by`` (a column such as
+    ``domain``) also "by": {value: {"accuracy", "macro_f1", "n", "vader": {...} or None}}."""
     data = read_labeled(path)
+    groups = data.column(by) if by else None
     unknown = sorted(set(data.labels) - set(predictor.labels))
     if unknown:
         raise StudioError(f"{data.source}: labels {unknown} are not ones this model knows "
@@ -20,6 +26,18 @@ def evaluate_data(predictor: SentimentPredictor, path) -> dict:
     result["labels"] = list(predictor.labels)
     result["skipped"] = len(data.skipped)
     vader = vader_predict(data.texts, predictor.labels)
-    result["vader"] = (scores(true, label_ids(vader, predictor.labels), len(predictor.labels))
-                       if vader is not None else None)
+    k = len(predictor.labels)
+    vader_ids = label_ids(vader, predictor.labels) if vader is not None else None
+    result["vader"] = scores(true, vader_ids, k) if vader is not None else None
+    if groups is not None:
+        true, pred = np.asarray(true), np.asarray(pred)
+        vader_ids = np.asarray(vader_ids) if vader is not None else None
+        result["by"] = {}
+        for value in sorted(set(groups)):
+            rows = np.array([i for i, g in enumerate(groups) if g == value])
+            part = scores(true[rows], pred[rows], k)
+            part.pop("confusion")
+            part["vader"] = ({key: v for key, v in scores(true[rows], vader_ids[rows], k).items()
+                              if key != "confusion"} if vader is not None else None)
+            result["by"][value] = part
     return result

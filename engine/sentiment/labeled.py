@@ -6,7 +6,7 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List
+from typing import Dict, List, Sequence
 
 from ..errors import StudioError
 from ..text import inspect_text_file, read_text
@@ -22,6 +22,7 @@ class LabeledData:
     rows: List[int]          # where each example came from (row number / file index), for messages
     source: str
     skipped: List[int] = field(default_factory=list)   # rows left out: empty text or no label
+    columns: Dict[str, List[str]] = field(default_factory=dict)   # any other columns, by name
 
     def skipped_note(self) -> str:
         shown = ", ".join(map(str, self.skipped[:10])) + (" …" if len(self.skipped) > 10 else "")
@@ -35,6 +36,30 @@ class LabeledData:
     def classes(self) -> List[str]:
         return sorted(set(self.labels))
 
+    def subset(self, keep: Sequence[int]) -> "LabeledData":
+        """The examples at ``keep``, in that order (their other columns with them)."""
+        return LabeledData([self.texts[i] for i in keep], [self.labels[i] for i in keep],
+                           [self.rows[i] for i in keep], self.source, self.skipped,
+                           {k: [v[i] for i in keep] for k, v in self.columns.items()})
+
+    def column(self, name: str) -> List[str]:
+        """The values of another column (``domain``, say); a clear error names the ones there."""
+        if name not in self.columns:
+            there = ", ".join(repr(c) for c in self.columns) or "none besides text and label"
+            raise StudioError(f"{self.source}: no column {name!r} (other columns: {there})")
+        return self.columns[name]
+
+    def leave_out(self, name: str, value: str) -> "LabeledData":
+        """The examples whose column ``name`` is not ``value`` (to hold a whole domain back)."""
+        values = self.column(name)
+        if value not in values:
+            raise StudioError(f"{self.source}: no row has {name} = {value!r} (values: "
+                              f"{', '.join(sorted(set(values))[:12])})")
+        data = self.subset([i for i, v in enumerate(values) if v != value])
+        if not data.texts:
+            raise StudioError(f"{self.source}: every row has {name} = {value!r}; nothing is left")
+        return data
+
 
 def _check(data: LabeledData) -> LabeledData:
     """Rows with an empty text or no label are skipped, not fatal: a few blank cells should not
@@ -47,8 +72,8 @@ def _check(data: LabeledData) -> LabeledData:
             f" (every one of its {len(skipped)} rows has an empty text or no label)"
             if skipped else ""))
     if skipped:
-        data = LabeledData([data.texts[i] for i in keep], [data.labels[i] for i in keep],
-                           [data.rows[i] for i in keep], data.source, skipped)
+        data = data.subset(keep)
+        data.skipped = skipped
         log.warning("%s", data.skipped_note())
     return data
 
@@ -68,7 +93,9 @@ def _read_table(path: Path, delimiter: str) -> LabeledData:
         raise StudioError(f"{path}: the {kind} header must name 'text' and 'label' columns; "
                           f"missing {', '.join(repr(m) for m in missing)} (header: {header[:6]})")
     ti, li = columns.index("text"), columns.index("label")
+    others = {name: i for i, name in enumerate(columns) if name and i not in (ti, li)}
     texts, labels, rows = [], [], []
+    values = {name: [] for name in others}
     try:
         for row in reader:
             number = reader.line_num
@@ -80,13 +107,15 @@ def _read_table(path: Path, delimiter: str) -> LabeledData:
             texts.append(row[ti])
             labels.append(row[li].strip())
             rows.append(number)
+            for name, i in others.items():
+                values[name].append(row[i].strip())
     except csv.Error as err:
         raise StudioError(f"{path}: not a readable table near row {reader.line_num} ({err})") from None
-    return _check(LabeledData(texts, labels, rows, str(path)))
+    return _check(LabeledData(texts, labels, rows, str(path), columns=values))
 
 
 def _read_jsonl(path: Path) -> LabeledData:
-    texts, labels, rows = [], [], []
+    texts, labels, rows, objects = [], [], [], []
     for number, line in enumerate(read_text(path).splitlines(), start=1):
         if not line.strip():
             continue
@@ -105,7 +134,12 @@ def _read_jsonl(path: Path) -> LabeledData:
         texts.append(str(obj["text"]))
         labels.append(str(obj["label"]).strip())
         rows.append(number)
-    return _check(LabeledData(texts, labels, rows, str(path)))
+        objects.append(obj)
+    # other fields become columns ("" where a line lacks one); nested values are not columns
+    names = sorted({k for o in objects for k, v in o.items()
+                    if k not in ("text", "label") and not isinstance(v, (dict, list))})
+    columns = {k: ["" if o.get(k) is None else str(o[k]).strip() for o in objects] for k in names}
+    return _check(LabeledData(texts, labels, rows, str(path), columns=columns))
 
 
 def _read_folder(path: Path) -> LabeledData:

@@ -7,7 +7,7 @@ import numpy as np
 from mxnet import autograd, nd
 
 from .features import Batch, Example, bucketed_batches, to_batch
-from .metrics import scores
+from .metrics import confusion_matrix, confusion_scores
 from .model import SentimentRNN
 
 
@@ -35,9 +35,22 @@ def predict_probs(model: SentimentRNN, examples: List[Example], ctx, batch_size:
 
 
 def evaluate_examples(model, examples: List[Example], ctx, part: str = "model") -> dict:
+    return scores_from_sums(example_sums(model, examples, ctx, part))
+
+
+def example_sums(model, examples: List[Example], ctx, part: str = "model") -> dict:
+    """What scoring ``examples`` adds up to: the summed loss (nats) and the confusion matrix
+    (sums that several workers' shares can be added into)."""
     probs = predict_probs(model, examples, ctx, part=part)
-    labels = np.array([e.label for e in examples])
-    loss = float(-np.mean(np.log(np.maximum(probs[np.arange(len(labels)), labels], 1e-12))))
-    result = scores(labels, probs.argmax(axis=1), model.config.data.num_classes)
-    result["loss"] = loss
+    labels = np.array([e.label for e in examples], dtype=np.int64)
+    nll = -np.log(np.maximum(probs[np.arange(len(labels)), labels], 1e-12))
+    return {"loss_sum": float(np.sum(nll, dtype=np.float64)),
+            "confusion": confusion_matrix(labels, probs.argmax(axis=1),
+                                          model.config.data.num_classes)}
+
+
+def scores_from_sums(sums: dict) -> dict:
+    """{"accuracy", "macro_f1", "n", "confusion", "loss" (mean nats)} from ``example_sums``."""
+    result = confusion_scores(sums["confusion"])
+    result["loss"] = float(sums["loss_sum"]) / max(result["n"], 1)
     return result

@@ -8,7 +8,7 @@ scored on the held-back test split, beside VADER.
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional
+from typing import Callable, Iterator, List, Optional, Tuple
 
 import gluonnlp as nlp
 from mxnet import gluon
@@ -20,6 +20,7 @@ from ..run_meta import RunMeta
 from ..runs import RunFolder
 from ..seeding import seed_everything
 from ..training import loop
+from ..training.distributed import Cluster
 from .features import (Featurizer, bucket_ids, bucketed_batches, build_vocab, gram_hashes,
                        to_batch)
 from .linear import fit_linear, lexicon_prior
@@ -27,11 +28,12 @@ from .labeled import LabeledData, read_labeled, require_classes
 from .lexicon import class_polarity, load_lexicon, vader_predict
 from .metrics import label_ids, scores
 from .model import SentimentRNN, build_sentiment_model
-from .scoring import evaluate_examples
+from .scoring import evaluate_examples, example_sums, scores_from_sums
 from ..text import word_tokenize
 from .word_vectors import ppmi_svd_vectors, vector_words
 
 SPLIT_FILE = "split.json"
+STRATA_COLUMN = "domain"     # a column the split is stratified by, besides the label
 
 
 def _as_path(name: str) -> str:
@@ -46,6 +48,11 @@ class DataRef:
     path: str
     name: str
     sources: Callable[[str], str] = _as_path
+    leave_out: Optional[Tuple[str, str]] = None   # (column, value): rows held out entirely
+
+    def read(self) -> LabeledData:
+        data = read_labeled(self.path)
+        return data.leave_out(*self.leave_out) if self.leave_out else data
 
 
 def _split_for(run: RunFolder, data: LabeledData, tc: TrainConfig, resume: bool):
@@ -57,9 +64,12 @@ def _split_for(run: RunFolder, data: LabeledData, tc: TrainConfig, resume: bool)
             raise StudioError(f"{data.source}: the data changed since this run started "
                               f"({len(data)} examples now, {split.get('n')} then)")
         return split
-    split = stratified_split(data.labels, tc.val_fraction, tc.test_fraction, tc.seed)
+    strata = data.columns.get(STRATA_COLUMN)
+    split = stratified_split(data.labels, tc.val_fraction, tc.test_fraction, tc.seed,
+                             texts=data.texts, strata=strata)
     split.update(n=len(data), seed=tc.seed, val_fraction=tc.val_fraction,
-                 test_fraction=tc.test_fraction)
+                 test_fraction=tc.test_fraction, grouped_by="normalised text",
+                 stratified_by=["label"] + ([STRATA_COLUMN] if strata else []))
     return split
 
 
@@ -82,7 +92,7 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
     """Read, check, split, tokenize and index the labeled data (a resumed run reuses its split,
     labels and vocabulary from ``meta``)."""
     resume = meta is not None
-    data = read_labeled(data_ref.path)
+    data = data_ref.read()
     require_classes(data, min_per_class=5)
     classes = meta.labels if resume else data.classes
     unknown = sorted(set(data.classes) - set(classes))
@@ -168,8 +178,8 @@ def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: Sentimen
                     should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
     """Train (or resume) the sentiment model in ``run_dir``, yielding events; saves as it goes.
     The run is locked while it trains: a second trainer of the same run is refused."""
-    return loop.train_run(run_dir, lambda run, ctx: SentimentTask.prepare(
-        run, data_ref, model_config, train_config, resume, ctx), train_config.ctx, resume,
+    return loop.train_run(run_dir, lambda run, ctx, cluster: SentimentTask.prepare(
+        run, data_ref, model_config, train_config, resume, ctx, cluster), train_config, resume,
         should_stop)
 
 
@@ -179,12 +189,17 @@ class SentimentTask(loop.Task):
     validation accuracy. At the end the best is scored on the held-back test split."""
     best_metric, higher_is_better = "accuracy", True
 
-    def __init__(self, model: SentimentRNN, prepared: PreparedData, tc: TrainConfig, ctx):
+    def __init__(self, model: SentimentRNN, prepared: PreparedData, tc: TrainConfig, ctx,
+                 cluster: Cluster):
         self.model, self.trainable = model, model.reader.collect_params()
         self.prepared, self.tc, self.ctx = prepared, tc, ctx
-        self.train_ex = prepared.parts["train"]
-        self.steps_per_epoch = len(bucketed_batches(self.train_ex, tc.batch_size, shuffle=True,
-                                                    seed=tc.seed))
+        # of several workers, each trains on every num_workers-th text, and all take as many
+        # steps per epoch as the worker with the fewest batches has
+        train, workers = prepared.parts["train"], cluster.num_workers
+        self.train_ex = train[cluster.rank::workers]
+        self.steps_per_epoch = min(len(bucketed_batches(train[r::workers], tc.batch_size,
+                                                        shuffle=True, seed=tc.seed))
+                                   for r in range(workers))
         self.order = []
         self.random_steps = model.config.dropout > 0
         self.loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
@@ -195,20 +210,24 @@ class SentimentTask(loop.Task):
 
     @classmethod
     def prepare(cls, run: RunFolder, data_ref: Optional[DataRef], model_config: SentimentConfig,
-                tc: TrainConfig, resume: bool, ctx):
+                tc: TrainConfig, resume: bool, ctx, cluster: Optional[Cluster] = None):
         """Read, split and index the data, build the model (a new run: set its word vectors and
-        fit its linear half). Returns (task, the training settings in force, the run's meta)."""
+        fit its linear half; every worker of several does the same and gets the same).
+        Returns (task, the training settings in force, the run's meta)."""
+        cluster = cluster or Cluster()
         meta = None
         if resume:
             meta = run.read_meta(kind="sentiment")
             model_config = SentimentConfig.from_dict(meta.model_settings)
             tc = tc.resumed_from(meta.train_settings)
             c = meta.corpus
-            data_ref = DataRef(data_ref.path if data_ref else c["path"], c["name"])
+            data_ref = DataRef(data_ref.path if data_ref else c["path"], c["name"],
+                               leave_out=tuple(c["leave_out"]) if c.get("leave_out") else None)
         else:
             if data_ref is None:
                 raise StudioError("no data given")
-            run.require_new()
+            if cluster.writer:
+                run.require_new()
         if not resume:
             model_config = resolve_helper_data(model_config, data_ref.name)
         prepared = prepare_data(run, data_ref, model_config, tc, meta)
@@ -223,7 +242,7 @@ class SentimentTask(loop.Task):
                     seed=tc.seed), ctx)
             if model_config.linear:
                 _fit_linear_half(model, prepared, ctx)
-            split_sha = atomic_write_json(run.path / SPLIT_FILE, split)
+            split_sha = atomic_write_json(run.path / SPLIT_FILE, split) if cluster.writer else None
             meta = RunMeta(
                 "sentiment", {"model": model_config.to_dict(), "train": tc.to_dict()},
                 files={SPLIT_FILE: split_sha}, vocab=vocab.to_json(), labels=classes,
@@ -231,13 +250,14 @@ class SentimentTask(loop.Task):
                         "sha256": None if Path(data_ref.path).is_dir() else
                         sha256_file(data_ref.path),
                         "size": len(data),
+                        "leave_out": list(data_ref.leave_out) if data_ref.leave_out else None,
                         "label_counts": {c: data.labels.count(c) for c in classes}},
                 split={k: len(split[k]) for k in ("train", "val", "test")})
-        return cls(model, prepared, tc, ctx), tc, meta
+        return cls(model, prepared, tc, ctx, cluster), tc, meta
 
     def begin_epoch(self, epoch: int, from_start: bool):
         self.order = bucketed_batches(self.train_ex, self.tc.batch_size, shuffle=True,
-                                      seed=self.tc.seed + epoch)
+                                      seed=self.tc.seed + epoch)[:self.steps_per_epoch]
 
     def forward(self, index: int):
         batch = to_batch([self.train_ex[i] for i in self.order[index]], self.ctx)
@@ -249,8 +269,15 @@ class SentimentTask(loop.Task):
         logits, labels = outputs
         return {"accuracy": (logits.argmax(axis=1) == labels).sum()}
 
-    def validate(self) -> loop.Validation:
-        result = evaluate_examples(self.model, self.prepared.parts["val"], self.ctx)
+    def validation_items(self) -> int:
+        return len(self.prepared.parts["val"])
+
+    def validation_sums(self, part):
+        start, stop = part
+        return example_sums(self.model, self.prepared.parts["val"][start:stop], self.ctx)
+
+    def validation_result(self, sums) -> loop.Validation:
+        result = scores_from_sums(sums)
         return loop.Validation(result["loss"], {"accuracy": result["accuracy"],
                                                 "macro_f1": result["macro_f1"]})
 

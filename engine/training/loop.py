@@ -10,11 +10,14 @@ Per step the loop does: seed dropout from (seed, step), let the task start an ep
 begins, record the task's loss, backward, clip the global gradient norm, step the optimizer.
 The device is synced only once per log interval (losses and counts are summed on the device).
 """
+import logging
 import math
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterator, List, Optional, Tuple
 
+import numpy as np
 from mxnet import autograd, gluon, nd
 
 from ..config import TrainConfig
@@ -26,6 +29,9 @@ from ..run_meta import RunMeta
 from ..runs import RunFolder
 from ..schedule import learning_rate, stop_reason
 from ..seeding import seed_step
+from .distributed import Cluster
+
+log = logging.getLogger("rnn_studio")
 
 
 @dataclass
@@ -61,6 +67,21 @@ class Task:
         return {}
 
     def validate(self) -> Validation:
+        """Score the whole validation set. A task that can train as one of several workers
+        instead gives ``validation_items``, ``validation_sums`` and ``validation_result``, so
+        each worker scores its share and the workers add up their sums."""
+        return self.validation_result(self.validation_sums((0, self.validation_items())))
+
+    def validation_items(self) -> int:
+        """How many validation items (texts, batches) there are to share among workers."""
+        raise NotImplementedError
+
+    def validation_sums(self, part: Tuple[int, int]) -> Dict[str, np.ndarray]:
+        """Additive sums (losses, counts, confusion matrices) over items [start, stop)."""
+        raise NotImplementedError
+
+    def validation_result(self, sums: Dict[str, np.ndarray]) -> Validation:
+        """The validation numbers from the sums over all items."""
         raise NotImplementedError
 
     def carried_state(self) -> Tuple[Dict[str, nd.NDArray], dict]:
@@ -101,35 +122,45 @@ class _Run:
     best: Optional[dict] = None
     stale: int = 0                   # validations since the best one (patience)
     prior_seconds: float = 0.0       # training time of earlier sessions (resume)
+    saved_step: Optional[int] = None  # the step of the last checkpoint (every worker knows it)
 
 
-def train_run(run_dir, prepare: Callable[[RunFolder, object], Tuple[Task, TrainConfig, RunMeta]],
-              ctx_name: str, resume: bool, should_stop: Callable[[], bool]) -> Iterator[object]:
-    """Lock the run in ``run_dir`` (a second trainer of it is refused), let ``prepare(run, ctx)``
-    read the data and build the task, then train it: what every model kind's train_<kind>
-    does."""
+def train_run(run_dir, prepare: Callable[[RunFolder, object, Cluster],
+                                         Tuple[Task, TrainConfig, RunMeta]],
+              tc: TrainConfig, resume: bool, should_stop: Callable[[], bool]) -> Iterator[object]:
+    """Lock the run in ``run_dir`` (a second trainer of it is refused), let
+    ``prepare(run, ctx, cluster)`` read the data (this worker's share of it) and build the task,
+    then train it: what every model kind's train_<kind> does. Of several workers only rank 0
+    locks and writes the run."""
     run = RunFolder(run_dir)
-    with run.writing():
-        ctx = parse_ctx(ctx_name)
-        task, tc, meta = prepare(run, ctx)
-        yield from train(run, task, tc, meta, ctx, resume, should_stop)
+    cluster = Cluster(tc.kvstore)
+    with run.writing() if cluster.writer else nullcontext():
+        ctx = parse_ctx(tc.ctx)
+        task, tc, meta = prepare(run, ctx, cluster)
+        yield from train(run, task, tc, meta, ctx, resume, should_stop, cluster)
 
 
 def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resume: bool,
-          should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
+          should_stop: Callable[[], bool] = lambda: False,
+          cluster: Optional[Cluster] = None) -> Iterator[object]:
     """Train ``task`` in ``run``, yielding events; ``meta`` is the run's record (read from the
-    run when resuming, else the new run's first one)."""
-    trainer = gluon.Trainer(task.trainable, "adam", {"learning_rate": tc.lr,
-                                                     "wd": tc.weight_decay})
+    run when resuming, else the new run's first one). ``cluster``: this process's place among
+    several workers (distributed.py); one process by default."""
+    cluster = cluster or Cluster(tc.kvstore)
+    steps_per_epoch = task.steps_per_epoch
+    options = {"learning_rate": tc.lr, "wd": tc.weight_decay}
+    server_schedule = cluster.server_schedule(steps_per_epoch, tc)
+    if server_schedule is not None:
+        options["lr_scheduler"] = server_schedule
+    trainer = gluon.Trainer(task.trainable, "adam", options, **cluster.trainer_options())
     state = _Run()
     if resume:
         meta = run.load_params(task.model, "last", ctx, meta)   # the checkpoint actually loaded
         arrays = run.load_states(meta)
-        restore_trainer_state(trainer, task.model, arrays, meta.state["optimizer"], ctx)
-        task.restore(arrays, meta.state)
+        _restore_optimizer(trainer, task, arrays, meta.state["optimizer"], ctx, cluster)
+        _restore_carried(task, arrays, meta.state, cluster)
         state = _Run(meta.step, list(meta.history), meta.best, int(meta.state.get("stale", 0)),
-                     meta.seconds)
-    steps_per_epoch = task.steps_per_epoch
+                     meta.seconds, meta.step)
     total_steps = math.ceil(tc.epochs * steps_per_epoch) if tc.epochs is not None else None
     if total_steps is not None and state.step >= total_steps:
         raise StudioError(f"{run.path} already finished its {tc.epochs:g} epoch(s): "
@@ -137,7 +168,9 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resum
     params = [p for p in task.trainable.values() if p.grad_req != "null"]
     start_time = time.time()
     deadline = start_time + tc.minutes * 60 if tc.minutes is not None else None
-    yield Started(str(run.path), total_steps, state.step, count_parameters(task.model), task.info)
+    info = dict(task.info, worker=f"{cluster.rank + 1} of {cluster.num_workers}",
+                kvstore=cluster.kvstore) if cluster.distributed else task.info
+    yield Started(str(run.path), total_steps, state.step, count_parameters(task.model), info)
 
     def seconds() -> float:
         return state.prior_seconds + time.time() - start_time
@@ -152,8 +185,11 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resum
                 state.stale = 0
             else:
                 state.stale += 1
-        arrays, opt_info = trainer_state(trainer, task.model)
-        extra_arrays, extra_info = task.carried_state()
+        state.saved_step = state.step
+        extra_arrays, extra_info = _carried(task, cluster)       # every worker takes part
+        if not cluster.writer:
+            return is_best
+        arrays, opt_info = _optimizer_state(trainer, task, cluster)
         arrays.update(extra_arrays)
         meta = meta.replace(history=state.history, best=state.best,
                             state={"step": state.step, "epoch": state.step / steps_per_epoch,
@@ -164,7 +200,7 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resum
         return is_best
 
     def validate(epoch: int) -> Iterator[object]:
-        result = task.validate()
+        result = _validation(task, cluster)
         entry = {"val_loss": result.loss, **{f"val_{k}": v for k, v in result.metrics.items()}}
         if state.history and state.history[-1]["step"] == state.step:
             state.history[-1].update(entry)
@@ -173,28 +209,29 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resum
                                   "train_loss": None, "seconds": seconds(), **entry})
         is_best = checkpoint(result)
         yield Validated(state.step, epoch, result.loss, is_best, dict(result.metrics))
-        yield Saved(state.step, str(run.path), is_best)
-        yield from task.after_validation(state.step, run, meta)
+        if cluster.writer:
+            yield Saved(state.step, str(run.path), is_best)
+            yield from task.after_validation(state.step, run, meta)
 
     sums: Dict[str, nd.NDArray] = {}
     items = steps = 0
     interval_start, first = time.time(), True
-    while (reason := stop_reason(state.step, total_steps, should_stop, deadline)) is None:
+    while (reason := _agreed(cluster, stop_reason(state.step, total_steps, should_stop,
+                                                  deadline))) is None:
         epoch, index = divmod(state.step, steps_per_epoch)
         if index == 0 or first:
             task.begin_epoch(epoch, from_start=index == 0)
             first = False
         lr = learning_rate(state.step, steps_per_epoch, tc.lr, tc.warmup_steps, tc.lr_decay,
                            _budget_share(tc, start_time))
-        trainer.set_learning_rate(lr)
-        if task.random_steps:
-            seed_step(tc.seed, state.step)
+        if server_schedule is None:
+            trainer.set_learning_rate(lr)
+        if task.random_steps:                    # each worker its own dropout masks
+            seed_step(tc.seed + 7919 * cluster.rank, state.step)
         with autograd.record():
             loss, n, outputs = task.forward(index)
         loss.backward()
-        gluon.utils.clip_global_norm([p.grad(ctx) for p in params], tc.clip,
-                                     check_isfinite=False)
-        trainer.step(1)
+        _step(trainer, params, tc.clip, ctx, cluster)
         for key, value in [("loss", loss), *task.counts(outputs).items()]:
             sums[key] = sums[key] + value if key in sums else value.copy()
         items += n
@@ -230,14 +267,16 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resum
                 break
             interval_start = time.time()
 
-    if reason == "time budget" and meta.step != state.step:
+    if reason == "time budget" and state.saved_step != state.step:
         # the budget ran out between validations: score the final parameters too, so that
         # "best" can be the last thing learned
         yield from validate(state.step // steps_per_epoch)
-    elif not meta.has_checkpoint or meta.step != state.step:
+    elif state.saved_step != state.step:
         checkpoint(None)
-        yield Saved(state.step, str(run.path), False)
-    meta = task.finish(run, meta)
+        if cluster.writer:
+            yield Saved(state.step, str(run.path), False)
+    if cluster.writer:
+        meta = task.finish(run, meta)
     yield Finished(state.step, reason, str(run.path),
                    state.best["val_loss"] if state.best else None, time.time() - start_time)
 
@@ -251,3 +290,78 @@ def _budget_share(tc: TrainConfig, start_time: float) -> Optional[float]:
 
 def count_parameters(net: gluon.Block) -> int:
     return int(sum(p.data().size for p in net.collect_params().values()))
+
+
+def _step(trainer: gluon.Trainer, params, clip: float, ctx, cluster: Cluster):
+    """Clip the gradient's global norm and update. dist_sync: the gradients are first summed
+    over the workers, the sum clipped at ``clip`` per worker and averaged, and every worker
+    applies the same update; dist_async: clipped here, applied on the servers."""
+    grads = [p.grad(ctx) for p in params]
+    if cluster.distributed and cluster.synchronous:
+        trainer.allreduce_grads()
+        gluon.utils.clip_global_norm(grads, clip * cluster.num_workers, check_isfinite=False)
+        trainer.update(cluster.num_workers)
+        return
+    gluon.utils.clip_global_norm(grads, clip, check_isfinite=False)
+    trainer.step(1)
+
+
+_REASONS = ("completed", "stopped", "time budget")
+
+
+def _agreed(cluster: Cluster, reason: Optional[str]) -> Optional[str]:
+    """dist_sync workers stop at the same step: when any of them has a reason (Ctrl-C, its
+    clock), all stop with it. One tiny sum per step."""
+    if not (cluster.distributed and cluster.synchronous):
+        return reason
+    votes = cluster.sum("stop", np.array([float(reason == r) for r in _REASONS]))
+    return next((r for r, v in zip(_REASONS, votes) if v > 0), None)
+
+
+def _validation(task: Task, cluster: Cluster) -> Validation:
+    """The task's validation; of several workers each scores its share and the sums are
+    added up, so every worker gets the same numbers (and keeps the same best, and stops
+    early at the same step)."""
+    if not cluster.distributed:
+        return task.validate()
+    part = cluster.share(task.validation_items(), every_worker=True)
+    sums = task.validation_sums(part)
+    return task.validation_result({k: cluster.sum(f"val:{k}", np.asarray(v, dtype=np.float64))
+                                   for k, v in sorted(sums.items())})
+
+
+def _optimizer_state(trainer: gluon.Trainer, task: Task, cluster: Cluster):
+    if cluster.distributed and not cluster.synchronous:
+        return {}, {"on_servers": True}      # async: Adam's state lives on the servers
+    return trainer_state(trainer, task.model)
+
+
+def _restore_optimizer(trainer, task: Task, arrays, info: dict, ctx, cluster: Cluster):
+    if info.get("on_servers") or (cluster.distributed and not cluster.synchronous):
+        log.warning("the optimizer's state of a dist_async run lives on its servers and is not "
+                    "saved: Adam's moment estimates start again (the parameters are resumed)")
+        return
+    restore_trainer_state(trainer, task.model, arrays, info, ctx)
+
+
+def _carried(task: Task, cluster: Cluster) -> Tuple[Dict[str, nd.NDArray], dict]:
+    """The task's carried state; of dist_sync workers, every worker's, stacked by rank."""
+    arrays, info = task.carried_state()
+    if not (cluster.distributed and cluster.synchronous) or not arrays:
+        return arrays, info
+    stacked = {k: nd.array(cluster.gather(f"carried:{k}", v.asnumpy()))
+               for k, v in sorted(arrays.items())}
+    return stacked, dict(info, carried_by_workers=cluster.num_workers)
+
+
+def _restore_carried(task: Task, arrays, info: dict, cluster: Cluster):
+    by = info.get("carried_by_workers")
+    ours = cluster.num_workers if cluster.distributed and cluster.synchronous else None
+    if by == ours:
+        if by:
+            arrays = {k: v[cluster.rank] for k, v in arrays.items()}
+        task.restore(arrays, info)
+        return
+    log.warning("this run's carried state (a generator's hidden state) was saved by %s; it "
+                "starts fresh with %s", f"{by} workers" if by else "one process",
+                f"{ours} workers" if ours else "one process")

@@ -1,0 +1,124 @@
+"""Training as one of several workers, on MXNet's parameter-server KVStore (ps-lite).
+
+``rnn-studio launch`` starts a scheduler, servers and workers with the ``DMLC_*`` variables
+set; each worker runs the ordinary train command with ``--kvstore dist_sync`` (or
+``dist_async``), and the one training loop asks its ``Cluster`` who it is:
+
+- every worker trains on its own shard of the data (``share``), the same number of steps;
+- the parameters start identical: the Trainer's first KVStore ``init`` is rank 0's values;
+- ``dist_sync``: gradients are summed on the servers and every worker runs the same optimizer
+  step on the same sums (``update_on_kvstore=False``), so the workers stay identical, the
+  learning-rate schedule stays on the workers (a known MXNet pitfall: ``set_learning_rate``
+  never reaches an optimizer that runs on the servers) and the optimizer state can be saved;
+- ``dist_async``: MXNet updates on the servers only, so the optimizer goes there, with the
+  schedule as an ``LRScheduler`` the servers evaluate themselves (``ServerSchedule``), never
+  without an updater (the servers would just keep the last pushed gradient);
+- validation sums (losses, counts, confusion matrices) are added up over the workers
+  (``sum``), so every worker reports, keeps its best and stops early on the same numbers;
+- only rank 0 writes the run folder.
+"""
+import os
+from typing import Dict, Optional, Tuple
+
+import mxnet as mx
+import numpy as np
+
+from ..errors import StudioError
+from ..schedule import learning_rate
+
+KVSTORES = ("local", "device", "dist_sync", "dist_async")
+_OWN_KEYS = 1 << 20     # keys of the loop's own sums, far above the Trainer's parameter indices
+
+
+class Cluster:
+    """This process's place among the workers of one training job (one worker: ``local``)."""
+
+    def __init__(self, kvstore: str = "local"):
+        if kvstore not in KVSTORES:
+            raise StudioError(f"unknown kvstore {kvstore!r}: use one of {', '.join(KVSTORES)}")
+        self.kvstore = kvstore
+        self.kv: Optional[mx.kv.KVStore] = None
+        self.rank, self.num_workers = 0, 1
+        self._keys: Dict[str, int] = {}
+        if kvstore.startswith("dist"):
+            if os.environ.get("DMLC_ROLE") != "worker":
+                raise StudioError(f"--kvstore {kvstore} trains as one worker of several: start "
+                                  f"it with 'rnn-studio launch --workers N -- <train command>'")
+            self.kv = mx.kv.create(kvstore)
+            self.rank, self.num_workers = self.kv.rank, self.kv.num_workers
+
+    @property
+    def distributed(self) -> bool:
+        return self.kv is not None
+
+    @property
+    def synchronous(self) -> bool:
+        """Workers step together and can add up their numbers (dist_sync)."""
+        return self.kvstore == "dist_sync"
+
+    @property
+    def writer(self) -> bool:
+        """Only rank 0 writes the run folder."""
+        return self.rank == 0
+
+    def trainer_options(self) -> dict:
+        if not self.distributed:
+            return {"kvstore": self.kvstore}
+        return {"kvstore": self.kv, "update_on_kvstore": not self.synchronous}
+
+    def share(self, count: int, every_worker: bool = False) -> Tuple[int, int]:
+        """This worker's contiguous share [start, stop) of ``count`` items: equal sizes (the
+        last ``count % workers`` items go unused), so every worker takes the same number of
+        steps. ``every_worker``: the whole range when the workers cannot add up their numbers
+        (async), so each validates everything itself."""
+        if every_worker and not self.synchronous:
+            return 0, count
+        size = count // self.num_workers
+        return self.rank * size, (self.rank + 1) * size
+
+    def sum(self, name: str, values: np.ndarray) -> np.ndarray:
+        """``values`` added up over the workers (dist_sync; otherwise this worker's own).
+        Every worker must call it with the same name and shape at the same point."""
+        if not (self.distributed and self.synchronous):
+            return values
+        flat = mx.nd.array(np.asarray(values, dtype=np.float64).reshape(-1), dtype="float64")
+        if name not in self._keys:
+            self._keys[name] = _OWN_KEYS + len(self._keys)
+            self.kv.init(self._keys[name], mx.nd.zeros_like(flat))
+        key = self._keys[name]
+        self.kv.push(key, flat)            # the servers add every worker's push (no updater)
+        total = mx.nd.zeros_like(flat)
+        self.kv.pull(key, out=total)
+        return total.asnumpy().reshape(np.shape(values))
+
+    def gather(self, name: str, value: np.ndarray) -> np.ndarray:
+        """Every worker's ``value`` stacked (workers, ...): each fills its own row of zeros."""
+        rows = np.zeros((self.num_workers,) + np.shape(value))
+        rows[self.rank] = value
+        return self.sum(name, rows)
+
+    def server_schedule(self, steps_per_epoch: int, tc) -> Optional["ServerSchedule"]:
+        """The schedule the servers apply in async mode (None otherwise)."""
+        if not self.distributed or self.synchronous:
+            return None
+        if tc.anneal != "none":
+            raise StudioError("--anneal follows the wall clock of one worker: it cannot run on "
+                              "the servers of a dist_async job; use dist_sync or --anneal none")
+        return ServerSchedule(steps_per_epoch, tc.lr, tc.warmup_steps, tc.lr_decay,
+                              self.num_workers)
+
+
+class ServerSchedule(mx.lr_scheduler.LRScheduler):
+    """The loop's warm-up and per-epoch decay, evaluated by the servers' optimizer from its
+    update count (which counts every worker's pushes, hence the division). MXNet sends the
+    optimizer to the servers pickled (its own protocol, never a file), so this class must be
+    importable there: the launcher runs the servers with the same Python."""
+
+    def __init__(self, steps_per_epoch: int, lr: float, warmup: int, decay: float, workers: int):
+        super().__init__(base_lr=lr)
+        self.steps_per_epoch, self.lr, self.warmup = steps_per_epoch, lr, warmup
+        self.decay, self.workers = decay, workers
+
+    def __call__(self, num_update: int) -> float:
+        return learning_rate(num_update // self.workers, self.steps_per_epoch, self.lr,
+                             self.warmup, self.decay)
