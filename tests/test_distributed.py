@@ -35,8 +35,7 @@ def launch(tmp_path, command, workers=2, timeout=240):
     out.mkdir(exist_ok=True)
     env = dict(os.environ, DIST_TEST_OUT=str(out), OMP_NUM_THREADS="1",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = ("import sys; from engine.data import BPTTStream
-from engine.launch import Launch; "
+    code = ("import sys; from engine.launch import Launch; "
             f"sys.exit(Launch({workers}, 1, sys.argv[1:], connect_timeout=60, "
             f"program={WORKER!r}).run())")
     proc = subprocess.run([sys.executable, "-c", code, *map(str, command)], env=env,
@@ -172,8 +171,7 @@ def test_ctrl_c_stops_every_worker_at_one_step_and_keeps_what_was_learned(tmp_pa
     run = tmp_path / "r"
     env = dict(os.environ, DIST_TEST_OUT=str(tmp_path), OMP_NUM_THREADS="1",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = ("import sys; from engine.data import BPTTStream
-from engine.launch import Launch; "
+    code = ("import sys; from engine.launch import Launch; "
             f"sys.exit(Launch(2, 1, sys.argv[1:], program={WORKER!r}).run())")
     proc = subprocess.Popen([sys.executable, "-c", code, "generator", "train", "--corpus",
                              str(text), "--out", str(run), "--epochs", "50", *TINY_GENERATOR],
