@@ -78,7 +78,7 @@ def test_two_workers_train_a_generator_to_identical_parameters(tmp_path, text):
     # every worker reports the same validation numbers (summed over their shares)
     vals = {}
     for line in lines:
-        if "validation loss" in line:
+        if "] step " in line and "validation loss" in line:
             vals.setdefault(line.split("]")[0], []).append(line.split("]", 1)[1])
     assert len(vals) == 2 and len(set(map(tuple, vals.values()))) == 1, vals
     w0, w1 = arrays(out / "worker-0.params"), arrays(out / "worker-1.params")
