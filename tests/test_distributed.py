@@ -191,3 +191,36 @@ def test_ctrl_c_stops_every_worker_at_one_step_and_keeps_what_was_learned(tmp_pa
     meta = RunFolder(run).read_meta()
     assert 0 < meta.step < 50 * 100
     assert_same(arrays(tmp_path / "worker-0.params"), arrays(tmp_path / "worker-1.params"))
+
+
+def test_async_workers_train_with_the_optimizer_on_the_server_and_resume(tmp_path, text):
+    """dist_async: the servers run Adam with the schedule (never without an updater, which
+    ps-lite aborts on); rank 0 saves; a resume warns that Adam's moments start again."""
+    run = tmp_path / "a"
+    args = ["generator", "train", *TINY_GENERATOR, "--kvstore", "dist_async"]
+    proc, _ = launch(tmp_path, args + ["--corpus", text, "--out", run, "--epochs", "0.3"])
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    first = RunFolder(run).read_meta()
+    assert first.train_settings["kvstore"] == "dist_async"
+    assert first.state["optimizer"] == {"on_servers": True}
+    losses = [h["val_loss"] for h in first.history if h.get("val_loss") is not None]
+    assert losses[-1] < losses[0]
+    proc, _ = launch(tmp_path, ["generator", "train", "--out", run, "--resume", "--epochs",
+                                "0.5", "--quiet", "--kvstore", "dist_async"])
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "Adam's moment estimates start again" in proc.stdout
+    assert RunFolder(run).read_meta().step > first.step
+
+
+@pytest.mark.slow
+def test_bench_workers_measures_one_and_two_workers():
+    from .conftest import run_cli
+    proc = run_cli("bench", "--workers", "2", "--quick", "--json", timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = __import__("json").loads(proc.stdout)
+    for key in ("local_train_chars_per_s", "one_worker_train_chars_per_s",
+                "workers_train_chars_per_s"):
+        assert result[key] > 0, key
+    assert result["scaling"] == pytest.approx(result["workers_train_chars_per_s"]
+                                              / result["one_worker_train_chars_per_s"])
+    assert result["threads_per_worker"] >= 1 and result["gradient_mb"] > 0

@@ -24,7 +24,7 @@ import mxnet as mx
 import numpy as np
 
 from ..errors import StudioError
-from ..schedule import learning_rate
+from .server_schedule import ServerSchedule
 
 KVSTORES = ("local", "device", "dist_sync", "dist_async")
 _OWN_KEYS = 1 << 20     # keys of the loop's own sums, far above the Trainer's parameter indices
@@ -97,7 +97,7 @@ class Cluster:
         rows[self.rank] = value
         return self.sum(name, rows)
 
-    def server_schedule(self, steps_per_epoch: int, tc) -> Optional["ServerSchedule"]:
+    def server_schedule(self, steps_per_epoch: int, tc) -> Optional[ServerSchedule]:
         """The schedule the servers apply in async mode (None otherwise)."""
         if not self.distributed or self.synchronous:
             return None
@@ -106,19 +106,3 @@ class Cluster:
                               "the servers of a dist_async job; use dist_sync or --anneal none")
         return ServerSchedule(steps_per_epoch, tc.lr, tc.warmup_steps, tc.lr_decay,
                               self.num_workers)
-
-
-class ServerSchedule(mx.lr_scheduler.LRScheduler):
-    """The loop's warm-up and per-epoch decay, evaluated by the servers' optimizer from its
-    update count (which counts every worker's pushes, hence the division). MXNet sends the
-    optimizer to the servers pickled (its own protocol, never a file), so this class must be
-    importable there: the launcher runs the servers with the same Python."""
-
-    def __init__(self, steps_per_epoch: int, lr: float, warmup: int, decay: float, workers: int):
-        super().__init__(base_lr=lr)
-        self.steps_per_epoch, self.lr, self.warmup = steps_per_epoch, lr, warmup
-        self.decay, self.workers = decay, workers
-
-    def __call__(self, num_update: int) -> float:
-        return learning_rate(num_update // self.workers, self.steps_per_epoch, self.lr,
-                             self.warmup, self.decay)
