@@ -57,8 +57,10 @@ class SentimentTab(QWidget):
     def _build(self):
         data_box = QGroupBox("Labeled data")
         self.data = QComboBox()
-        self.data.setToolTip("Built-in movie reviews, a CSV/TSV/JSONL file with text and label "
-                             "columns, or a folder with a sub-folder of .txt files per label")
+        self.data.setToolTip("A built-in set of rated sentences (rated-sentences: films, product "
+                             "reviews, tweets and news, the default), a CSV/TSV/JSONL file with "
+                             "text and label columns, or a folder with a sub-folder of .txt files "
+                             "per label")
         for entry in corpora.REGISTRY.values():
             if entry.kind == "labeled":
                 self.data.addItem(f"{entry.name} (built-in)", entry.name)

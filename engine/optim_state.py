@@ -6,7 +6,6 @@ file format, and the update counters (Adam's bias correction needs them) as JSON
 """
 from typing import Dict, Tuple
 
-import mxnet as mx
 from mxnet import gluon, nd
 
 from .errors import StudioError
@@ -68,20 +67,25 @@ def trainer_state(trainer: gluon.Trainer, model: gluon.Block) -> Tuple[Dict[str,
 
 
 def restore_trainer_state(trainer: gluon.Trainer, model: gluon.Block, arrays: Dict[str, nd.NDArray],
-                          info: dict, ctx: mx.Context):
-    """Load what ``trainer_state`` produced into a freshly made trainer over the same parameters."""
+                          info: dict, contexts):
+    """Load what ``trainer_state`` produced into a freshly made trainer over the same
+    parameters: into each device's updater (``contexts``: one context or a list)."""
     by_name = {name: i for i, name in enumerate(_structural_names(trainer, model))}
-    updater = _ensure_updater(trainer)
-    opt = updater.optimizer
+    _ensure_updater(trainer)
+    contexts = contexts if isinstance(contexts, (list, tuple)) else [contexts]
+    opt = trainer._updaters[0].optimizer
     for name, structure in info["structures"].items():
         if name not in by_name:
             raise StudioError(f"trainer.states names parameter {name!r}, which the model lacks")
         index = by_name[name]
-        flat = [arrays[k].as_in_context(ctx) for k in sorted(
-            (k for k in arrays if k.startswith(f"opt:{name}:")), key=lambda k: int(k.rsplit(":", 1)[1]))]
-        updater.states[index] = _rebuild(structure, flat)
-        updater.states_synced[index] = True
-    opt._set_current_context(ctx.device_id)
-    for name, count in info["update_counts"].items():
-        opt._index_update_count[by_name[name]] = int(count)
+        keys = sorted((k for k in arrays if k.startswith(f"opt:{name}:")),
+                      key=lambda k: int(k.rsplit(":", 1)[1]))
+        for updater, ctx in zip(trainer._updaters, contexts):
+            updater.states[index] = _rebuild(structure, [arrays[k].as_in_context(ctx)
+                                                         for k in keys])
+            updater.states_synced[index] = True
+    for ctx in reversed(contexts):      # each device keeps its own update counts
+        opt._set_current_context(ctx.device_id)
+        for name, count in info["update_counts"].items():
+            opt._index_update_count[by_name[name]] = int(count)
     opt.num_update = int(info["num_update"])

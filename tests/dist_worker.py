@@ -13,7 +13,8 @@ from engine.training import loop  # noqa: E402
 original = loop.train
 
 
-def reporting_train(run, task, tc, meta, ctx, resume, should_stop=lambda: False, cluster=None):
+def reporting_train(run, task, tc, meta, ctx, resume, should_stop=lambda: False, cluster=None,
+                    contexts=None):
     out = Path(os.environ["DIST_TEST_OUT"]) / f"worker-{cluster.rank}.params"
     finish = task.finish
 
@@ -21,7 +22,7 @@ def reporting_train(run, task, tc, meta, ctx, resume, should_stop=lambda: False,
         task.model.save_parameters(str(out))
         return finish(run, meta)
     task.finish = dump_then_finish
-    yield from original(run, task, tc, meta, ctx, resume, should_stop, cluster)
+    yield from original(run, task, tc, meta, ctx, resume, should_stop, cluster, contexts)
     if not cluster.writer:
         task.model.save_parameters(str(out))
 

@@ -346,6 +346,8 @@ def test_dark_theme_keeps_disabled_controls_and_radio_buttons_visible(qtbot, win
 
 
 def test_empty_states_say_what_to_do_first(qtbot, window):
+    # a first start: the sentiment data is every rated sentence (films, products, posts, news)
+    assert window.sentiment.data.currentData() == "rated-sentences"
     assert window.models.table.rowCount() == 0
     assert "No models yet" in window.models.details.toPlainText()
     assert "press Train" in window.generate.output.placeholderText()

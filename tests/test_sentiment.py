@@ -263,6 +263,44 @@ def test_cli_train_predict_evaluate(tmp_path):
     assert bad.returncode == 2 and "labels ['other'] are not ones this model knows" in bad.stderr
 
 
+def test_a_domain_held_out_and_accuracy_by_domain(tmp_path):
+    """--leave-out domain=posts trains on the films only (and a resume keeps it so);
+    evaluate --by domain then scores each domain apart, beside VADER."""
+    rows = [(text, label, "films" if i % 3 else "posts")
+            for i, (text, label) in enumerate(synthetic_rows(180))]
+    data = write_csv(tmp_path / "d.csv", rows, header=("text", "label", "domain"))
+    run = tmp_path / "r"
+    tiny = ["--hidden", "8", "--embed", "8", "--ngram-buckets", "101", "--batch", "16",
+            "--lr", "0.01", "--quiet"]
+    proc = run_cli("sentiment", "train", "--data", data, "--out", run, "--epochs", "2",
+                   "--leave-out", "domain=posts", *tiny)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    meta = RunFolder(run).read_meta()
+    films = sum(1 for r in rows if r[2] == "films")
+    assert meta.corpus["leave_out"] == ["domain", "posts"] and meta.corpus["size"] == films
+    split = json.loads((run / "split.json").read_text())
+    assert split["n"] == films and split["stratified_by"] == ["label", "domain"]
+    proc = run_cli("sentiment", "train", "--out", run, "--resume", "--epochs", "3", "--quiet")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert RunFolder(run).read_meta().corpus["size"] == films
+    proc = run_cli("sentiment", "evaluate", run, "--data", data, "--by", "domain", "--json")
+    result = json.loads(proc.stdout)
+    assert {k: v["n"] for k, v in result["by"].items()} == {"films": films,
+                                                            "posts": len(rows) - films}
+    assert all(0 <= v["accuracy"] <= 1 and "accuracy" in v["vader"] for v in result["by"].values())
+    weighted = sum(v["accuracy"] * v["n"] for v in result["by"].values()) / result["n"]
+    assert weighted == pytest.approx(result["accuracy"])
+    table = run_cli("sentiment", "evaluate", run, "--data", data, "--by", "domain").stdout
+    assert "by domain:" in table and "posts" in table and "VADER acc." in table
+    for args, message in ((["--leave-out", "domain=tweets"], "no row has domain = 'tweets'"),
+                          (["--leave-out", "mood=sad"], "no column 'mood' (other columns: 'domain')"),
+                          (["--leave-out", "domain"], "--leave-out takes COLUMN=VALUE")):
+        bad = run_cli("sentiment", "train", "--data", data, "--out", tmp_path / "x", *args, *tiny)
+        assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+    bad = run_cli("sentiment", "evaluate", run, "--data", data, "--by", "mood")
+    assert bad.returncode == 2 and "no column 'mood'" in bad.stderr
+
+
 def test_built_in_movie_corpora():
     sentences = read_labeled(corpora.build("movie-sentences"))
     assert len(sentences) == 4000
@@ -316,9 +354,10 @@ def test_built_in_rated_sentences_with_their_domains():
 def test_default_model_trains_on_all_rated_sentences(tmp_path):
     """The 19,459 rated sentences with the default settings: the reader's pooling once died
     here after about 80 steps on AVX-512 CPUs (oneDNN reorder); now a whole epoch trains."""
-    proc = run_cli("sentiment", "train", "--data", "rated-sentences", "--out", tmp_path / "r",
+    proc = run_cli("sentiment", "train", "--out", tmp_path / "r",       # the default data
                    "--epochs", "1", "--quiet", timeout=1200)
     assert proc.returncode == 0, proc.stderr[-2000:]
+    assert RunFolder(tmp_path / "r").read_meta().corpus["name"] == "rated-sentences"
     test = RunFolder(tmp_path / "r").read_meta().test
     assert test["n"] > 1900 and test["accuracy"] > 0.7
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 import mxnet as mx
+import numpy as np
 from mxnet import autograd, gluon, nd
 
 from ..config import GeneratorConfig, TrainConfig
@@ -144,11 +145,35 @@ class GeneratorTask(loop.Task):
 
     def forward(self, index: int):
         data, target = self.train_stream.batch(index)
+        if len(self.contexts) > 1:
+            return self._forward_shared(data, target)
         hidden = [h.detach() for h in self.hidden]
         out = self.model(nd.array(data, ctx=self.ctx), *hidden)
         self.hidden = list(out[1:])
         loss = self.loss_fn(out[0], nd.array(target, ctx=self.ctx)).mean()
         return loss, data.size, None
+
+    def _forward_shared(self, data, target):
+        """The batch's streams shared out over the devices (Gluon's ``split_and_load`` along
+        the batch axis), each device with its streams' hidden state; the state is kept whole on
+        the first device, so checkpoints look the same whatever the devices."""
+        devices = self.contexts
+        inputs = gluon.utils.split_and_load(data, devices, batch_axis=1, even_split=False)
+        targets = gluon.utils.split_and_load(target, devices, batch_axis=1, even_split=False)
+        bounds = np.cumsum([0] + [x.shape[1] for x in inputs])
+        losses, states = [], []
+        for i, (x, y, ctx) in enumerate(zip(inputs, targets, devices)):
+            hidden = [h[:, bounds[i]:bounds[i + 1]].as_in_context(ctx).detach()
+                      for h in self.hidden]
+            out = self.model(x, *hidden)
+            states.append(out[1:])
+            # weighted by the device's share of the streams: the devices' average is the
+            # batch's mean even when the batch does not split evenly
+            share = x.shape[1] * len(devices) / data.shape[1]
+            losses.append(self.loss_fn(out[0], y).mean() * share)
+        self.hidden = [nd.concat(*[s[k].as_in_context(self.ctx) for s in states], dim=1)
+                       for k in range(len(self.hidden))]
+        return losses, data.size, None
 
     def validation_items(self) -> int:
         return validation_batches(self.val_stream)

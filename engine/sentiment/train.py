@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterator, List, Optional, Tuple
 
 import gluonnlp as nlp
-from mxnet import gluon
+from mxnet import gluon, nd
 
 from ..atomic import atomic_write_json, sha256_file
 from ..config import SentimentConfig, TrainConfig
@@ -260,14 +260,31 @@ class SentimentTask(loop.Task):
                                       seed=self.tc.seed + epoch)[:self.steps_per_epoch]
 
     def forward(self, index: int):
-        batch = to_batch([self.train_ex[i] for i in self.order[index]], self.ctx)
-        logits = self.model.reader(*batch.reader_inputs())
-        return self.loss_fn(logits, batch.labels).mean(), batch.labels.shape[0], (logits,
-                                                                                  batch.labels)
+        examples = [self.train_ex[i] for i in self.order[index]]
+        if len(self.contexts) == 1:
+            batch = to_batch(examples, self.ctx)
+            logits = self.model.reader(*batch.reader_inputs())
+            return (self.loss_fn(logits, batch.labels).mean(), len(examples),
+                    [(logits, batch.labels)])
+        # the texts shared out over the devices, in order; each device's mean loss weighted by
+        # its share, so that the devices' average is the batch's mean. A device left without
+        # a text (a batch smaller than the devices) reads the first one at weight 0: every
+        # device must give a fresh gradient, or Gluon's update skips (or refuses) it
+        k, n = len(self.contexts), len(examples)
+        losses, outputs = [], []
+        for i, ctx in enumerate(self.contexts):
+            share = examples[n * i // k:n * (i + 1) // k]
+            batch = to_batch(share or examples[:1], ctx)
+            logits = self.model.reader(*batch.reader_inputs())
+            losses.append(self.loss_fn(logits, batch.labels).mean() * (len(share) * k / n))
+            if share:
+                outputs.append((logits, batch.labels))
+        return losses, n, outputs
 
     def counts(self, outputs):
-        logits, labels = outputs
-        return {"accuracy": (logits.argmax(axis=1) == labels).sum()}
+        right = [(logits.argmax(axis=1) == labels).sum().as_in_context(self.ctx)
+                 for logits, labels in outputs]
+        return {"accuracy": nd.add_n(*right)}
 
     def validation_items(self) -> int:
         return len(self.prepared.parts["val"])
@@ -284,7 +301,7 @@ class SentimentTask(loop.Task):
     def finish(self, run: RunFolder, meta: RunMeta) -> RunMeta:
         """The held-back test split, scored once with the best parameters, beside VADER."""
         model, parts, p = self.model, self.prepared.parts, self.prepared
-        meta = run.load_params(model, "best", self.ctx, meta)
+        meta = run.load_params(model, "best", self.contexts or self.ctx, meta)
         test = evaluate_examples(model, parts["test"], self.ctx)
         test.pop("loss")
         if model.config.linear:          # each half alone, to show what the mixture adds

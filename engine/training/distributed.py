@@ -61,9 +61,12 @@ class Cluster:
         """Only rank 0 writes the run folder."""
         return self.rank == 0
 
-    def trainer_options(self) -> dict:
+    def trainer_options(self, devices: int = 1) -> dict:
+        """The Trainer's kvstore: on several devices of one process the loop sums the
+        gradients itself before it clips them (``update_on_kvstore=False``)."""
         if not self.distributed:
-            return {"kvstore": self.kvstore}
+            return {"kvstore": self.kvstore, **({"update_on_kvstore": False} if devices > 1
+                                                else {})}
         return {"kvstore": self.kv, "update_on_kvstore": not self.synchronous}
 
     def share(self, count: int, every_worker: bool = False) -> Tuple[int, int]:

@@ -21,7 +21,7 @@ import numpy as np
 from mxnet import autograd, gluon, nd
 
 from ..config import TrainConfig
-from ..device import parse_ctx
+from ..device import parse_contexts
 from ..errors import StudioError
 from ..events import Finished, Progress, Saved, Started, Validated
 from ..optim_state import restore_trainer_state, trainer_state
@@ -49,6 +49,8 @@ class Task:
                                      # each step then reseeds from (seed, step), which costs a
                                      # device sync, so a model without dropout skips it
     model: gluon.Block               # what is saved and loaded
+    contexts: List = []              # the devices sharing each batch (set by the loop; the
+                                     # model is built on the first and spread over them)
     trainable: gluon.ParameterDict   # what the optimizer updates
     steps_per_epoch: int
     info: dict                       # facts for the Started event (sizes, vocabulary, ...)
@@ -59,7 +61,8 @@ class Task:
 
     def forward(self, index: int) -> Tuple[nd.NDArray, int, object]:
         """Under autograd.record: (mean loss of batch ``index``, items in it, outputs for
-        ``counts``)."""
+        ``counts``). With several ``contexts``: a list of mean losses, one per device's share
+        of the batch, and outputs per device."""
         raise NotImplementedError
 
     def counts(self, outputs) -> Dict[str, nd.NDArray]:
@@ -135,29 +138,36 @@ def train_run(run_dir, prepare: Callable[[RunFolder, object, Cluster],
     run = RunFolder(run_dir)
     cluster = Cluster(tc.kvstore)
     with run.writing() if cluster.writer else nullcontext():
-        ctx = parse_ctx(tc.ctx)
-        task, tc, meta = prepare(run, ctx, cluster)
-        yield from train(run, task, tc, meta, ctx, resume, should_stop, cluster)
+        contexts = parse_contexts(tc.ctx)
+        task, tc, meta = prepare(run, contexts[0], cluster)
+        yield from train(run, task, tc, meta, contexts[0], resume, should_stop, cluster,
+                         contexts)
 
 
 def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resume: bool,
           should_stop: Callable[[], bool] = lambda: False,
-          cluster: Optional[Cluster] = None) -> Iterator[object]:
+          cluster: Optional[Cluster] = None, contexts: Optional[list] = None) -> Iterator[object]:
     """Train ``task`` in ``run``, yielding events; ``meta`` is the run's record (read from the
     run when resuming, else the new run's first one). ``cluster``: this process's place among
-    several workers (distributed.py); one process by default."""
+    several workers (distributed.py); one process by default. ``contexts``: the devices that
+    share each batch (``ctx`` alone by default)."""
     cluster = cluster or Cluster(tc.kvstore)
+    task.contexts = contexts = contexts or [ctx]
     steps_per_epoch = task.steps_per_epoch
+    if resume:
+        meta = run.load_params(task.model, "last", ctx, meta)   # the checkpoint actually loaded
+    if len(contexts) > 1:                 # built (and loaded) on the first, copied to the rest
+        task.model.collect_params().reset_ctx(contexts)
     options = {"learning_rate": tc.lr, "wd": tc.weight_decay}
     server_schedule = cluster.server_schedule(steps_per_epoch, tc)
     if server_schedule is not None:
         options["lr_scheduler"] = server_schedule
-    trainer = gluon.Trainer(task.trainable, "adam", options, **cluster.trainer_options())
+    trainer = gluon.Trainer(task.trainable, "adam", options,
+                            **cluster.trainer_options(len(contexts)))
     state = _Run()
     if resume:
-        meta = run.load_params(task.model, "last", ctx, meta)   # the checkpoint actually loaded
         arrays = run.load_states(meta)
-        _restore_optimizer(trainer, task, arrays, meta.state["optimizer"], ctx, cluster)
+        _restore_optimizer(trainer, task, arrays, meta.state["optimizer"], contexts, cluster)
         _restore_carried(task, arrays, meta.state, cluster)
         state = _Run(meta.step, list(meta.history), meta.best, int(meta.state.get("stale", 0)),
                      meta.seconds, meta.step)
@@ -230,8 +240,12 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resum
             seed_step(tc.seed + 7919 * cluster.rank, state.step)
         with autograd.record():
             loss, n, outputs = task.forward(index)
-        loss.backward()
-        _step(trainer, params, tc.clip, ctx, cluster)
+        if isinstance(loss, list):            # one per device: their mean on the first
+            autograd.backward(loss)
+            loss = nd.add_n(*[x.as_in_context(ctx) for x in loss]) / len(loss)
+        else:
+            loss.backward()
+        _step(trainer, params, tc.clip, contexts, cluster)
         for key, value in [("loss", loss), *task.counts(outputs).items()]:
             sums[key] = sums[key] + value if key in sums else value.copy()
         items += n
@@ -289,21 +303,29 @@ def _budget_share(tc: TrainConfig, start_time: float) -> Optional[float]:
 
 
 def count_parameters(net: gluon.Block) -> int:
-    return int(sum(p.data().size for p in net.collect_params().values()))
+    return int(sum(np.prod(p.shape) for p in net.collect_params().values()))
 
 
-def _step(trainer: gluon.Trainer, params, clip: float, ctx, cluster: Cluster):
-    """Clip the gradient's global norm and update. dist_sync: the gradients are first summed
-    over the workers, the sum clipped at ``clip`` per worker and averaged, and every worker
-    applies the same update; dist_async: clipped here, applied on the servers."""
-    grads = [p.grad(ctx) for p in params]
-    if cluster.distributed and cluster.synchronous:
+def _step(trainer: gluon.Trainer, params, clip: float, contexts, cluster: Cluster):
+    """Clip the gradient's global norm and update.
+
+    One device of one process: clip, step. Several devices, or dist_sync workers: the
+    gradients are first summed over every device of every worker (each device then holds the
+    same sum), the sum clipped at ``clip`` per replica, and every device applies the same
+    update to the average. dist_async: each device's gradient clipped here, the update applied
+    on the servers."""
+    grads = [[p.grad(c) for p in params] for c in contexts]
+    synchronous = cluster.synchronous and cluster.distributed
+    if synchronous or len(contexts) > 1 and not cluster.distributed:
+        replicas = len(contexts) * (cluster.num_workers if synchronous else 1)
         trainer.allreduce_grads()
-        gluon.utils.clip_global_norm(grads, clip * cluster.num_workers, check_isfinite=False)
-        trainer.update(cluster.num_workers)
+        for device_grads in grads:
+            gluon.utils.clip_global_norm(device_grads, clip * replicas, check_isfinite=False)
+        trainer.update(replicas)
         return
-    gluon.utils.clip_global_norm(grads, clip, check_isfinite=False)
-    trainer.step(1)
+    for device_grads in grads:
+        gluon.utils.clip_global_norm(device_grads, clip, check_isfinite=False)
+    trainer.step(len(contexts))
 
 
 _REASONS = ("completed", "stopped", "time budget")
@@ -336,12 +358,12 @@ def _optimizer_state(trainer: gluon.Trainer, task: Task, cluster: Cluster):
     return trainer_state(trainer, task.model)
 
 
-def _restore_optimizer(trainer, task: Task, arrays, info: dict, ctx, cluster: Cluster):
+def _restore_optimizer(trainer, task: Task, arrays, info: dict, contexts, cluster: Cluster):
     if info.get("on_servers") or (cluster.distributed and not cluster.synchronous):
         log.warning("the optimizer's state of a dist_async run lives on its servers and is not "
                     "saved: Adam's moment estimates start again (the parameters are resumed)")
         return
-    restore_trainer_state(trainer, task.model, arrays, info, ctx)
+    restore_trainer_state(trainer, task.model, arrays, info, contexts)
 
 
 def _carried(task: Task, cluster: Cluster) -> Tuple[Dict[str, nd.NDArray], dict]:
@@ -349,7 +371,7 @@ def _carried(task: Task, cluster: Cluster) -> Tuple[Dict[str, nd.NDArray], dict]
     arrays, info = task.carried_state()
     if not (cluster.distributed and cluster.synchronous) or not arrays:
         return arrays, info
-    stacked = {k: nd.array(cluster.gather(f"carried:{k}", v.asnumpy()))
+    stacked = {k: nd.array(cluster.gather(f"carried:{k}", v.asnumpy()), dtype=v.dtype)
                for k, v in sorted(arrays.items())}
     return stacked, dict(info, carried_by_workers=cluster.num_workers)
 
