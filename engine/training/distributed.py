@@ -69,6 +69,25 @@ class Cluster:
                                                 else {})}
         return {"kvstore": self.kv, "update_on_kvstore": not self.synchronous}
 
+    def start(self, trainer) -> None:
+        """Put rank 0's parameters into the KVStore and wait until every worker has pulled
+        them, before any gradient is pushed.
+
+        MXNet 1.9.1 workaround: with ``update_on_kvstore=False`` a Trainer pushes gradients to
+        the same keys its lazy first-step broadcast pulls the parameters from, with no order
+        between the two. On a busy machine a worker's parameter pull could land after the first
+        gradient sum and take the gradients as its weights (measured here: 1 run in 3 under
+        load diverged at step 2). Doing the broadcast up front, then a barrier, closes it."""
+        if not self.distributed:
+            return
+        trainer._init_kvstore()
+        if trainer._params_to_init:
+            trainer._init_params()
+        for param in trainer._params:
+            for data in param.list_data():
+                data.wait_to_read()
+        self.kv._barrier()
+
     def share(self, count: int, every_worker: bool = False) -> Tuple[int, int]:
         """This worker's contiguous share [start, stop) of ``count`` items: equal sizes (the
         last ``count % workers`` items go unused), so every worker takes the same number of

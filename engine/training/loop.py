@@ -164,6 +164,7 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resum
         options["lr_scheduler"] = server_schedule
     trainer = gluon.Trainer(task.trainable, "adam", options,
                             **cluster.trainer_options(len(contexts)))
+    cluster.start(trainer)
     state = _Run()
     if resume:
         arrays = run.load_states(meta)
