@@ -365,7 +365,7 @@ class GenerateTab(QWidget):
             path, name = corpora.resolve_text_source(ref)
             return dict(corpus_report(path, encoding, model, train), name=name)
         self.engine.submit(INSPECT, run, on_done=self._show_corpus,
-                           on_error=self._corpus_refused, streams=False)
+                           on_error=self._corpus_refused, streams=False, uses_runs=False)
 
     # ---- training ------------------------------------------------------------------------------
     def start_training(self, resume: bool):

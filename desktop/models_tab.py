@@ -203,7 +203,7 @@ class ModelsTab(QWidget):
         names = self.selected_names()
         if not names:
             return
-        if self.engine.busy:
+        if self.engine.busy_with_runs:
             self.window.show_error("Busy", "Wait for the current job to finish (or stop it) "
                                    "before deleting runs.")
             return

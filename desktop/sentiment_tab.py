@@ -193,7 +193,7 @@ class SentimentTab(QWidget):
             return {"name": name, "n": len(data), "counts": counts,
                     "rows": list(zip(data.texts[:40], data.labels[:40]))}
         self.engine.submit(PREVIEW, run, on_done=self._show_preview,
-                           on_error=self._preview_refused, streams=False)
+                           on_error=self._preview_refused, streams=False, uses_runs=False)
 
     def _preview_refused(self, message: str):
         self.data_ok = False
@@ -356,6 +356,7 @@ class SentimentTab(QWidget):
         to save; then the text column is picked, then the output file."""
         from engine.sentiment.predict import table_header
         self.engine.submit(CHECK, lambda should_stop: table_header(src), streams=False,
+                           uses_runs=False,
                            on_done=lambda header: self._choose_column_and_output(src, header),
                            on_error=lambda message: self.window.show_error("Cannot classify",
                                                                            message))

@@ -34,6 +34,8 @@ class Job:
     id: int = 0
     stop: threading.Event = field(default_factory=threading.Event)
     streams: bool = True                         # iterate fn's result and emit each item
+    uses_runs: bool = True                       # reads or writes run folders (a data preview
+                                                 # does not: deleting a run may go on beside it)
     on_event: Callable[[object], None] = _ignore     # each item, on the GUI thread
     on_done: Callable[[object], None] = _ignore      # the return value (None for streams)
     on_error: Callable[[str], None] = _ignore        # a readable message
@@ -89,10 +91,11 @@ class EngineThread(QObject):
 
     # ---- submitting -------------------------------------------------------------------------
     def submit(self, name: str, fn, on_event=None, on_done=None, on_error=None,
-               streams: bool = True) -> Job:
+               streams: bool = True, uses_runs: bool = True) -> Job:
         """Queue ``fn`` on the engine thread; the callbacks run on the GUI thread."""
-        job = Job(name, fn, next(self._ids), streams=streams, on_event=on_event or _ignore,
-                  on_done=on_done or _ignore, on_error=on_error or _ignore)
+        job = Job(name, fn, next(self._ids), streams=streams, uses_runs=uses_runs,
+                  on_event=on_event or _ignore, on_done=on_done or _ignore,
+                  on_error=on_error or _ignore)
         was_busy = self.busy
         self._pending[job.id] = job
         self._submit.emit(job)
@@ -110,6 +113,11 @@ class EngineThread(QObject):
     @property
     def busy(self) -> bool:
         return bool(self._pending)
+
+    @property
+    def busy_with_runs(self) -> bool:
+        """A queued or running job reads or writes run folders (training, sampling, export)."""
+        return any(j.uses_runs for j in self._pending.values())
 
     def running(self, name: str) -> bool:
         return any(j.name == name for j in self._pending.values())
