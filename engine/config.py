@@ -195,6 +195,8 @@ class SentimentData(_JSONConfig):
                                  # idf)
     unseen_gate: bool = False    # the vote's weight grows with the share of unseen grams (runs
                                  # saved before that feature have False)
+    summed_valence: bool = False  # the reader's output layer also takes the text's summed
+                                 # valence (L2: runs saved before it was measured useless, True)
 
     def __post_init__(self):
         object.__setattr__(self, "class_polarity", tuple(self.class_polarity))   # JSON: lists
@@ -224,11 +226,12 @@ class SentimentConfig(_JSONConfig):
                                 choices=("ppmi", "learned"), advanced=True)
     unlabeled: str = setting("auto", "Extra unlabeled text for the word vectors: a built-in "
                              "labeled corpus or a labeled file (its texts only); 'auto': "
-                             "movie-reviews for the built-in movie data; '' = none",
+                             "movie-reviews for the built-in movie sentences and snippets; "
+                             "'' = none",
                              advanced=True)
     extra_train: str = setting("auto", "Extra labeled texts the linear half also learns from "
                                "(never validation or test); 'auto': movie-reviews for "
-                               "movie-sentences; '' = none", advanced=True)
+                               "movie-sentences and movie-snippets; '' = none", advanced=True)
     linear: bool = setting(True, "Mix in a TF-IDF word 1-2 gram linear classifier (linear.py)",
                            label="Linear half", advanced=True)
     linear_buckets: int = 1_048_577  # its hashed gram table (ids 1..2^20; fewer collide more)
@@ -280,6 +283,7 @@ class SentimentConfig(_JSONConfig):
                 facts[key] = saved.pop(key)
         if "unseen_gate" not in facts:       # saved before the flag: the gate was on exactly
             facts["unseen_gate"] = facts.get("linear_texts", 0) > 0   # when texts were counted
+        facts.setdefault("summed_valence", True)    # saved before L2 was dropped: it had it
         return super().from_dict(dict(saved, data=SentimentData.from_dict(facts)))
 
     def with_data(self, **facts) -> "SentimentConfig":

@@ -18,7 +18,7 @@ from engine.sentiment.predict import SentimentPredictor
 from engine.sentiment.split import normalised, stratified_split
 
 from .conftest import run_cli
-from .sentiment_helpers import (NEGATIVE, POSITIVE, synthetic_rows, tiny_sentiment_train,
+from .sentiment_helpers import (NEGATIVE, POSITIVE, TINY_SENTIMENT, synthetic_rows, tiny_sentiment_train,
                                 train_sentiment_run, write_csv)
 
 
@@ -187,6 +187,38 @@ def test_undecodable_and_binary_data(tmp_path):
     (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "b"}\nnot json\n')
     with pytest.raises(StudioError, match="line 2 is not JSON"):
         read_labeled(tmp_path / "x.jsonl")
+
+
+def test_a_run_saved_with_the_dropped_summed_valence_still_loads(tmp_path):
+    """Runs saved before the summed-valence feature (L2) was dropped have it in their output
+    layer and no ``summed_valence`` in their record: they load with it, and predict as before."""
+    data = write_csv(tmp_path / "d.csv", synthetic_rows(80))
+    old = TINY_SENTIMENT.with_data(summed_valence=True)
+    train_sentiment_run(tmp_path / "old", data, old, tiny_sentiment_train(epochs=1))
+    texts = ["the plot was zorbly", "a blech story"]
+    before = SentimentPredictor.load(str(tmp_path / "old")).probabilities(texts)
+    meta_path = tmp_path / "old" / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["config"]["model"]["data"]["summed_valence"]       # as an older version wrote it
+    meta_path.write_text(json.dumps(meta))
+    after = SentimentPredictor.load(str(tmp_path / "old"))
+    assert after.model.config.data.summed_valence
+    assert np.array_equal(before, after.probabilities(texts))
+    new = train_sentiment_run(tmp_path / "new", data, TINY_SENTIMENT, tiny_sentiment_train(epochs=1))
+    assert new and not SentimentPredictor.load(str(tmp_path / "new")).model.config.data.summed_valence
+
+
+def test_auto_helper_data_is_what_measured_better_for_each_built_in_corpus():
+    from engine.config import SentimentConfig
+    from engine.sentiment.train import resolve_helper_data
+    for name, helpers in (("movie-snippets", ("movie-reviews", "movie-reviews")),
+                          ("movie-sentences", ("movie-reviews", "movie-reviews")),
+                          ("rated-sentences", ("", "")), ("my.csv", ("", ""))):
+        config = resolve_helper_data(SentimentConfig(), name)
+        assert (config.unlabeled, config.extra_train) == helpers, name
+    chosen = resolve_helper_data(SentimentConfig(unlabeled="tweets", extra_train=""),
+                                 "movie-snippets")
+    assert (chosen.unlabeled, chosen.extra_train) == ("tweets", "")
 
 
 def test_resume_continues_from_the_checkpoint(tmp_path):
