@@ -9,6 +9,11 @@ says how to read its batches, the loss of one batch, how to validate and what el
 Per step the loop does: seed dropout from (seed, step), let the task start an epoch when one
 begins, record the task's loss, backward, clip the global gradient norm, step the optimizer.
 The device is synced only once per log interval (losses and counts are summed on the device).
+
+The same loop trains data-parallel: over several devices of one process (the task shares each
+batch out, the loop sums, clips and applies the gradients alike on every device) and as one of
+several workers on MXNet's distributed KVStore (``distributed.Cluster``: shards, summed
+validation, one agreed stopping step, only rank 0 writes).
 """
 import logging
 import math
