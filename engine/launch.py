@@ -3,7 +3,8 @@
 On this machine it starts one scheduler, ``servers`` servers and ``workers`` workers as
 processes on the loopback interface, with the ``DMLC_*`` variables ps-lite reads; each worker
 runs the given train command with ``--kvstore dist_sync`` (added when missing). Their output
-comes through line by line, prefixed with the role and its number. The launcher
+comes through line by line, prefixed with the role and its number (a worker's number is its
+KVStore rank + 1 once its first line says it). The launcher
 
 - times out with a message naming the roles that never connected (a known way such launches
   hang: one process missing and every other waits for it forever);
@@ -30,6 +31,7 @@ from .errors import StudioError
 
 CONNECTED = re.compile(r"(is connected to others|the scheduler is connected to)")
 PS_LITE_LINE = re.compile(r"ps-lite/src/")     # ps-lite's own log lines (PS_VERBOSE=1)
+WORKER_RANK = re.compile(r"\bworker (\d+) of \d+")   # the train command's first line says it
 KVSTORE_FLAG = "--kvstore"
 
 
@@ -137,6 +139,9 @@ class Launch:
     def _show(self, role: Role, line: str):
         if CONNECTED.search(line):
             role.connected = True
+        rank = WORKER_RANK.search(line) if role.kind == "worker" else None
+        if rank:              # named by launch order until the KVStore gives it its rank
+            role.name = f"worker {rank.group(1)}"
         if not line.strip() or (PS_LITE_LINE.search(line) and not self.verbose):
             return
         role.lines = (role.lines + [line])[-5:]

@@ -89,6 +89,9 @@ def test_two_workers_train_a_generator_to_identical_parameters(tmp_path, text):
     # each worker says which it is and trained on half of the text
     started = [line for line in lines if "parameters;" in line]
     assert {"worker 1 of 2" in line for line in started} == {True, False}
+    for line in started:         # the prefix names the worker by its KVStore rank
+        k = re.search(r"worker (\d) of 2", line).group(1)
+        assert line.startswith(f"[worker {k}")
     def fact(line, name):
         return int(re.search(name + r" ([\d,]+)", line).group(1).replace(",", ""))
     steps = {fact(line, "steps_per_epoch") for line in started}
