@@ -23,13 +23,13 @@ from .config import GeneratorConfig, TrainConfig
 SMALL = ["--hidden", "128", "--layers", "1"]
 
 
-def _parameters(hidden: int, layers: int, embed: int, vocab: int) -> int:
-    """Trainable numbers of a CharRNN (LSTM): embedding, gates, output layer."""
-    total, inputs = vocab * embed, embed
-    for _ in range(layers):
-        total += 4 * hidden * (inputs + hidden + 2)
-        inputs = hidden
-    return total + hidden * vocab + vocab
+def _gradient_mb(model: GeneratorConfig, vocab: int = 64) -> float:
+    """The model's trainable numbers (float32) in MB: what each worker pushes and pulls per step."""
+    from .generator.model import CharRNN
+    from .training.loop import count_parameters
+    net = CharRNN(model.replace(vocab_size=vocab))
+    net.initialize()
+    return count_parameters(net) * 4 / 1e6
 
 
 def _steps_per_s(run: Path) -> float:
@@ -81,8 +81,6 @@ def bench_workers(workers: int, seconds: float = 20.0, quick: bool = False) -> d
         if not quick:
             small_local = _train(home, "small-local", text, seconds, threads, 0, SMALL)
             small_one = _train(home, "small-one", text, seconds, threads, 1, SMALL)
-    vocab = 64
-    params = _parameters(model.hidden_size, model.num_layers, model.embed_size, vocab)
     result = {
         "workers": workers, "threads_per_worker": threads,
         "local_train_chars_per_s": local * chars_per_step,
@@ -90,15 +88,15 @@ def bench_workers(workers: int, seconds: float = 20.0, quick: bool = False) -> d
         "workers_train_chars_per_s": many * chars_per_step * workers,
         "scaling": many * workers / one,
         "scaling_vs_local": many * workers / local,
-        "gradient_mb": params * 4 / 1e6,
+        "gradient_mb": _gradient_mb(model),
         "exchange_ms_per_step": (1 / one - 1 / local) * 1000,
         "step_ms_local": 1000 / local,
         "config": {"model": model.to_dict(), "batch_size": train.batch_size,
                    "seq_len": train.seq_len, "seconds": seconds},
     }
     if small_local:
-        small = _parameters(128, 1, model.embed_size, vocab)
-        result["small_model"] = {"hidden": 128, "layers": 1, "gradient_mb": small * 4 / 1e6,
+        small = _gradient_mb(model.replace(hidden_size=128, num_layers=1))
+        result["small_model"] = {"hidden": 128, "layers": 1, "gradient_mb": small,
                                  "exchange_ms_per_step": (1 / small_one - 1 / small_local) * 1000,
                                  "step_ms_local": 1000 / small_local}
     return result

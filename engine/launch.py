@@ -18,13 +18,14 @@ machine"): scheduler and servers on the first hosts, workers spread over all.
 import os
 import queue
 import re
+import shlex
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import List, Optional, TextIO
 
 from .errors import StudioError
@@ -42,7 +43,6 @@ class Role:
     command: List[str]
     process: Optional[subprocess.Popen] = None
     connected: bool = False
-    lines: List[str] = field(default_factory=list)     # its last lines, for messages
 
 
 def free_port() -> int:
@@ -144,7 +144,6 @@ class Launch:
             role.name = f"worker {rank.group(1)}"
         if not line.strip() or (PS_LITE_LINE.search(line) and not self.verbose):
             return
-        role.lines = (role.lines + [line])[-5:]
         print(f"[{role.name:<{self.width}}] {line}", file=self.out, flush=True)
 
     def _drain(self, wait: float):
@@ -233,7 +232,7 @@ def host_plan(hosts: List[str], workers: int, servers: int, train_command: List[
         raise StudioError("the hosts file names no hosts (one host name or address per line)")
     root = hosts[0]
     common = job_environment(workers, servers, root, port, None)
-    work = " ".join(["rnn-studio"] + [_quote(a) for a in worker_command(train_command)])
+    work = " ".join(["rnn-studio"] + [shlex.quote(a) for a in worker_command(train_command)])
     lines = [f"# {workers} worker(s) and {servers} server(s) over {len(hosts)} host(s); the "
              f"scheduler listens on {root}:{port}. Each host needs RNN Studio installed, the "
              f"data at the same path, and (to resume) the run folder shared with rank 0's host.",
@@ -249,11 +248,6 @@ def host_plan(hosts: List[str], workers: int, servers: int, train_command: List[
         host = hosts[i % len(hosts)]
         lines.append(f"{host}: DMLC_ROLE=worker DMLC_NODE_HOST={host} {env} {work}")
     return "\n".join(lines)
-
-
-def _quote(arg: str) -> str:
-    import shlex
-    return shlex.quote(arg)
 
 
 def read_hosts(path) -> List[str]:

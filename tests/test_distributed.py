@@ -28,17 +28,26 @@ TINY_SENTIMENT = ["--hidden", "8", "--embed", "8", "--ngram-buckets", "101", "--
                   "4", "--batch", "8", "--patience", "0", "--quiet"]
 
 
+def launcher(workers, command):
+    """The command line of a launcher (``rnn-studio launch``) running the tests' worker."""
+    code = ("import sys; from engine.launch import Launch; "
+            f"sys.exit(Launch({workers}, 1, sys.argv[1:], connect_timeout=60, "
+            f"program={WORKER!r}).run())")
+    return [sys.executable, "-c", code, *map(str, command)]
+
+
+def launcher_env(out):
+    """One thread per worker; the workers write their parameters into ``out``."""
+    return dict(os.environ, DIST_TEST_OUT=str(out), OMP_NUM_THREADS="1",
+                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+
+
 def launch(tmp_path, command, workers=2, timeout=240):
     """Run ``rnn-studio launch`` (the tests' worker program) in a subprocess; the worker
     parameters land in tmp_path/params."""
     out = tmp_path / "params"
     out.mkdir(exist_ok=True)
-    env = dict(os.environ, DIST_TEST_OUT=str(out), OMP_NUM_THREADS="1",
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = ("import sys; from engine.launch import Launch; "
-            f"sys.exit(Launch({workers}, 1, sys.argv[1:], connect_timeout=60, "
-            f"program={WORKER!r}).run())")
-    proc = subprocess.run([sys.executable, "-c", code, *map(str, command)], env=env,
+    proc = subprocess.run(launcher(workers, command), env=launcher_env(out),
                           capture_output=True, text=True, timeout=timeout, cwd=str(ROOT))
     return proc, out
 
@@ -172,14 +181,11 @@ def test_dist_kvstore_outside_a_launch_is_a_clear_error(tmp_path, text):
 
 def test_ctrl_c_stops_every_worker_at_one_step_and_keeps_what_was_learned(tmp_path, text):
     run = tmp_path / "r"
-    env = dict(os.environ, DIST_TEST_OUT=str(tmp_path), OMP_NUM_THREADS="1",
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    code = ("import sys; from engine.launch import Launch; "
-            f"sys.exit(Launch(2, 1, sys.argv[1:], program={WORKER!r}).run())")
-    proc = subprocess.Popen([sys.executable, "-c", code, "generator", "train", "--corpus",
-                             str(text), "--out", str(run), "--epochs", "50", *TINY_GENERATOR],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            cwd=str(ROOT), start_new_session=True)
+    proc = subprocess.Popen(launcher(2, ["generator", "train", "--corpus", text, "--out", run,
+                                         "--epochs", "50", *TINY_GENERATOR]),
+                            env=launcher_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=str(ROOT),
+                            start_new_session=True)
     try:
         for line in proc.stdout:                 # wait until both train (first validation)
             if "validation loss" in line:

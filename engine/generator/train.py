@@ -101,9 +101,7 @@ class GeneratorTask(loop.Task):
         Returns (task, the training settings in force, the run's meta)."""
         cluster = cluster or Cluster()
         if resume:
-            meta = run.read_meta(kind="generator")
-            model_config = GeneratorConfig.from_dict(meta.model_settings)
-            tc = tc.resumed_from(meta.train_settings)
+            meta, model_config, tc = loop.resumed_settings(run, "generator", GeneratorConfig, tc)
             c = meta.corpus
             corpus = CorpusRef(corpus.path if corpus else c["path"], c["name"],
                                c.get("encoding", "utf-8"))

@@ -30,14 +30,15 @@ def evaluate_data(predictor: SentimentPredictor, path, by: Optional[str] = None)
     vader_ids = label_ids(vader, predictor.labels) if vader is not None else None
     result["vader"] = scores(true, vader_ids, k) if vader is not None else None
     if groups is not None:
-        true, pred = np.asarray(true), np.asarray(pred)
-        vader_ids = np.asarray(vader_ids) if vader is not None else None
+        true, pred, groups = np.asarray(true), np.asarray(pred), np.asarray(groups)
+
+        def brief(predicted, rows):      # a group's scores, without its confusion matrix
+            part = scores(true[rows], np.asarray(predicted)[rows], k)
+            part.pop("confusion")
+            return part
         result["by"] = {}
         for value in sorted(set(groups)):
-            rows = np.array([i for i, g in enumerate(groups) if g == value])
-            part = scores(true[rows], pred[rows], k)
-            part.pop("confusion")
-            part["vader"] = ({key: v for key, v in scores(true[rows], vader_ids[rows], k).items()
-                              if key != "confusion"} if vader is not None else None)
-            result["by"][value] = part
+            rows = groups == value
+            result["by"][value] = dict(brief(pred, rows), vader=brief(vader_ids, rows)
+                                       if vader is not None else None)
     return result

@@ -219,9 +219,7 @@ class SentimentTask(loop.Task):
         cluster = cluster or Cluster()
         meta = None
         if resume:
-            meta = run.read_meta(kind="sentiment")
-            model_config = SentimentConfig.from_dict(meta.model_settings)
-            tc = tc.resumed_from(meta.train_settings)
+            meta, model_config, tc = loop.resumed_settings(run, "sentiment", SentimentConfig, tc)
             c = meta.corpus
             data_ref = DataRef(data_ref.path if data_ref else c["path"], c["name"],
                                leave_out=tuple(c["leave_out"]) if c.get("leave_out") else None)

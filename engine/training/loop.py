@@ -149,6 +149,13 @@ def train_run(run_dir, prepare: Callable[[RunFolder, object, Cluster],
                          contexts)
 
 
+def resumed_settings(run: RunFolder, kind: str, config_cls, tc: TrainConfig):
+    """What a task's ``prepare`` takes back from the run it resumes: (the run's meta, its model
+    config, its training settings with this call's budgets and context)."""
+    meta = run.read_meta(kind=kind)
+    return meta, config_cls.from_dict(meta.model_settings), tc.resumed_from(meta.train_settings)
+
+
 def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resume: bool,
           should_stop: Callable[[], bool] = lambda: False,
           cluster: Optional[Cluster] = None, contexts: Optional[list] = None) -> Iterator[object]:
