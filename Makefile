@@ -19,11 +19,17 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q numpy==1.23.5 Cython==3.0.12
 	$(BIN)/python -m pip install -q --no-build-isolation gluonnlp==0.10.0
 	$(BIN)/python -m pip install -q -e '.[test,onnx]'
+	# optional (the bf16 training path): oneDNN's wheels; training works in fp32 without them
+	-$(BIN)/python -m pip install -q -e '.[bf16]'
 	touch $@
+
+# the oneDNN RNN library (engine/native); when it cannot be built, this says why and goes on
+engine/native/libornn.so: engine/native/onednn_rnn.cpp engine/native/build.py $(VENV)/.installed
+	$(BIN)/python -m engine.native.build
 
 # corpora are built twice: into the tests' folder and into your own RNN_STUDIO_HOME (where the
 # app and the CLI look), so nothing needs the network after setup
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed engine/native/libornn.so
 	RNN_STUDIO_HOME=$(HOME_DIR) $(BIN)/rnn-studio corpora build all
 	$(BIN)/rnn-studio corpora build all
 
@@ -55,4 +61,4 @@ bench: setup
 	$(BIN)/rnn-studio bench --json
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache engine/native/libornn.so

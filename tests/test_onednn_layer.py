@@ -45,6 +45,26 @@ def _run_layer(net, x, states):
         [s.grad.asnumpy() for s in states], grads
 
 
+def _compare_with_fused(mode, layers, width, hidden, steps, batch, other_layouts=False):
+    fused = (rnn.LSTM if mode == "lstm" else rnn.GRU)(hidden, num_layers=layers, layout="TNC",
+                                                      input_size=width, dropout=0.5)
+    ours = OneDNNRNN(mode, hidden, layers, width, other_layouts=other_layouts)
+    for net in (fused, ours):
+        mx.random.seed(5)                    # same order of parameters: same initial weights
+        net.initialize(mx.init.Xavier())
+        net.hybridize(static_alloc=True, static_shape=True)
+    assert fused._collect_params_with_prefix().keys() == ours._collect_params_with_prefix().keys()
+    rng = np.random.RandomState(1)
+    x = nd.array(rng.randn(steps, batch, width))
+    states = [nd.array(rng.randn(layers, batch, hidden)) for _ in range(2 if mode == "lstm" else 1)]
+    with autograd.train_mode():
+        want, got = _run_layer(fused, x, states), _run_layer(ours, x, states)
+    for name, a, b in zip(("output", "states", "d input", "d states"), want[:4], got[:4]):
+        np.testing.assert_allclose(b, a, atol=1e-5, rtol=1e-5, err_msg=name)
+    for name, grad in want[4].items():
+        np.testing.assert_allclose(got[4][name], grad, atol=1e-5, rtol=1e-5, err_msg=name)
+
+
 @needs_library
 @pytest.mark.parametrize("mode", ["lstm", "gru"])
 @pytest.mark.parametrize("layers", [1, 2, 3])
@@ -54,23 +74,31 @@ def test_the_onednn_layer_matches_the_fused_layer(mode, layers, other_layouts):
     layouts than MXNet's, so every conversion the bf16 path makes runs here in f32 too. The fused
     layer gets dropout 0.5: on a CPU it applies none between layers (MXNet 1.9.1 runs it through
     oneDNN), and neither does this layer."""
-    fused = (rnn.LSTM if mode == "lstm" else rnn.GRU)(13, num_layers=layers, layout="TNC",
-                                                      input_size=7, dropout=0.5)
-    ours = OneDNNRNN(mode, 13, layers, 7, other_layouts=other_layouts)
-    for net in (fused, ours):
-        mx.random.seed(5)                    # same order of parameters: same initial weights
-        net.initialize(mx.init.Xavier())
-        net.hybridize(static_alloc=True, static_shape=True)
-    assert fused._collect_params_with_prefix().keys() == ours._collect_params_with_prefix().keys()
-    rng = np.random.RandomState(1)
-    x = nd.array(rng.randn(5, 3, 7))
-    states = [nd.array(rng.randn(layers, 3, 13)) for _ in range(2 if mode == "lstm" else 1)]
-    with autograd.train_mode():
-        want, got = _run_layer(fused, x, states), _run_layer(ours, x, states)
-    for name, a, b in zip(("output", "states", "d input", "d states"), want[:4], got[:4]):
-        np.testing.assert_allclose(b, a, atol=1e-5, rtol=1e-5, err_msg=name)
-    for name, grad in want[4].items():
-        np.testing.assert_allclose(got[4][name], grad, atol=1e-5, rtol=1e-5, err_msg=name)
+    _compare_with_fused(mode, layers, 7, 13, 5, 3, other_layouts)
+
+
+@needs_library
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_the_onednn_layer_matches_at_the_smallest_sizes(mode):
+    _compare_with_fused(mode, 2, 1, 1, 1, 1)          # one unit, one step, one sequence
+    _compare_with_fused(mode, 3, 5, 1, 3, 1, other_layouts=True)
+
+
+@needs_library
+def test_gradients_add_up_when_asked():
+    """grad_req 'add' (gradient accumulation) adds into the gradients instead of writing them."""
+    ours = OneDNNRNN("gru", 6, 2, 4)
+    ours.initialize(mx.init.Xavier())
+    ours.collect_params().setattr("grad_req", "add")
+    x, states = nd.ones((3, 2, 4)), [nd.zeros((2, 2, 6))]
+    grads = []
+    for _ in range(2):
+        with autograd.record():
+            loss = ours(x, states)[0].sum()
+        loss.backward()
+        grads.append(ours.l0_i2h_weight.grad().asnumpy().copy())
+    assert np.abs(grads[0]).max() > 0
+    np.testing.assert_allclose(grads[1], 2 * grads[0], rtol=1e-6)
 
 
 @needs_library
