@@ -167,6 +167,32 @@ def test_the_cpu_flags_decide_what_auto_means(tmp_path):
     assert training_path("auto", "gpu:0", flags=flags).layer == "fused"
 
 
+def test_without_the_library_fp32_trains_and_bf16_says_why(tmp_path, text_file, monkeypatch,
+                                                         capsys):
+    """The library is optional: a machine where it was not built trains in fp32, and asking
+    for bf16 there (even on a CPU that has it) names what is missing."""
+    from engine.native import build
+    monkeypatch.setattr(onednn_rnn, "LIBRARY", tmp_path / "libornn.so")
+    onednn_rnn._load.cache_clear()
+    onednn_rnn.bf16_support.cache_clear()
+    try:
+        bf16_cpu = ["avx2", "avx512f", "avx512_bf16"]
+        assert training_path("auto", flags=bf16_cpu).precision == "fp32"
+        with pytest.raises(StudioError, match="library is not built.*make setup"):
+            training_path("bf16", flags=bf16_cpu)
+        monkeypatch.setenv(LAYER_ENV, "onednn")
+        with pytest.raises(StudioError, match="not built"):
+            training_path("fp32")
+        monkeypatch.delenv(LAYER_ENV)
+        train(tmp_path / "run", text_file, TINY, tiny_train(epochs=0.2, precision="auto"))
+        assert RunFolder(tmp_path / "run").read_meta().state["precision"] == "fp32"
+    finally:
+        onednn_rnn._load.cache_clear()
+        onednn_rnn.bf16_support.cache_clear()
+    monkeypatch.setattr(build, "onednn_dirs", lambda: None)     # make setup goes on without it
+    assert build.main() == 0 and "not built" in capsys.readouterr().out
+
+
 def test_bf16_on_a_cpu_without_it_is_one_clear_line(tmp_path, text_file):
     from .conftest import run_cli
     if BF16_MISSING is None:
