@@ -471,11 +471,13 @@ API int ornn_backward(void* stack, const float* x, const float* h0, const float*
     });
 }
 
-// Whether oneDNN can build a bf16 LSTM training primitive here (1), else 0 and why in `why`.
+// Whether oneDNN builds bf16 LSTM and GRU training stacks here (1), else 0 and why in `why`.
 API int ornn_bf16_supported(char* why, size_t len) {
-    void* s = ornn_create(kLSTM, 1, 8, 8, 2, 2, 1, 1, 0, why, len);
-    if (!s) return 0;
-    ornn_destroy(s);
+    for (int mode : {kLSTM, kGRU}) {
+        void* s = ornn_create(mode, 2, 8, 16, 2, 2, 1, 1, 0, why, len);
+        if (!s) return 0;
+        ornn_destroy(s);
+    }
     return 1;
 }
 

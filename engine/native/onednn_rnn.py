@@ -62,14 +62,14 @@ def info() -> str:
 
 @lru_cache(maxsize=None)
 def bf16_support() -> Optional[str]:
-    """None when oneDNN builds a bf16 LSTM training primitive on this CPU, else why not."""
+    """None when oneDNN builds bf16 LSTM and GRU training stacks on this CPU, else why not."""
     lib, why = _load()
     if lib is None:
         return why
     buf = ctypes.create_string_buffer(_ERR)
     if lib.ornn_bf16_supported(buf, _ERR):
         return None
-    return f"oneDNN has no bf16 LSTM on this CPU ({buf.value.decode()}; {info()})"
+    return f"oneDNN has no bf16 LSTM/GRU on this CPU ({buf.value.decode()}; {info()})"
 
 
 def _pointers(addresses: Sequence[int]):
