@@ -24,12 +24,12 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	touch $@
 
 # the oneDNN RNN library (engine/native); when it cannot be built, this says why and goes on
-engine/native/libornn.so: engine/native/onednn_rnn.cpp engine/native/build.py $(VENV)/.installed
+engine/native/lib/libornn.so: engine/native/onednn_rnn.cpp engine/native/build.py $(VENV)/.installed
 	$(BIN)/python -m engine.native.build
 
 # corpora are built twice: into the tests' folder and into your own RNN_STUDIO_HOME (where the
 # app and the CLI look), so nothing needs the network after setup
-setup: $(VENV)/.installed engine/native/libornn.so
+setup: $(VENV)/.installed engine/native/lib/libornn.so
 	RNN_STUDIO_HOME=$(HOME_DIR) $(BIN)/rnn-studio corpora build all
 	$(BIN)/rnn-studio corpora build all
 
@@ -61,4 +61,4 @@ bench: setup
 	$(BIN)/rnn-studio bench --json
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache engine/native/libornn.so
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache engine/native/lib/libornn.so

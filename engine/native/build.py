@@ -1,4 +1,4 @@
-"""Build the optional oneDNN RNN library (``onednn_rnn.cpp``) next to this file:
+"""Build the optional oneDNN RNN library (``onednn_rnn.cpp``) into ``lib/`` beside this file:
 ``python -m engine.native.build``; ``make setup`` runs it.
 
 It compiles against the oneDNN of the pinned ``onednn-cpu-gomp`` / ``onednn-devel-cpu-gomp``
@@ -13,7 +13,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SOURCE = HERE / "onednn_rnn.cpp"
-LIBRARY = HERE / "libornn.so"
+LIBRARY = HERE / "lib" / "libornn.so"   # a folder that is no package: not taken for a module
 # only the C functions are exported: nothing of oneDNN 3.x's C++ beside libmxnet.so's oneDNN 2.x
 EXPORTS = "{ global: ornn_*; local: *; };\n"
 
@@ -35,6 +35,7 @@ def build(compiler: str = "g++") -> Path:
     include, lib = dirs
     version_script = HERE / "exports.map"
     version_script.write_text(EXPORTS)
+    LIBRARY.parent.mkdir(exist_ok=True)
     tmp = LIBRARY.with_suffix(".so.tmp")
     cmd = [compiler, "-O2", "-std=c++17", "-shared", "-fPIC", "-fvisibility=hidden",
            f"-I{include}", str(SOURCE), f"-L{lib}", "-ldnnl", f"-Wl,-rpath,{lib}",

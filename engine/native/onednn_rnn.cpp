@@ -66,55 +66,51 @@ Runner make_reorder(const memory& from, const memory& to) {
     return Runner(reorder::primitive_desc(from, to, own_scratchpad()));
 }
 
-// A caller's f32 array fed to a primitive that may want another layout or data type: a reorder
-// when they differ, else the caller's memory itself.
-struct Input {
+// A caller's f32 array and the primitive's view of it: the caller's memory itself when layout
+// and type agree, else a buffer of the primitive's and a reorder between the two (toward the
+// primitive for an Input, toward the caller for an Output).
+struct Bridge {
     memory user, prim;
     bool convert = false;
-    Runner to_prim;
+    Runner reorder_;
 
-    Input() = default;
-    Input(const engine& eng, const memory::desc& user_d, const memory::desc& prim_d)
+    Bridge() = default;
+    Bridge(const engine& eng, const memory::desc& user_d, const memory::desc& prim_d, bool input)
         : user(user_d, eng, DNNL_MEMORY_NONE) {
         convert = user_d != prim_d;
         if (convert) {
             prim = memory(prim_d, eng);
-            to_prim = make_reorder(user, prim);
+            reorder_ = input ? make_reorder(user, prim) : make_reorder(prim, user);
         } else {
             prim = user;
         }
     }
+    // Input: point at the caller's array and convert it for the primitive.
     memory& feed(stream& s, const void* data) {
         user.set_data_handle(const_cast<void*>(data));
-        if (convert) to_prim.copy(s, user, prim);
+        if (convert) reorder_.copy(s, user, prim);
         return prim;
     }
-};
-
-// A primitive's result written to a caller's f32 array (through a reorder when they differ).
-struct Output {
-    memory user, prim;
-    bool convert = false;
-    Runner to_user;
-
-    Output() = default;
-    Output(const engine& eng, const memory::desc& user_d, const memory::desc& prim_d)
-        : user(user_d, eng, DNNL_MEMORY_NONE) {
-        convert = user_d != prim_d;
-        if (convert) {
-            prim = memory(prim_d, eng);
-            to_user = make_reorder(prim, user);
-        } else {
-            prim = user;
-        }
-    }
+    // Output: where the primitive writes; finish() then converts into the caller's array.
     memory& target(void* data) {
         user.set_data_handle(data);
         return prim;
     }
     void finish(stream& s) {
-        if (convert) to_user.copy(s, prim, user);
+        if (convert) reorder_.copy(s, prim, user);
     }
+};
+
+struct Input : Bridge {
+    Input() = default;
+    Input(const engine& e, const memory::desc& user_d, const memory::desc& prim_d)
+        : Bridge(e, user_d, prim_d, true) {}
+};
+
+struct Output : Bridge {
+    Output() = default;
+    Output(const engine& e, const memory::desc& user_d, const memory::desc& prim_d)
+        : Bridge(e, user_d, prim_d, false) {}
 };
 
 // MXNet's GRU gates are r,z,n; oneDNN's u(=z),r,n: swap the first two blocks of `block` floats.
