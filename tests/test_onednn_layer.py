@@ -84,6 +84,30 @@ def test_the_onednn_layer_matches_at_the_smallest_sizes(mode):
     _compare_with_fused(mode, 3, 5, 1, 3, 1, other_layouts=True)
 
 
+def _stopped_and_resumed(run, text_file, model, config, steps: int, resume: bool = False):
+    """Train (or resume) ``run`` for ``steps`` steps, stop, then resume it to the end."""
+    calls = {"n": 0}
+
+    def stop():
+        calls["n"] += 1
+        return calls["n"] > steps
+    assert train(run, text_file, model, config, resume=resume,
+                 should_stop=stop)[-1].reason == "stopped"
+    train(run, None, model, config, resume=True)
+
+
+def _last_parameters(run):
+    model, _, _ = load_generator(str(run), "last")
+    return {k: p.data().asnumpy() for k, p in model._collect_params_with_prefix().items()}
+
+
+def _assert_same_parameters(run_a, run_b):
+    a, b = _last_parameters(run_a), _last_parameters(run_b)
+    assert a.keys() == b.keys()
+    for name in a:
+        assert np.array_equal(a[name], b[name]), name
+
+
 @needs_library
 def test_gradients_add_up_when_asked():
     """grad_req 'add' (gradient accumulation) adds into the gradients instead of writing them."""
@@ -107,42 +131,33 @@ def test_a_run_on_the_onednn_layer_resumes_exactly(tmp_path, text_file, mode, mo
     monkeypatch.setenv(LAYER_ENV, "onednn")
     model, config = TINY.replace(mode=mode, num_layers=2, embed_size=6), tiny_train(epochs=2)
     train(tmp_path / "full", text_file, model, config)
-    calls = {"n": 0}
-
-    def stop():
-        calls["n"] += 1
-        return calls["n"] > 17
-    assert train(tmp_path / "split", text_file, model, config, should_stop=stop)[-1].step == 17
-    train(tmp_path / "split", None, model, config, resume=True)
-    full, _, _ = load_generator(str(tmp_path / "full"), "last")
-    split, _, _ = load_generator(str(tmp_path / "split"), "last")
-    for (name, a), b in zip(full._collect_params_with_prefix().items(),
-                            split._collect_params_with_prefix().values()):
-        assert np.array_equal(a.data().asnumpy(), b.data().asnumpy()), name
+    _stopped_and_resumed(tmp_path / "split", text_file, model, config, steps=17)
+    _assert_same_parameters(tmp_path / "full", tmp_path / "split")
 
 
 @needs_library
 def test_runs_move_between_the_fused_and_the_onednn_layer(tmp_path, text_file, monkeypatch):
-    """Half trained on one layer, half on the other: the same parameters as all on the fused
-    layer (to float rounding), and the run loads, samples and exports (ONNX) as any other."""
+    """A run started on the fused layer, continued on the oneDNN layer (stopped and resumed on
+    it), then back on the fused one: the same parameters as all on the fused layer (to float
+    rounding), and it loads, samples and exports (ONNX) as any other."""
     model, config = TINY.replace(num_layers=2, embed_size=6), tiny_train(epochs=2)
     train(tmp_path / "fused", text_file, model, config)
     calls = {"n": 0}
 
     def stop():
         calls["n"] += 1
-        return calls["n"] > 20
+        return calls["n"] > 10
     train(tmp_path / "mixed", text_file, model, config, should_stop=stop)
-    monkeypatch.setenv(LAYER_ENV, "onednn")
+    monkeypatch.setenv(LAYER_ENV, "onednn")      # then on the oneDNN layer, stopped and resumed
+    _stopped_and_resumed(tmp_path / "mixed", None, model, config.replace(epochs=1.5), steps=10,
+                         resume=True)
+    monkeypatch.delenv(LAYER_ENV)                # and the rest on the fused layer again
     train(tmp_path / "mixed", None, model, config, resume=True)
-    meta = RunFolder(tmp_path / "mixed").read_meta()
-    assert meta.state["precision"] == "fp32"
-    fused, _, _ = load_generator(str(tmp_path / "fused"), "last")
+    assert RunFolder(tmp_path / "mixed").read_meta().state["precision"] == "fp32"
+    fused, mixed = _last_parameters(tmp_path / "fused"), _last_parameters(tmp_path / "mixed")
+    for name, value in fused.items():
+        np.testing.assert_allclose(mixed[name], value, atol=1e-4, err_msg=name)
     mixed, vocab, _ = load_generator(str(tmp_path / "mixed"), "last")
-    for (name, a), b in zip(fused._collect_params_with_prefix().items(),
-                            mixed._collect_params_with_prefix().values()):
-        np.testing.assert_allclose(b.data().asnumpy(), a.data().asnumpy(), atol=1e-4,
-                                   err_msg=name)
     assert len(Sampler(mixed, vocab).sample_text(length=30, seed=1)) == 30
     out = export_run(str(tmp_path / "mixed"), tmp_path / "export", fmt="onnx")
     assert (out / "model-step.onnx").is_file()
@@ -233,15 +248,5 @@ def test_a_bf16_run_follows_fp32_and_resumes_exactly(tmp_path, text_file):
     assert RunFolder(tmp_path / "bf16").read_meta().state["precision"] == "bf16"
     assert max(abs(a - b) for a, b in zip(runs["fp32"], runs["bf16"])) < 0.05
     config = tiny_train(epochs=3, precision="bf16", val_interval=10)
-    calls = {"n": 0}
-
-    def stop():
-        calls["n"] += 1
-        return calls["n"] > 13
-    train(tmp_path / "split", text_file, model, config, should_stop=stop)
-    train(tmp_path / "split", None, model, config, resume=True)
-    a, _, _ = load_generator(str(tmp_path / "bf16"), "last")
-    b, _, _ = load_generator(str(tmp_path / "split"), "last")
-    for (name, p), q in zip(a._collect_params_with_prefix().items(),
-                            b._collect_params_with_prefix().values()):
-        assert np.array_equal(p.data().asnumpy(), q.data().asnumpy()), name
+    _stopped_and_resumed(tmp_path / "split", text_file, model, config, steps=13)
+    _assert_same_parameters(tmp_path / "bf16", tmp_path / "split")
