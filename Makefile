@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 HOME_DIR = $(CURDIR)/.home
 export RNN_STUDIO_TEST_CORPORA = $(HOME_DIR)/corpora
 
-.PHONY: setup demo gui test test-slow test-all lint bench clean
+.PHONY: setup demo gui test test-slow test-all test-bf16 lint bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "RNN Studio needs Python 3.11 (numpy 1.23.5 for mxnet 1.9.1 has no wheels for " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -50,6 +50,10 @@ test: setup
 
 test-slow: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow
+
+# the bf16 training path (engine/native) on a CPU with AVX512_BF16 or AMX; elsewhere they skip
+test-bf16: setup
+	RNN_STUDIO_TEST_BF16=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -rs tests/test_onednn_layer.py
 
 test-all: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "slow or not slow"

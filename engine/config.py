@@ -141,9 +141,10 @@ class TrainConfig(_JSONConfig):
                                  kinds=("generator",))
     patience: int = setting(0, "Stop after this many validations without a better score "
                             "(0 = never)", label="Patience", low=0, high=10000, advanced=True)
-    precision: str = setting("auto", "Arithmetic of the recurrent layer: bf16 (bfloat16: faster "
-                             "on CPUs with AVX512_BF16 or AMX; the weights and the optimizer "
-                             "stay fp32), fp32, or auto: bf16 where this CPU has it, else fp32",
+    precision: str = setting("fp32", "Arithmetic of the recurrent layer: fp32; bf16 (bfloat16, "
+                             "for CPUs with AVX512_BF16 or AMX; the weights and the optimizer "
+                             "stay fp32; not yet run on such a CPU by this project, so not the "
+                             "default); or auto: bf16 where this CPU has it, else fp32",
                              label="Precision", choices=("fp32", "bf16", "auto"),
                              kinds=("generator",), advanced=True)
     ctx: str = setting("cpu", "Where to compute: cpu, gpu, gpu:N, or a list of GPUs such as "

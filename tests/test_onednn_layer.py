@@ -26,7 +26,12 @@ if MISSING and os.environ.get("CI"):       # `make setup` builds it: CI must not
     raise RuntimeError(f"CI without the oneDNN RNN library: {MISSING}")
 needs_library = pytest.mark.skipif(MISSING is not None, reason=f"{MISSING}")
 BF16_MISSING = bf16_unavailable()
-needs_bf16 = pytest.mark.skipif(BF16_MISSING is not None, reason=f"no bf16 here: {BF16_MISSING}")
+# The bf16 path has never run on a CPU with bf16 (none was available where it was built), so
+# its tests run only when asked for (`make test-bf16`; CI runs them and reports, not blocking).
+BF16_ASKED = os.environ.get("RNN_STUDIO_TEST_BF16") == "1"
+needs_bf16 = pytest.mark.skipif(BF16_MISSING is not None or not BF16_ASKED,
+                                reason=f"no bf16 here: {BF16_MISSING}" if BF16_MISSING else
+                                "bf16 tests run with RNN_STUDIO_TEST_BF16=1 (make test-bf16)")
 
 
 def _run_layer(net, x, states):
