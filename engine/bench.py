@@ -103,12 +103,8 @@ def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
             result["bare_loop_train_chars_per_s"] = bare_loop_rate(model, train, seconds / 2)
             result["loop_efficiency"] = (result["train_chars_per_s"]
                                          / result["bare_loop_train_chars_per_s"])
-            try:
-                from .sentiment.bench import bench_sentiment
-            except ImportError:
-                pass
-            else:
-                result.update(bench_sentiment(quick=quick, seconds=seconds, home=Path(tmp)))
+            from .sentiment.bench import bench_sentiment
+            result.update(bench_sentiment(quick=quick, seconds=seconds, home=Path(tmp)))
         finally:
             if saved is None:
                 os.environ.pop("RNN_STUDIO_HOME", None)
