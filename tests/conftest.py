@@ -49,14 +49,25 @@ def run_cli(*args, env=None, timeout=300):
                           text=True, env=full_env, timeout=timeout, cwd=str(ROOT))
 
 
+def _reports(config) -> bool:
+    """Whether this process keeps the fault report: a run of the whole suite (not of a few
+    files or ``-k`` tests, which would write a partial table), and not a pytest-xdist worker
+    (the workers record; the process that started them merges and writes)."""
+    whole = not config.option.keyword and all(
+        (Path(config.invocation_params.dir) / a).resolve() == ROOT / "tests"
+        for a in config.args)
+    return whole and not hasattr(config, "workerinput")
+
+
 def pytest_sessionstart(session):
     """The default run starts the fault report afresh; the slow run (after it, in CI) adds to it."""
     from .fault_report import reset
-    if "slow" not in (session.config.option.markexpr or "").replace("not slow", ""):
+    if _reports(session.config) and "slow" not in (
+            session.config.option.markexpr or "").replace("not slow", ""):
         reset()
 
 
 def pytest_sessionfinish(session, exitstatus):
-    if exitstatus == 0:
+    if exitstatus == 0 and _reports(session.config):
         from .fault_report import write_table
         write_table()

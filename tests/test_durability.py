@@ -132,7 +132,7 @@ def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, referenc
     record_outcomes(f"crash after each file operation ({phase})", outcomes)
 
 
-# ---- a full disk, a read-only folder, a second writer ------------------------------------------
+# ---- a second writer (a real full disk and a read-only folder: test_real_faults.py) -----------
 def tiny_run(tmp_path, text, steps=FIRST):
     run = tmp_path / "run"
     result = run_cli("generator", "train", "--corpus", text, "--out", run, "--epochs",
@@ -144,43 +144,6 @@ def tiny_run(tmp_path, text, steps=FIRST):
 def run_listing(run: Path) -> dict:
     return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*"))
             if p.is_file() and p.name != ".lock"}
-
-
-@pytest.mark.parametrize("errno_name,where", [("ENOSPC", "trainer.states"), ("EROFS", "mkdir"),
-                                              ("ENOSPC", "meta.json")])
-def test_a_failed_save_stops_with_a_message_and_keeps_the_checkpoint(tmp_path, text, monkeypatch,
-                                                                      errno_name, where):
-    import errno
-    import engine.runs as runs
-    run = tiny_run(tmp_path, text)
-    before = run_listing(run)
-    failure = OSError(getattr(errno, errno_name), os.strerror(getattr(errno, errno_name)))
-    if where == "mkdir":
-        real_mkdir = Path.mkdir
-
-        def mkdir(self, *args, **kwargs):
-            if self.name.startswith("gen-"):
-                raise failure
-            return real_mkdir(self, *args, **kwargs)
-        monkeypatch.setattr(Path, "mkdir", mkdir)
-    else:
-        real_write = runs.atomic_write_with if where != "meta.json" else runs.atomic_write_json
-
-        def write(path, *args, **kwargs):
-            if Path(path).name == where:
-                raise failure
-            return real_write(path, *args, **kwargs)
-        monkeypatch.setattr(runs, "atomic_write_with" if where != "meta.json" else
-                            "atomic_write_json", write)
-    with pytest.raises(StudioError) as caught:
-        resume_to_the_end(run)
-    message = str(caught.value)
-    assert "cannot save a checkpoint" in message and os.strerror(failure.errno) in message
-    assert f"checkpoint of step {FIRST} is kept" in message
-    monkeypatch.undo()
-    assert run_listing(run) == before          # nothing changed, nothing left behind
-    resume_to_the_end(run)                     # and the run carries on once the disk has room
-    assert RunFolder(run).read_meta().step == FINAL
 
 
 def test_one_writer_per_run_and_a_crashed_writer_does_not_block(tmp_path, text):

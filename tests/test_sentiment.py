@@ -63,9 +63,10 @@ def test_classify_file_keeps_every_row_and_column(trained_run, tmp_path):
     rows = [(str(i), t, "x") for i, (t, _) in enumerate(synthetic_rows(50, seed=3))]
     rows.append(("50", "", "empty text is kept too, unscored"))
     src = write_csv(tmp_path / "in.csv", rows, header=("id", "text", "note"))
-    n = predictor.classify_file(src, tmp_path / "out.csv")
+    done = predictor.classify_file(src, tmp_path / "out.csv")
     out = list(__import__("csv").reader(open(tmp_path / "out.csv", encoding="utf-8")))
-    assert n == 51 and out[0] == ["id", "text", "note", "predicted_label", "p_neg", "p_pos"]
+    assert (done.total, done.skipped) == (51, 1)
+    assert out[0] == ["id", "text", "note", "predicted_label", "p_neg", "p_pos"]
     assert [r[:3] for r in out[1:]] == [list(r) for r in rows]
     expected = ["pos" if any(w in r[1].split() for w in POSITIVE) else "neg" for r in rows[:50]]
     assert [r[3] for r in out[1:51]] == expected and out[51][3:] == ["", "", ""]
