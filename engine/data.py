@@ -98,8 +98,9 @@ class DataChanged(StudioError):
 
 
 def _stamp(st: os.stat_result) -> tuple:
-    # an in-place write changes the times, a truncation the size, a replacement the inode
-    return st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+    # an in-place write changes the modification time, a truncation the size too; not the
+    # change time, which a rebuild by another process (the old file unlinked) also moves
+    return st.st_size, st.st_mtime_ns
 
 
 class _OpenFile:
@@ -116,7 +117,7 @@ class _OpenFile:
         now = _stamp(os.fstat(self.fd))
         if now == self.stamp:
             return None
-        what = "shortened" if now[1] < self.stamp[1] else "overwritten"
+        what = "shortened" if now[0] < self.stamp[0] else "overwritten"
         return f"{self.path}: the encoded text cache was {what} while training on it"
 
 
@@ -195,7 +196,9 @@ def encode_corpus(path, encoding: str = "utf-8", vocab: Optional[CharVocab] = No
     info = info or inspect_text_file(path, encoding)
     if vocab is None:
         vocab = CharVocab.from_counter(count_chars(path, encoding))
-    key = hashlib.sha256((info.sha256 + vocab.to_json()).encode()).hexdigest()[:24]
+    # keyed by the characters, not the vocabulary's JSON (which a resumed run's Vocab writes
+    # differently): a new run and its resumes share one cache file
+    key = hashlib.sha256((info.sha256 + json.dumps(vocab.chars)).encode()).hexdigest()[:24]
     target = cache_dir() / "encoded" / f"{key}.npy"
     ids, damage = _open_verified(target, len(vocab))
     if ids is None:
@@ -225,8 +228,8 @@ def _open_verified(target: Path, vocab_size: int) -> Tuple[Optional[IdFile], Opt
     except (OSError, ValueError, KeyError, TypeError) as err:
         return None, f"{target}: the encoded text cache is damaged ({err})"
     dtype = np.dtype(record.get("dtype", "u1"))
-    if opened.stamp[1] != record.get("bytes"):
-        return None, (f"{target}: the encoded text cache is damaged ({opened.stamp[1]:,} bytes, "
+    if opened.stamp[0] != record.get("bytes"):
+        return None, (f"{target}: the encoded text cache is damaged ({opened.stamp[0]:,} bytes, "
                       f"{record.get('bytes'):,} were written)")
     digest, largest, at = hashlib.sha256(), -1, 0
     while block := _pread(opened.fd, 1 << 22, at):

@@ -39,10 +39,10 @@ def text(tmp_path_factory):
 
 
 def crash_at(n: int, runs: Path, count_file: Path, *cli_args):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, str(ROOT / "tests" / "crash_at.py"), str(n), str(runs),
-                           str(count_file), "--", *map(str, cli_args)], capture_output=True,
-                          text=True, env=env, timeout=120, cwd=str(ROOT))
+    """The CLI in a process of its own, SIGKILLed after its ``n``-th file operation in ``runs``
+    (tests/crash_at.py)."""
+    return run_cli(*cli_args, timeout=120,
+                   crash={"n": n, "folder": runs, "count_file": count_file})
 
 
 def final_params(run) -> dict:
@@ -99,14 +99,13 @@ def reference(tmp_path_factory, text):
 
 
 @pytest.mark.parametrize("phase", ["first checkpoints of a new run", "checkpoint of a resumed run"])
-def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, reference, phase):
+def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, reference, first_run,
+                                                       phase):
     base = tmp_path / "base"
     if phase.startswith("first"):
         cli = ["generator", "train", "--corpus", text, "--out", None, "--epochs", epochs(FIRST), *ARGS]
     else:
-        result = run_cli("generator", "train", "--corpus", text, "--out", base, "--epochs",
-                         epochs(FIRST), *ARGS)
-        assert result.returncode == 0, result.stderr
+        shutil.copytree(first_run, base)
         cli = ["generator", "train", "--out", None, "--resume", "--epochs", epochs(FINAL), *ARGS]
 
     def attempt(n):
@@ -133,11 +132,22 @@ def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, referenc
 
 
 # ---- a second writer (a real full disk and a read-only folder: test_real_faults.py) -----------
-def tiny_run(tmp_path, text, steps=FIRST):
-    run = tmp_path / "run"
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, text):
+    """A run trained through the CLI to step FIRST, once for this module."""
+    run = tmp_path_factory.mktemp("first") / "run"
     result = run_cli("generator", "train", "--corpus", text, "--out", run, "--epochs",
-                     epochs(steps), *ARGS)
+                     epochs(FIRST), *ARGS)
     assert result.returncode == 0, result.stderr
+    return run
+
+
+@pytest.fixture
+def tiny_run(tmp_path, first_run):
+    """A copy of ``first_run`` of this test's own (training is deterministic: the same as
+    training it anew)."""
+    run = tmp_path / "run"
+    shutil.copytree(first_run, run)
     return run
 
 
@@ -146,8 +156,8 @@ def run_listing(run: Path) -> dict:
             if p.is_file() and p.name != ".lock"}
 
 
-def test_one_writer_per_run_and_a_crashed_writer_does_not_block(tmp_path, text):
-    run = tiny_run(tmp_path, text)
+def test_one_writer_per_run_and_a_crashed_writer_does_not_block(tiny_run):
+    run = tiny_run
     first = train_generator(run, None, None, TrainConfig(epochs=float(epochs(FINAL))), resume=True)
     next(first)                                # training: the run is locked
     with pytest.raises(StudioError, match=f"being trained by process {os.getpid()}"):
@@ -282,8 +292,8 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
-def test_a_damaged_run_gets_a_specific_error_naming_the_file(tmp_path, text, damage):
-    run = tiny_run(tmp_path, text)
+def test_a_damaged_run_gets_a_specific_error_naming_the_file(tiny_run, damage):
+    run = tiny_run
     spoil, message = DAMAGE[damage]
     spoil(run)
     which = "last" if "optimizer" in damage else "best"
@@ -299,9 +309,9 @@ def test_a_damaged_run_gets_a_specific_error_naming_the_file(tmp_path, text, dam
     record_outcomes(f"damaged run folder: {damage}", {0: "clear error"})
 
 
-def test_a_run_saved_in_the_first_format_still_loads_and_resumes(tmp_path, text, reference):
+def test_a_run_saved_in_the_first_format_still_loads_and_resumes(tiny_run, text, reference):
     """Format rnn-studio/1 kept its files beside meta.json, which named their checksums."""
-    run = tiny_run(tmp_path, text)
+    run = tiny_run
     meta = json.loads((run / "meta.json").read_text())
     for name, relative in meta.pop("paths").items():
         if name != "split.json":
