@@ -170,6 +170,15 @@ class IdFile:
     def changed(self) -> Optional[str]:
         return self._file.changed()
 
+    def __array__(self, dtype=None):
+        """All the ids of this view in memory (``np.asarray(ids)``), for the few readers that
+        want them whole."""
+        ids = self.read(0, len(self))
+        return ids if dtype is None else ids.astype(dtype)
+
+    def astype(self, dtype) -> np.ndarray:
+        return np.asarray(self, dtype=dtype)
+
 
 def ids_of(ids, start: int, stop: int) -> np.ndarray:
     """Ids [start, stop) of an ``IdFile`` or a numpy array."""
@@ -187,6 +196,14 @@ class EncodedCorpus:
         return len(self.ids)
 
 
+def encoded_cache_path(text_sha256: str, vocab: CharVocab) -> Path:
+    """Where ``encode_corpus`` keeps a text's ids: one file per text (by its sha256) and
+    vocabulary, keyed by the characters, not the vocabulary's JSON (which a resumed run's Vocab
+    writes differently): a new run and its resumes share one cache file."""
+    key = hashlib.sha256((text_sha256 + json.dumps(vocab.chars)).encode()).hexdigest()[:24]
+    return cache_dir() / "encoded" / f"{key}.npy"
+
+
 def encode_corpus(path, encoding: str = "utf-8", vocab: Optional[CharVocab] = None,
                   info: Optional[TextInfo] = None) -> EncodedCorpus:
     """Check, count and encode a text file into the cache (once), and open it verified.
@@ -196,10 +213,7 @@ def encode_corpus(path, encoding: str = "utf-8", vocab: Optional[CharVocab] = No
     info = info or inspect_text_file(path, encoding)
     if vocab is None:
         vocab = CharVocab.from_counter(count_chars(path, encoding))
-    # keyed by the characters, not the vocabulary's JSON (which a resumed run's Vocab writes
-    # differently): a new run and its resumes share one cache file
-    key = hashlib.sha256((info.sha256 + json.dumps(vocab.chars)).encode()).hexdigest()[:24]
-    target = cache_dir() / "encoded" / f"{key}.npy"
+    target = encoded_cache_path(info.sha256, vocab)
     ids, damage = _open_verified(target, len(vocab))
     if ids is None:
         if damage:

@@ -32,6 +32,7 @@ def run_child(request: dict, out_path: str, err_path: str):
         target = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(target, fd)
         os.close(target)
+    sys.stdout = sys.__stdout__            # the server pointed it at stderr (serve)
     os.chdir(request["cwd"])
     os.environ.clear()
     os.environ.update(request["env"])

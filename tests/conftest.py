@@ -46,6 +46,14 @@ def repeating_text(n_chars=6000):
     return (unit * (n_chars // len(unit) + 1))[:n_chars]
 
 
+@pytest.fixture(scope="module")
+def text(tmp_path_factory):
+    """6,750 characters: 161 steps per epoch at batch 4 x sequence 10 (helpers.epochs)."""
+    path = tmp_path_factory.mktemp("text") / "text.txt"
+    path.write_text(repeating_text(6750), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def text_file(tmp_path):
     path = tmp_path / "text.txt"

