@@ -87,9 +87,15 @@ def reference(tmp_path_factory, text):
     return final_params(run)
 
 
+SHARES = 3           # the crash points are tried in three shares, which xdist runs side by side
+
+
+@pytest.mark.parametrize("share", range(SHARES))
 @pytest.mark.parametrize("phase", ["first checkpoints of a new run", "checkpoint of a resumed run"])
 def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, reference, first_run,
-                                                       phase):
+                                                       phase, share):
+    """Every crash point of the phase is tried by one of its shares: points share+1,
+    share+1+SHARES, ... (each share counts the operations first)."""
     base = tmp_path / "base"
     if phase.startswith("first"):
         cli = ["generator", "train", "--corpus", text, "--out", None, "--epochs", epochs(FIRST), *ARGS]
@@ -111,7 +117,7 @@ def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, referenc
     total = int((tmp_path / "count-0").read_text())
     assert total >= 14, total            # a checkpoint is many operations: all are tried
     outcomes = {}
-    for n in range(1, total + 1):
+    for n in range(1 + share, total + 1, SHARES):
         crashed, run = attempt(n)
         assert crashed.returncode == -9, (n, crashed.returncode, crashed.stderr[-2000:])
         outcomes[n] = "no run yet" if not RunFolder(run).exists() else \
