@@ -45,8 +45,11 @@ demo: setup
 gui: setup
 	$(BIN)/rnn-studio
 
+# the default suite on two workers (pytest-xdist), one OpenMP thread each (tests/conftest.py);
+# the slow suite stays on one process: its convergence tests train against the clock
+TEST_WORKERS ?= 2
 test: setup
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 test-slow: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow

@@ -6,14 +6,18 @@ Building is deterministic: building twice gives identical bytes.
 """
 import importlib
 import json
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
-from engine.atomic import atomic_write_json, sha256_file
+from engine.atomic import atomic_write_json, owned_temp_name, remove_abandoned, sha256_file
+from engine.disk import reason
 from engine.errors import StudioError
 from engine.paths import corpora_dir
+
+log = logging.getLogger("rnn_studio")
 
 
 @dataclass(frozen=True)
@@ -65,37 +69,56 @@ def info_path(name: str) -> Path:
 
 def built_info(name: str) -> Optional[dict]:
     """The recorded facts of a built corpus, or None if it is not built (or damaged)."""
+    return _built(name)[0]
+
+
+def _built(name: str) -> Tuple[Optional[dict], Optional[str]]:
+    """(the recorded facts of a built corpus, None), or (None, why it must be built again;
+    None when it was never built)."""
     entry = _entry(name)
     path = corpora_dir() / entry.filename
     try:
         info = json.loads(info_path(name).read_text())
     except (OSError, ValueError):
-        return None
-    if not path.is_file() or path.stat().st_size != info.get("size"):
-        return None
-    if info.get("version", 1) != entry.version:          # built by an older builder
-        return None
-    return info
+        return None, None
+    try:
+        if not path.is_file() or path.stat().st_size != info.get("size"):
+            return None, f"{path} is missing or was cut short"
+        if info.get("version", 1) != entry.version:          # built by an older builder
+            return None, None
+        if sha256_file(path) != info.get("sha256"):           # changed in place (same size)
+            return None, f"{path} changed since it was built"
+    except OSError as err:
+        return None, f"{path}: {reason(err)}"
+    return info, None
 
 
 def build(name: str, force: bool = False) -> Path:
-    """Build corpus ``name`` into the cache (a no-op when it is already built)."""
+    """Build corpus ``name`` into the cache (a no-op when it is already built and unchanged)."""
     entry = _entry(name)
     target = corpora_dir() / entry.filename
-    if not force and built_info(name):
+    info, problem = _built(name)
+    if info and not force:
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".tmp-{os.getpid()}-{entry.filename}")
+    if problem:
+        log.warning("%s; building %s again", problem, name)
     try:
-        module, function = entry.builder.split(":")
-        facts = getattr(importlib.import_module(f"corpora.{module}"), function)(tmp)
-        os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    info = {"name": name, "kind": entry.kind, "file": entry.filename, "version": entry.version,
-            "sha256": sha256_file(target), "size": target.stat().st_size, **facts}
-    atomic_write_json(info_path(name), info)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_abandoned(target.parent)
+        tmp = owned_temp_name(target)
+        try:
+            module, function = entry.builder.split(":")
+            facts = getattr(importlib.import_module(f"corpora.{module}"), function)(tmp)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+        info = {"name": name, "kind": entry.kind, "file": entry.filename,
+                "version": entry.version, "sha256": sha256_file(target),
+                "size": target.stat().st_size, **facts}
+        atomic_write_json(info_path(name), info)
+    except OSError as err:
+        raise StudioError(f"cannot build the corpus {name} in {target.parent}: "
+                          f"{reason(err)}") from None
     return target
 
 

@@ -5,9 +5,8 @@ is imported (later imports of mxnet see them). All are ``setdefault``: a user's 
 
 * ``OMP_NUM_THREADS`` = the core count: MXNet otherwise uses only half the cores for OpenMP.
 * ``GOMP_SPINCOUNT=10000`` (unless ``OMP_WAIT_POLICY`` is set): a short spin before OpenMP
-  threads sleep. Measured on the 2-core machine, default model: 6,000 chars/s with MXNet's
-  defaults, 9,500 with ``OMP_WAIT_POLICY=PASSIVE``, 11,800 with the short spin (quiet machine).
-  On a machine whose other cores are busy, ``OMP_WAIT_POLICY=PASSIVE`` measured faster.
+  threads sleep. It measured fastest of the three (the README's "Speed": 4,420 chars/s,
+  against 2,340 with ``OMP_WAIT_POLICY=PASSIVE`` and 2,320 with one thread).
 * ``MXNET_USE_MKLDNN_RNN=1``: the oneDNN fused RNN is 4-10x faster than MXNet's own.
 """
 import os

@@ -125,12 +125,8 @@ def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
             if onednn_rnn.unavailable_reason() is None:   # the bf16 path's layer, in fp32
                 result["bare_loop_onednn_fp32_chars_per_s"] = bare_loop_rate(
                     model, train, seconds / 2, layer="onednn")
-            try:
-                from .sentiment.bench import bench_sentiment
-            except ImportError:
-                pass
-            else:
-                result.update(bench_sentiment(quick=quick, seconds=seconds, home=Path(tmp)))
+            from .sentiment.bench import bench_sentiment
+            result.update(bench_sentiment(quick=quick, seconds=seconds, home=Path(tmp)))
         finally:
             if saved is None:
                 os.environ.pop("RNN_STUDIO_HOME", None)

@@ -10,7 +10,6 @@ history (training time only: start-up and graph building excluded).
 The gradient exchange per step is the one-worker dist_sync step time minus the local step time;
 a smaller model shows how it changes with the gradient's size.
 """
-import json
 import os
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 
 from .bench import _synthetic_text
 from .config import GeneratorConfig, TrainConfig
+from .runs import RunFolder
 
 SMALL = ["--hidden", "128", "--layers", "1"]
 
@@ -33,8 +33,7 @@ def _gradient_mb(model: GeneratorConfig, vocab: int = 64) -> float:
 
 
 def _steps_per_s(run: Path) -> float:
-    meta = json.loads((run / "meta.json").read_text())
-    progress = [h for h in meta["history"] if h.get("train_loss") is not None]
+    progress = [h for h in RunFolder(run).read_meta().history if h.get("train_loss") is not None]
     if len(progress) < 3:
         raise RuntimeError(f"{run}: too few progress reports to time ({len(progress)})")
     first, last = progress[1], progress[-1]        # the first interval builds the graph

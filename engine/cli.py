@@ -41,18 +41,24 @@ def cmd_corpora(args):
 
 # ---- training rendering -------------------------------------------------------------------------
 class StopFlag:
-    """Set by the first Ctrl-C (SIGINT): training saves and exits; a second Ctrl-C aborts."""
+    """Set by the first stop signal (Ctrl-C, SIGTERM, SIGHUP: stop_signals.py): training stops
+    at the next step, saves and exits; a second one aborts."""
 
     def __init__(self):
         self.event = threading.Event()
 
     def install(self):
+        from .stop_signals import STOP_SIGNALS, after_hangup, say, signal_name
+
         def handler(signum, frame):
             if self.event.is_set():
                 raise KeyboardInterrupt
             self.event.set()
-            print("\nstopping: saving the checkpoint (Ctrl-C again to abort)…", file=sys.stderr)
-        signal.signal(signal.SIGINT, handler)
+            say(f"\nstopping ({signal_name(signum)}): saving the checkpoint (Ctrl-C again to "
+                f"abort)…")
+            after_hangup(signum)
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, handler)
         return self
 
     def __call__(self):
@@ -98,6 +104,22 @@ def render_training(events, unit: str = "chars", quiet: bool = False):
     return finished
 
 
+def refuse_changed_settings(run_dir, kind: str, model_cls, train_cls, args):
+    """A resumed run trains on as it began: a flag given that would change its model or how it
+    trains is refused by name, not silently ignored (flags left out never count)."""
+    from .cli_settings import changed_on_resume
+    from .runs import RunFolder
+    meta = RunFolder(run_dir).read_meta(kind=kind)
+    changed = (changed_on_resume(model_cls, args, meta.model_settings)
+               + changed_on_resume(train_cls, args, meta.train_settings, kind))
+    if changed:
+        allowed = ", ".join("--" + name for name in train_cls.changeable_on_resume)
+        raise StudioError(f"{run_dir}: a resumed run keeps the settings it began with, and "
+                          f"{', '.join(changed)} would change them: leave such flags out (on "
+                          f"resume only {allowed} may change), or train a new run with another "
+                          f"--out")
+
+
 # ---- generator ----------------------------------------------------------------------------------
 def cmd_generator_train(args):
     from .generator.train import CorpusRef, train_generator
@@ -110,6 +132,8 @@ def cmd_generator_train(args):
         corpus = CorpusRef(str(path), name, args.encoding)
     elif not args.resume:
         raise_usage("generator train needs --corpus NAME|FILE")
+    if args.resume:
+        refuse_changed_settings(run_dir, "generator", GeneratorConfig, TrainConfig, args)
     model = settings_from(GeneratorConfig, args)
     train = settings_from(TrainConfig, args, "generator")
     stop = StopFlag().install()
@@ -168,9 +192,13 @@ def cmd_sentiment_train(args):
     if args.data or not args.resume:
         path, name = corpora.resolve_labeled_source(args.data or DEFAULT_SENTIMENT_DATA)
         data = DataRef(str(path), name, corpora.labeled_source_path,
-                       _column_value(args.leave_out) if args.leave_out else None)
-    elif args.leave_out:
-        raise_usage("--leave-out is kept from the run's start; a resumed run cannot change it")
+                       _column_value(args.leave_out) if args.leave_out else None,
+                       args.merge_label_case)
+    elif args.leave_out or args.merge_label_case:
+        raise_usage("--leave-out and --merge-label-case are kept from the run's start; a "
+                    "resumed run cannot change them")
+    if args.resume:
+        refuse_changed_settings(run_dir, "sentiment", SentimentConfig, SentimentTrainConfig, args)
     model = settings_from(SentimentConfig, args)
     train = settings_from(SentimentTrainConfig, args, "sentiment")
     stop = StopFlag().install()
@@ -209,9 +237,13 @@ def cmd_sentiment_predict(args):
         def progress(done, total):
             bar.total = total
             bar.update(done - bar.n)
-        n = predictor.classify_file(args.file, args.output, args.text_column, progress=progress)
+        done = predictor.classify_file(args.file, args.output, args.text_column,
+                                       progress=progress)
         bar.close()
-        print(f"classified {n:,} rows -> {args.output}", file=sys.stderr)
+        unscored = (f"; {done.skipped:,} of the {done.total:,} rows had no text and are kept "
+                    f"unscored" if done.skipped else "")
+        print(f"classified {done.total - done.skipped:,} rows -> {args.output}{unscored}",
+              file=sys.stderr)
         return
     if not args.texts:
         raise_usage("give TEXT... to classify, or --file IN.csv --output OUT.csv")
@@ -389,6 +421,8 @@ def build_parser():
                    f"(default: {DEFAULT_SENTIMENT_DATA}; a resumed run: its own data)")
     t.add_argument("--leave-out", metavar="COLUMN=VALUE", help="hold back every row whose "
                    "COLUMN is VALUE (e.g. domain=tweets, to test on a domain never trained on)")
+    t.add_argument("--merge-label-case", action="store_true", help="labels that differ only "
+                   "in case (positive, Positive) are one class, spelled as most rows spell it")
     _add_train_args(t)
     add_settings(t, SentimentConfig)
     add_settings(t, SentimentTrainConfig, "sentiment")
@@ -499,7 +533,12 @@ def main(argv=None):
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as err:          # a bug, not bad input: one line, the trace in a file
+    except Exception as err:
+        from .disk import describe, is_environment
+        if is_environment(err):       # a full disk, a read-only folder: the user's situation
+            print(f"rnn-studio: error: {describe(err)}", file=sys.stderr)
+            return 2
+        # a bug, not bad input: one line, the trace in a file
         from .crash_report import describe_unexpected
         command = " ".join(a for a in argv[:2] if not a.startswith("-")) or "rnn-studio"
         print(f"rnn-studio: error: {describe_unexpected(err, command, ' '.join(argv))}",

@@ -154,12 +154,15 @@ class TrainConfig(_JSONConfig):
                            "or machines, started by 'rnn-studio launch')",
                            choices=("local", "device", "dist_sync", "dist_async"))
 
+    # what may change when a run is resumed: its budgets and where it computes; everything
+    # that shapes the run is the run's own
+    changeable_on_resume = ("epochs", "minutes", "ctx", "kvstore", "precision")
+
     def resumed_from(self, saved: dict) -> "TrainConfig":
         """The saved run's settings with this call's budgets, context and precision: those may
         change on resume; everything that shapes the run may not."""
-        return type(self).from_dict(saved).replace(epochs=self.epochs, minutes=self.minutes,
-                                                   ctx=self.ctx, kvstore=self.kvstore,
-                                                   precision=self.precision)
+        return type(self).from_dict(saved).replace(
+            **{name: getattr(self, name) for name in self.changeable_on_resume})
 
     def __post_init__(self):
         if self.epochs is None and self.minutes is None:

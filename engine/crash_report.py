@@ -35,7 +35,11 @@ def write_crash_report(err: BaseException, operation: str, settings: str = "") -
 
 
 def describe_unexpected(err: BaseException, operation: str, settings: str = "") -> str:
-    """One line for people: what failed, the error, and where the report is."""
+    """One line for people: what failed, the error, and where the report is. An error of the
+    machine (a full disk, a read-only folder: disk.py) is no bug: its line, and no report."""
+    from .disk import describe, is_environment
+    if is_environment(err):
+        return f"{operation}: {describe(err)}"
     report = write_crash_report(err, operation, settings)
     detail = "".join(traceback.format_exception_only(type(err), err)).strip().splitlines()
     where = f"; the full report is in {report}" if report else ""

@@ -2,10 +2,11 @@
 Each model kind writes its own (generator/export.py, sentiment/export.py); this picks one."""
 from pathlib import Path
 
-from .errors import StudioError
 from typing import Optional
 
 from .config import GeneratorConfig, SentimentConfig
+from .errors import StudioError
+from .export_folder import check_destination, write_export
 from .generator.export import export_generator
 from .generator.export import onnx_refusal as generator_onnx_refusal
 from .run_meta import RunMeta
@@ -15,17 +16,21 @@ from .sentiment.export import onnx_refusal as sentiment_onnx_refusal
 
 
 def export_run(ref, out, fmt: str = "mxnet", force: bool = False) -> Path:
-    """Export a run (generator or sentiment) to ``out``; returns the folder."""
+    """Export a run (generator or sentiment) to ``out``, whole or not at all
+    (export_folder.py); returns the folder."""
     if fmt not in ("mxnet", "onnx"):
         raise StudioError(f"unknown export format {fmt!r}: use mxnet or onnx")
     kind = RunFolder(resolve_run(ref)).read_meta().kind
+    check_destination(Path(out), force)
+    return write_export(Path(out), lambda folder: _export_kind(kind, ref, folder, fmt))
+
+
+def _export_kind(kind: str, ref, folder: Path, fmt: str):
     if kind == "generator":
-        return export_generator(ref, Path(out), fmt, force)
+        return export_generator(ref, folder, fmt)
     if kind == "sentiment":
-        return export_sentiment(ref, Path(out), fmt, force)
+        return export_sentiment(ref, folder, fmt)
     raise StudioError(f"cannot export a run of kind {kind!r}")
-
-
 
 
 def onnx_refusal(meta: RunMeta) -> Optional[str]:

@@ -4,12 +4,14 @@ On this machine it starts one scheduler, ``servers`` servers and ``workers`` wor
 processes on the loopback interface, with the ``DMLC_*`` variables ps-lite reads; each worker
 runs the given train command with ``--kvstore dist_sync`` (added when missing). Their output
 comes through line by line, prefixed with the role and its number (a worker's number is its
-KVStore rank + 1 once its first line says it). The launcher
+KVStore rank + 1 once it says its rank through a pipe of its own: training/rank_channel.py).
+The launcher
 
 - times out with a message naming the roles that never connected (a known way such launches
   hang: one process missing and every other waits for it forever);
 - stops every process (each by its own process group, never by name) when one fails, and on
-  Ctrl-C first asks the workers to stop (they agree on a step and save), then kills;
+  Ctrl-C, SIGTERM or SIGHUP first asks the workers to stop (they agree on a step and save),
+  then, on a second one, kills;
 - exits with the workers' status.
 
 With a hosts file it prints what each host must run instead (see the README, "Beyond one
@@ -29,11 +31,18 @@ from dataclasses import dataclass
 from typing import List, Optional, TextIO
 
 from .errors import StudioError
+from .stop_signals import STOP_SIGNALS, after_hangup, say, signal_name
+from .training import rank_channel
 
 CONNECTED = re.compile(r"(is connected to others|the scheduler is connected to)")
 PS_LITE_LINE = re.compile(r"ps-lite/src/")     # ps-lite's own log lines (PS_VERBOSE=1)
-WORKER_RANK = re.compile(r"\bworker (\d+) of \d+")   # the train command's first line says it
 KVSTORE_FLAG = "--kvstore"
+
+
+@dataclass(frozen=True)
+class _Rank:
+    """A worker's KVStore rank, as it told it through its rank pipe."""
+    rank: int
 
 
 @dataclass
@@ -108,7 +117,8 @@ class Launch:
 
     def run(self) -> int:
         """Start everything, relay the output, and return the workers' exit status."""
-        previous = signal.signal(signal.SIGINT, self._interrupt) if _main_thread() else None
+        previous = {s: signal.signal(s, self._interrupt) for s in STOP_SIGNALS} \
+            if _main_thread() else {}
         self.interrupts = 0
         try:
             for role in self.roles:
@@ -116,15 +126,31 @@ class Launch:
             return self._watch()
         finally:
             self.stop_all()
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     def _start(self, role: Role):
         env = dict(self.env, DMLC_ROLE=role.kind)
-        role.process = subprocess.Popen(role.command, env=env, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                        start_new_session=True)    # its own group: stopped alone
+        rank_pipe = os.pipe() if role.kind == "worker" else None
+        if rank_pipe:
+            env[rank_channel.ENV] = str(rank_pipe[1])
+        try:
+            role.process = subprocess.Popen(
+                role.command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, pass_fds=rank_pipe[1:] if rank_pipe else (),
+                start_new_session=True)                  # its own group: stopped alone
+        finally:
+            if rank_pipe:
+                os.close(rank_pipe[1])                   # the worker holds the write end
         threading.Thread(target=self._read, args=(role,), daemon=True).start()
+        if rank_pipe:
+            threading.Thread(target=self._read_rank, args=(role, rank_pipe[0]),
+                             daemon=True).start()
+
+    def _read_rank(self, role: Role, fd: int):
+        rank = rank_channel.read_rank(fd)
+        if rank is not None:
+            self.lines.put((role, _Rank(rank)))
 
     def _read(self, role: Role):
         buffer = b""
@@ -136,12 +162,12 @@ class Launch:
         if buffer:
             self.lines.put((role, buffer.decode("utf-8", "replace")))
 
-    def _show(self, role: Role, line: str):
+    def _show(self, role: Role, line):
+        if isinstance(line, _Rank):    # named by launch order until the KVStore gives it a rank
+            role.name = f"worker {line.rank + 1}"
+            return
         if CONNECTED.search(line):
             role.connected = True
-        rank = WORKER_RANK.search(line) if role.kind == "worker" else None
-        if rank:              # named by launch order until the KVStore gives it its rank
-            role.name = f"worker {rank.group(1)}"
         if not line.strip() or (PS_LITE_LINE.search(line) and not self.verbose):
             return
         print(f"[{role.name:<{self.width}}] {line}", file=self.out, flush=True)
@@ -177,13 +203,16 @@ class Launch:
                 return 1
 
     def _say(self, message: str):
-        print(f"rnn-studio launch: {message}", file=sys.stderr, flush=True)
+        say(f"rnn-studio launch: {message}")
 
     def _interrupt(self, signum, frame):
-        """Ctrl-C: the workers are asked to stop (they save); a second Ctrl-C kills all."""
+        """Ctrl-C, SIGTERM or SIGHUP: the workers are asked to stop (they save); a second one
+        kills all."""
         self.interrupts += 1
         if self.interrupts == 1:
-            self._say("stopping: the workers finish their step and save (Ctrl-C again to kill)")
+            self._say(f"stopping ({signal_name(signum)}): the workers finish their step and "
+                      f"save (Ctrl-C again to kill)")
+            after_hangup(signum)
             for role in self.roles:
                 if role.kind == "worker" and role.process and role.process.poll() is None:
                     os.killpg(role.process.pid, signal.SIGINT)

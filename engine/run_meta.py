@@ -83,7 +83,3 @@ class RunMeta:
         if not isinstance(self.config.get(part), dict):
             raise StudioError(f"meta.json: corrupted (no {part} settings in its config)")
         return self.config[part]
-
-    @property
-    def has_checkpoint(self) -> bool:
-        return "last.params" in self.files

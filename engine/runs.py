@@ -35,7 +35,8 @@ import mxnet as mx
 from mxnet import gluon, nd
 
 from . import __version__
-from .atomic import atomic_write_json, atomic_write_with, sha256_file
+from .atomic import TEMP_PREFIX, atomic_write_json, atomic_write_with, sha256_file
+from .disk import mxnet_write, reason
 from .errors import StudioError
 from .paths import runs_dir
 from .run_meta import FORMAT, RunMeta
@@ -211,35 +212,52 @@ class RunFolder:
         """Hold the run's lock while training it: a second process (or a second job in the
         same process) is refused. The lock is an OS file lock, so a crashed process never
         leaves it stuck. A new run that never completed a checkpoint leaves no folder behind."""
-        created = not self.path.exists()
-        if not created and self.path.is_dir() and not self.exists() and any(
-                not _left_by_a_run(p.name) for p in self.path.iterdir()):
-            raise StudioError(f"{self.path} is a folder that holds other files, not a run: "
-                              f"give a new or empty folder (or a run's name)")
         try:
+            created = not self.path.exists()
+            if not created and self.path.is_dir() and not self.exists() and any(
+                    not _left_by_a_run(p.name) for p in self.path.iterdir()):
+                raise StudioError(f"{self.path} is a folder that holds other files, not a run: "
+                                  f"give a new or empty folder (or a run's name)")
             self.path.mkdir(parents=True, exist_ok=True)
             handle = open(self.path / LOCK, "a+")
         except OSError as err:
-            raise StudioError(f"cannot write in {self.path}: {err.strerror}") from None
+            raise StudioError(f"cannot write in {self.path}: {reason(err)}") from None
         try:
             if not _try_lock(handle):
                 handle.seek(0)
                 holder = handle.read().strip() or "another process"
                 raise StudioError(f"{self.path} is being trained by {holder}: wait for it to "
                                   f"finish (or stop it) before training this run again")
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"process {os.getpid()}")
-            handle.flush()
-            for stale in self.path.glob(".tmp-*"):      # half-written by a writer that crashed
+            try:                         # who holds it, for the message above (best effort:
+                handle.seek(0)           # the lock itself is the OS's, not these bytes)
+                handle.truncate()
+                handle.write(f"process {os.getpid()}")
+                handle.flush()
+            except OSError:
+                pass
+            for stale in self.path.glob(TEMP_PREFIX + "*"):   # half-written by a crashed writer
                 stale.unlink(missing_ok=True)
             try:
                 yield self
             finally:
-                if created and not self.exists():
-                    shutil.rmtree(self.path, ignore_errors=True)
+                if not self.exists():    # no checkpoint was completed: leave no trace
+                    self._remove_leftovers(whole_folder=created)
         finally:
             handle.close()               # closing releases the lock
+
+    def _remove_leftovers(self, whole_folder: bool):
+        """What a run that never completed a checkpoint wrote (its lock, temp files, a split, a
+        half-written generation); ``whole_folder``: the folder too, which it created."""
+        if whole_folder:
+            shutil.rmtree(self.path, ignore_errors=True)
+            return
+        for entry in self.path.iterdir():
+            ours = entry.name == LOCK or entry.name.startswith(TEMP_PREFIX) or (
+                _left_by_a_run(entry.name) and not entry.name.startswith("."))
+            if ours and entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            elif ours:
+                entry.unlink(missing_ok=True)
 
     # ---- writing --------------------------------------------------------------------------
     def save_checkpoint(self, net: gluon.Block, meta: RunMeta, states: Dict[str, nd.NDArray],
@@ -248,8 +266,9 @@ class RunFolder:
         manifest), then switch meta.json to it atomically, then prune generations that neither
         this checkpoint nor the previous one names. Returns the new meta.
 
-        An OSError (a full disk, a read-only folder) removes the half-written generation and
-        raises a StudioError: the previous checkpoint stays as it was."""
+        A failed write (a full disk, a read-only folder; MXNet's own failures included, see
+        disk.py) removes the half-written generation and raises a StudioError: the previous
+        checkpoint stays as it was."""
         generation = meta.generation + 1
         folder = self.path / f"gen-{generation:06d}"
         files, paths = dict(meta.files), dict(meta.paths)
@@ -261,7 +280,8 @@ class RunFolder:
             if best:
                 written["best.params"] = net.save_parameters
             for name, write in written.items():
-                files[name] = atomic_write_with(folder / name, write)
+                files[name] = atomic_write_with(
+                    folder / name, lambda tmp, write=write: mxnet_write(lambda: write(tmp), tmp))
                 paths[name] = f"{folder.name}/{name}"
             new = meta.replace(format=FORMAT, generation=generation, files=files, paths=paths,
                                versions=versions(), saved_at=time.time())
@@ -273,8 +293,8 @@ class RunFolder:
                 kept = f"the checkpoint of step {self.read_meta().step} is kept"
             except StudioError:
                 kept = "no checkpoint was saved yet"
-            raise StudioError(f"cannot save a checkpoint in {self.path}: "
-                              f"{err.strerror or err}; {kept}") from None
+            raise StudioError(f"cannot save a checkpoint in {self.path}: {reason(err)}; "
+                              f"{kept}") from None
         self._prune(keep=[new, meta])
         return new
 
@@ -287,7 +307,7 @@ class RunFolder:
             try:
                 if _GENERATION.fullmatch(entry.name) and entry.resolve() not in named_dirs:
                     shutil.rmtree(entry)
-                elif (entry.name in PARAM_FILES + (STATES,) or entry.name.startswith(".tmp-")) \
+                elif (entry.name in PARAM_FILES + (STATES,) or entry.name.startswith(TEMP_PREFIX)) \
                         and entry.resolve() not in named:
                     entry.unlink()
             except OSError as err:
@@ -297,7 +317,7 @@ class RunFolder:
         try:
             atomic_write_json(self.path / META, meta.to_json())
         except OSError as err:
-            raise StudioError(f"cannot write {self.path / META}: {err.strerror or err}") from None
+            raise StudioError(f"cannot write {self.path / META}: {reason(err)}") from None
 
 
 def _left_by_a_run(name: str) -> bool:

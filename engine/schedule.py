@@ -1,5 +1,5 @@
 """Learning-rate schedule as a pure function of the step (so a resumed run gets the same rates),
-and the budget check both training loops make before each step."""
+and the stop check the training loop (training/loop.py) makes before each step."""
 import math
 import time
 from typing import Callable, Optional

@@ -6,15 +6,17 @@ clean-up, no ``finally``, no flushing) right after its N-th file operation insid
 The operations counted are the ones that change what a folder holds: creating a file or a
 folder, replacing, renaming or removing one. N = 0 never kills; the number of operations seen is
 written to COUNT_FILE when the process exits, so a test can first count, then crash at each.
+(tests/cli_server.py runs the same in a forked child, with ``install``.)
 """
 import os
 import signal
 import sys
 
 
-def main():
-    n, folder, count_file = int(sys.argv[1]), os.path.realpath(sys.argv[2]), sys.argv[3]
-    cli_args = sys.argv[sys.argv.index("--") + 1:]
+def install(n: int, folder: str, count_file: str):
+    """Count (and at the ``n``-th, SIGKILL this process after) every file operation inside
+    ``folder``; returns a function that writes the count to ``count_file``."""
+    folder = os.path.realpath(folder)
     count = 0
 
     def inside(path, dir_fd=None) -> bool:
@@ -39,8 +41,18 @@ def main():
     for name in ("replace", "rename", "unlink", "remove", "rmdir", "mkdir"):
         setattr(os, name, counted(getattr(os, name)))
     os.open = counted(os.open, creates_only=True)
+
+    def write_count():
+        with open(count_file, "w") as f:
+            f.write(str(count))
+    return write_count
+
+
+def main():
+    n, folder, count_file = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    cli_args = sys.argv[sys.argv.index("--") + 1:]
     import atexit
-    atexit.register(lambda: open(count_file, "w").write(str(count)))
+    atexit.register(install(n, folder, count_file))
     from engine.cli import main as cli_main
     sys.exit(cli_main(cli_args))
 

@@ -19,3 +19,12 @@ def train(run_dir, text_path, model=TINY, train_config=None, resume=False, shoul
                                   should_stop=should_stop))
     assert isinstance(events[-1], Finished)
     return events
+
+
+# tests/conftest.py's ``text`` fixture (6,750 characters) at batch 4 x sequence 10: the epochs
+# that end at a given step
+STEPS_PER_EPOCH = 161
+
+
+def epochs(steps: int) -> str:
+    return f"{steps / STEPS_PER_EPOCH - 1e-6:.7f}"

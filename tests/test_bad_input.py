@@ -2,6 +2,7 @@
 written or raises the project's own error with a message; nothing else ever escapes."""
 import csv
 import json
+import shutil
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -65,7 +66,8 @@ def test_random_bytes_load_or_get_a_clear_error(tmp_path, data, suffix):
 def test_random_unicode_labeled_data_loads_what_was_written(tmp_path, rows, fmt):
     target = tmp_path / f"data-{fmt}"
     if fmt == "folder":
-        for i, (text, label) in enumerate(rows):
+        shutil.rmtree(target, ignore_errors=True)      # hypothesis reuses tmp_path: no files
+        for i, (text, label) in enumerate(rows):      # of an earlier example
             sub = target / (label.strip() or "blank")
             sub.mkdir(parents=True, exist_ok=True)
             (sub / f"{i:04d}.txt").write_text(text, encoding="utf-8")

@@ -1,9 +1,10 @@
 """The command line end to end, in subprocesses, as scripts use it."""
 import json
+import shutil
 
 import pytest
 
-from .conftest import run_cli
+from .conftest import repeating_text, run_cli
 
 
 def _ok(proc):
@@ -15,10 +16,14 @@ TINY_ARGS = ["--hidden", "32", "--embed", "8", "--layers", "1", "--seq-len", "20
              "--lr", "0.01", "--val-interval", "20", "--sample-length", "30", "--quiet"]
 
 
-@pytest.fixture
-def cli_run(tmp_path, text_file):
-    run = tmp_path / "cli-run"
-    _ok(run_cli("generator", "train", "--corpus", text_file, "--out", run, "--epochs", "3", *TINY_ARGS))
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    """A run trained through the CLI once for this module (tests that change it take a copy)."""
+    folder = tmp_path_factory.mktemp("cli")
+    text = folder / "text.txt"
+    text.write_text(repeating_text(), encoding="utf-8")
+    run = folder / "cli-run"
+    _ok(run_cli("generator", "train", "--corpus", text, "--out", run, "--epochs", "3", *TINY_ARGS))
     return run
 
 
@@ -36,10 +41,12 @@ def test_train_sample_evaluate_export(tmp_path, cli_run, text_file):
     assert (tmp_path / "exp" / "model-symbol.json").exists()
 
 
-def test_resume_continues_with_more_epochs(cli_run, text_file):
-    before = json.loads((cli_run / "meta.json").read_text())["state"]["step"]
-    _ok(run_cli("generator", "train", "--out", cli_run, "--resume", "--epochs", "4", "--quiet"))
-    after = json.loads((cli_run / "meta.json").read_text())["state"]["step"]
+def test_resume_continues_with_more_epochs(cli_run, tmp_path):
+    run = tmp_path / "copy"
+    shutil.copytree(cli_run, run)
+    before = json.loads((run / "meta.json").read_text())["state"]["step"]
+    _ok(run_cli("generator", "train", "--out", run, "--resume", "--epochs", "4", "--quiet"))
+    after = json.loads((run / "meta.json").read_text())["state"]["step"]
     assert after == before * 4 // 3
 
 

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.data import BPTTStream, CharVocab, encode_corpus, split_stream
+from engine.data import BPTTStream, CharVocab, IdFile, encode_corpus, split_stream
 from engine.errors import StudioError
 
 
@@ -14,12 +14,13 @@ def test_vocab_roundtrip_and_unknown():
     assert v2.chars == v.chars
 
 
-def test_encode_corpus_is_memory_mapped_and_cached(text_file):
+def test_encode_corpus_is_cached_and_read_from_the_file(text_file):
     enc = encode_corpus(text_file)
-    assert isinstance(enc.ids, np.memmap) and enc.ids.dtype == np.uint8
-    assert enc.vocab.decode(enc.ids[:20]) == text_file.read_text()[:20]
+    assert isinstance(enc.ids, IdFile) and enc.ids.dtype == np.uint8
+    assert enc.vocab.decode(enc.ids.read(0, 20)) == text_file.read_text()[:20]
+    assert enc.vocab.decode(enc.ids[5:][10:].read(0, 5)) == text_file.read_text()[15:20]
     again = encode_corpus(text_file, vocab=enc.vocab)
-    assert again.ids.filename == enc.ids.filename
+    assert again.ids.path == enc.ids.path and len(again.ids) == len(text_file.read_text())
 
 
 def test_resume_with_new_characters_is_refused(tmp_path):

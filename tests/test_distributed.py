@@ -19,6 +19,7 @@ from engine.errors import StudioError
 from engine.runs import RunFolder
 
 from .conftest import ROOT
+from .fault_report import record_outcomes
 from .sentiment_helpers import synthetic_rows, write_csv
 
 WORKER = [sys.executable, str(ROOT / "tests" / "dist_worker.py")]
@@ -179,7 +180,9 @@ def test_dist_kvstore_outside_a_launch_is_a_clear_error(tmp_path, text):
     assert proc.returncode == 2 and "rnn-studio launch" in proc.stderr
 
 
-def test_ctrl_c_stops_every_worker_at_one_step_and_keeps_what_was_learned(tmp_path, text):
+def test_sigterm_stops_every_worker_at_one_step_and_keeps_what_was_learned(tmp_path, text):
+    """SIGTERM (what systemd, Docker and Slurm send) to the launcher: it asks the workers to
+    stop, as Ctrl-C does (the same handler): they agree on a step, rank 0 saves."""
     run = tmp_path / "r"
     proc = subprocess.Popen(launcher(2, ["generator", "train", "--corpus", text, "--out", run,
                                          "--epochs", "50", *TINY_GENERATOR]),
@@ -190,16 +193,17 @@ def test_ctrl_c_stops_every_worker_at_one_step_and_keeps_what_was_learned(tmp_pa
         for line in proc.stdout:                 # wait until both train (first validation)
             if "validation loss" in line:
                 break
-        os.kill(proc.pid, signal.SIGINT)
+        os.kill(proc.pid, signal.SIGTERM)
         rest, _ = proc.communicate(timeout=120)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
     assert proc.returncode == 0, rest[-3000:]
-    assert rest.count("stopped at step") == 2, rest[-3000:]
+    assert "stopping (SIGTERM)" in rest and rest.count("stopped at step") == 2, rest[-3000:]
     meta = RunFolder(run).read_meta()
     assert 0 < meta.step < 50 * 100
     assert_same(arrays(tmp_path / "worker-0.params"), arrays(tmp_path / "worker-1.params"))
+    record_outcomes("real fault 05: SIGTERM to a launch of two workers", {0: "every worker stopped, saved"})
 
 
 def test_async_workers_train_with_the_optimizer_on_the_server_and_resume(tmp_path, text):

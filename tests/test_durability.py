@@ -18,31 +18,20 @@ from engine.generator.sample import Sampler
 from engine.generator.train import train_generator
 from engine.runs import RunFolder, resolve_run
 
-from .conftest import ROOT, repeating_text, run_cli
+from .conftest import ROOT, run_cli
 from .fault_report import record_outcomes
+from .helpers import STEPS_PER_EPOCH, epochs
 
 ARGS = ["--hidden", "16", "--embed", "8", "--layers", "1", "--seq-len", "10", "--batch", "4",
         "--val-interval", "5", "--sample-length", "5", "--quiet"]
-STEPS_PER_EPOCH = 161                # of the text below with these settings (asserted)
 FIRST, FINAL = 10, 15                # steps: the first part of a run, and its end
 
 
-def epochs(steps):
-    return f"{steps / STEPS_PER_EPOCH - 1e-6:.7f}"
-
-
-@pytest.fixture(scope="module")
-def text(tmp_path_factory):
-    path = tmp_path_factory.mktemp("text") / "text.txt"
-    path.write_text(repeating_text(6750), encoding="utf-8")
-    return path
-
-
 def crash_at(n: int, runs: Path, count_file: Path, *cli_args):
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, str(ROOT / "tests" / "crash_at.py"), str(n), str(runs),
-                           str(count_file), "--", *map(str, cli_args)], capture_output=True,
-                          text=True, env=env, timeout=120, cwd=str(ROOT))
+    """The CLI in a process of its own, SIGKILLed after its ``n``-th file operation in ``runs``
+    (tests/crash_at.py)."""
+    return run_cli(*cli_args, timeout=120,
+                   crash={"n": n, "folder": runs, "count_file": count_file})
 
 
 def final_params(run) -> dict:
@@ -98,15 +87,20 @@ def reference(tmp_path_factory, text):
     return final_params(run)
 
 
+SHARES = 3           # the crash points are tried in three shares, which xdist runs side by side
+
+
+@pytest.mark.parametrize("share", range(SHARES))
 @pytest.mark.parametrize("phase", ["first checkpoints of a new run", "checkpoint of a resumed run"])
-def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, reference, phase):
+def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, reference, first_run,
+                                                       phase, share):
+    """Every crash point of the phase is tried by one of its shares: points share+1,
+    share+1+SHARES, ... (each share counts the operations first)."""
     base = tmp_path / "base"
     if phase.startswith("first"):
         cli = ["generator", "train", "--corpus", text, "--out", None, "--epochs", epochs(FIRST), *ARGS]
     else:
-        result = run_cli("generator", "train", "--corpus", text, "--out", base, "--epochs",
-                         epochs(FIRST), *ARGS)
-        assert result.returncode == 0, result.stderr
+        shutil.copytree(first_run, base)
         cli = ["generator", "train", "--out", None, "--resume", "--epochs", epochs(FINAL), *ARGS]
 
     def attempt(n):
@@ -123,7 +117,7 @@ def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, referenc
     total = int((tmp_path / "count-0").read_text())
     assert total >= 14, total            # a checkpoint is many operations: all are tried
     outcomes = {}
-    for n in range(1, total + 1):
+    for n in range(1 + share, total + 1, SHARES):
         crashed, run = attempt(n)
         assert crashed.returncode == -9, (n, crashed.returncode, crashed.stderr[-2000:])
         outcomes[n] = "no run yet" if not RunFolder(run).exists() else \
@@ -132,12 +126,23 @@ def test_a_crash_after_any_file_operation_loses_nothing(tmp_path, text, referenc
     record_outcomes(f"crash after each file operation ({phase})", outcomes)
 
 
-# ---- a full disk, a read-only folder, a second writer ------------------------------------------
-def tiny_run(tmp_path, text, steps=FIRST):
-    run = tmp_path / "run"
+# ---- a second writer (a real full disk and a read-only folder: test_real_faults.py) -----------
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory, text):
+    """A run trained through the CLI to step FIRST, once for this module."""
+    run = tmp_path_factory.mktemp("first") / "run"
     result = run_cli("generator", "train", "--corpus", text, "--out", run, "--epochs",
-                     epochs(steps), *ARGS)
+                     epochs(FIRST), *ARGS)
     assert result.returncode == 0, result.stderr
+    return run
+
+
+@pytest.fixture
+def tiny_run(tmp_path, first_run):
+    """A copy of ``first_run`` of this test's own (training is deterministic: the same as
+    training it anew)."""
+    run = tmp_path / "run"
+    shutil.copytree(first_run, run)
     return run
 
 
@@ -146,45 +151,8 @@ def run_listing(run: Path) -> dict:
             if p.is_file() and p.name != ".lock"}
 
 
-@pytest.mark.parametrize("errno_name,where", [("ENOSPC", "trainer.states"), ("EROFS", "mkdir"),
-                                              ("ENOSPC", "meta.json")])
-def test_a_failed_save_stops_with_a_message_and_keeps_the_checkpoint(tmp_path, text, monkeypatch,
-                                                                      errno_name, where):
-    import errno
-    import engine.runs as runs
-    run = tiny_run(tmp_path, text)
-    before = run_listing(run)
-    failure = OSError(getattr(errno, errno_name), os.strerror(getattr(errno, errno_name)))
-    if where == "mkdir":
-        real_mkdir = Path.mkdir
-
-        def mkdir(self, *args, **kwargs):
-            if self.name.startswith("gen-"):
-                raise failure
-            return real_mkdir(self, *args, **kwargs)
-        monkeypatch.setattr(Path, "mkdir", mkdir)
-    else:
-        real_write = runs.atomic_write_with if where != "meta.json" else runs.atomic_write_json
-
-        def write(path, *args, **kwargs):
-            if Path(path).name == where:
-                raise failure
-            return real_write(path, *args, **kwargs)
-        monkeypatch.setattr(runs, "atomic_write_with" if where != "meta.json" else
-                            "atomic_write_json", write)
-    with pytest.raises(StudioError) as caught:
-        resume_to_the_end(run)
-    message = str(caught.value)
-    assert "cannot save a checkpoint" in message and os.strerror(failure.errno) in message
-    assert f"checkpoint of step {FIRST} is kept" in message
-    monkeypatch.undo()
-    assert run_listing(run) == before          # nothing changed, nothing left behind
-    resume_to_the_end(run)                     # and the run carries on once the disk has room
-    assert RunFolder(run).read_meta().step == FINAL
-
-
-def test_one_writer_per_run_and_a_crashed_writer_does_not_block(tmp_path, text):
-    run = tiny_run(tmp_path, text)
+def test_one_writer_per_run_and_a_crashed_writer_does_not_block(tiny_run):
+    run = tiny_run
     first = train_generator(run, None, None, TrainConfig(epochs=float(epochs(FINAL))), resume=True)
     next(first)                                # training: the run is locked
     with pytest.raises(StudioError, match=f"being trained by process {os.getpid()}"):
@@ -319,8 +287,8 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", sorted(DAMAGE))
-def test_a_damaged_run_gets_a_specific_error_naming_the_file(tmp_path, text, damage):
-    run = tiny_run(tmp_path, text)
+def test_a_damaged_run_gets_a_specific_error_naming_the_file(tiny_run, damage):
+    run = tiny_run
     spoil, message = DAMAGE[damage]
     spoil(run)
     which = "last" if "optimizer" in damage else "best"
@@ -336,9 +304,9 @@ def test_a_damaged_run_gets_a_specific_error_naming_the_file(tmp_path, text, dam
     record_outcomes(f"damaged run folder: {damage}", {0: "clear error"})
 
 
-def test_a_run_saved_in_the_first_format_still_loads_and_resumes(tmp_path, text, reference):
+def test_a_run_saved_in_the_first_format_still_loads_and_resumes(tiny_run, text, reference):
     """Format rnn-studio/1 kept its files beside meta.json, which named their checksums."""
-    run = tiny_run(tmp_path, text)
+    run = tiny_run
     meta = json.loads((run / "meta.json").read_text())
     for name, relative in meta.pop("paths").items():
         if name != "split.json":

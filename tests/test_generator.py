@@ -14,6 +14,7 @@ from engine.generator.model import CharRNN
 from engine.generator.sample import Sampler, filter_probs
 from engine.runs import RunFolder, resolve_run
 
+from .conftest import repeating_text
 from .helpers import TINY, tiny_train, train
 
 
@@ -142,10 +143,14 @@ def test_run_names_cannot_escape(studio_home):
     assert resolve_run("ok-name_1", must_exist=False) == studio_home / "runs" / "ok-name_1"
 
 
-@pytest.fixture
-def trained(tmp_path, text_file):
-    train(tmp_path / "run", text_file, train_config=tiny_train(epochs=3))
-    return load_generator(str(tmp_path / "run"))
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny generator trained once for the sampling tests (they only read it)."""
+    folder = tmp_path_factory.mktemp("trained")
+    text = folder / "text.txt"
+    text.write_text(repeating_text(), encoding="utf-8")
+    train(folder / "run", text, train_config=tiny_train(epochs=3))
+    return load_generator(str(folder / "run"))
 
 
 def test_seeded_sampling_is_deterministic(trained):

@@ -7,8 +7,9 @@ after each validation.
 """
 import math
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Optional
 
 import mxnet as mx
 import numpy as np
@@ -69,16 +70,6 @@ def validation_sums(model: CharRNN, stream: BPTTStream, ctx, part) -> tuple:
             total += nll.sum()
             count += data.size
     return float(total.asscalar()), count
-
-
-def train_generator(run_dir, corpus: Optional[CorpusRef], model_config: GeneratorConfig,
-                    train_config: TrainConfig, resume: bool = False,
-                    should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
-    """Train (or resume) the generator in ``run_dir``, yielding events; saves as it goes.
-    The run is locked while it trains: a second trainer of the same run is refused."""
-    return loop.train_run(run_dir, lambda run, ctx, cluster: GeneratorTask.prepare(
-        run, corpus, model_config, train_config, resume, ctx, cluster), train_config, resume,
-        should_stop)
 
 
 class GeneratorTask(loop.Task):
@@ -189,6 +180,9 @@ class GeneratorTask(loop.Task):
         val_loss = float(sums["nll"]) / float(sums["chars"])
         return loop.Validation(val_loss, {"bits_per_char": val_loss / math.log(2)})
 
+    def data_changed(self):
+        return self.train_stream.changed()      # the two streams read one cache file
+
     def carried_state(self):
         """The hidden state, and the precision this session trains in (into the run's meta)."""
         return ({f"hidden:{i}": h for i, h in enumerate(self.hidden)},
@@ -206,3 +200,9 @@ class GeneratorTask(loop.Task):
             meta.sample = text
             run.write_meta(meta)
             yield SampleReady(step, text)
+
+
+# Train (or resume) the generator in a run folder, yielding events; saves as it goes. The run is
+# locked while it trains: a second trainer of the same run is refused. Called as
+# train_generator(run_dir, corpus, model_config, train_config, resume=False, should_stop=...).
+train_generator = partial(loop.train_task, GeneratorTask)

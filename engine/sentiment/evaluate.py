@@ -4,7 +4,7 @@ from typing import Optional
 import numpy as np
 
 from ..errors import StudioError
-from .labeled import read_labeled
+from .labeled import read_labeled, some
 from .lexicon import vader_predict
 from .metrics import label_ids, scores
 from .predict import SentimentPredictor
@@ -16,10 +16,13 @@ def evaluate_data(predictor: SentimentPredictor, path, by: Optional[str] = None)
     ``domain``) also "by": {value: {"accuracy", "macro_f1", "n", "vader": {...} or None}}."""
     data = read_labeled(path)
     groups = data.column(by) if by else None
+    if predictor.meta is not None and predictor.meta.corpus.get("merge_label_case"):
+        spelled = {label.casefold(): label for label in predictor.labels}   # as it trained
+        data.labels = [spelled.get(label.casefold(), label) for label in data.labels]
     unknown = sorted(set(data.labels) - set(predictor.labels))
     if unknown:
-        raise StudioError(f"{data.source}: labels {unknown} are not ones this model knows "
-                          f"({', '.join(predictor.labels)})")
+        raise StudioError(f"{data.source}: labels {some(unknown)} are not ones this model knows "
+                          f"({some(predictor.labels)})")
     true = label_ids(data.labels, predictor.labels)
     pred = predictor.probabilities(data.texts).argmax(axis=1)
     result = scores(true, pred, len(predictor.labels))

@@ -1,18 +1,83 @@
 """Reading labeled text: CSV/TSV with ``text`` and ``label`` columns, JSON Lines, or a folder
-with one sub-folder of ``.txt`` files per label (the aclImdb layout). Errors name the row."""
+with one sub-folder of ``.txt`` files per label (the aclImdb layout). Errors name the row.
+
+``read_table`` is the one CSV/TSV reader (training, evaluation and prediction all read through
+it, with one field limit), and ``data_sha256`` the one fingerprint of labeled data.
+"""
 import csv
+import hashlib
 import io
 import json
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence
 
+from ..atomic import sha256_file
 from ..errors import StudioError
 from ..text import inspect_text_file, read_text
 
-csv.field_size_limit(1 << 26)       # full reviews are long fields
+FIELD_LIMIT = 1 << 26               # full reviews are long fields: 64 MiB per cell
+csv.field_size_limit(FIELD_LIMIT)
 log = logging.getLogger("rnn_studio")
+
+
+@dataclass
+class Table:
+    """A CSV or TSV file as read: every data row in order (a blank line is an empty row)."""
+    header: List[str]
+    rows: List[List[str]]
+    lines: List[int]         # the line each row ends on, for messages
+    delimiter: str
+
+
+def read_table(path) -> Table:
+    """The header and rows of a CSV or TSV file (a ``.tsv`` name, or more tabs than commas in
+    the first line, means tabs), checked to be readable text, with specific errors."""
+    path = Path(path)
+    text = read_text(path)
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if path.suffix.lower() == ".tsv" or first.count("\t") > first.count(",") \
+        else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        header = next(reader)
+        rows, lines = [], []
+        for row in reader:
+            rows.append(row)
+            lines.append(reader.line_num)
+    except StopIteration:
+        raise StudioError(f"{path}: the file is empty") from None
+    except csv.Error as err:
+        raise StudioError(f"{path}: not a readable table near line {reader.line_num} "
+                          f"({err})") from None
+    return Table(header, rows, lines, delimiter)
+
+
+def data_sha256(path) -> str:
+    """The sha256 of a labeled file, or of a labeled folder (each .txt file's name and bytes)."""
+    path = Path(path)
+    if not path.is_dir():
+        return sha256_file(path)
+    digest = hashlib.sha256()
+    for f in sorted(path.glob("*/*.txt")):
+        digest.update(f"{f.relative_to(path).as_posix()}\0{sha256_file(f)}\n".encode())
+    return digest.hexdigest()
+
+
+def some(names: Sequence[str], limit: int = 5) -> str:
+    """A few names and how many more: a message about 5,000 labels stays one short line."""
+    shown = ", ".join(repr(n) for n in list(names)[:limit])
+    return shown + (f" and {len(names) - limit:,} more" if len(names) > limit else "")
+
+
+def case_variants(labels: Sequence[str]) -> List[List[str]]:
+    """Groups of labels that differ only in case (``positive``, ``Positive``), each sorted."""
+    groups: Dict[str, set] = {}
+    for label in labels:
+        groups.setdefault(label.casefold(), set()).add(label)
+    return sorted(sorted(g) for g in groups.values() if len(g) > 1)
 
 
 @dataclass
@@ -78,39 +143,30 @@ def _check(data: LabeledData) -> LabeledData:
     return data
 
 
-def _read_table(path: Path, delimiter: str) -> LabeledData:
-    reader = csv.reader(io.StringIO(read_text(path), newline=""), delimiter=delimiter)
-    try:
-        header = next(reader)
-    except StopIteration:
-        raise StudioError(f"{path}: the file is empty") from None
-    except csv.Error as err:
-        raise StudioError(f"{path}: not a readable table ({err})") from None
+def _read_labeled_table(path: Path) -> LabeledData:
+    table = read_table(path)
+    header = table.header
     columns = [h.strip().lower() for h in header]
     missing = [c for c in ("text", "label") if c not in columns]
     if missing:
-        kind = "TSV" if delimiter == "\t" else "CSV"
+        kind = "TSV" if table.delimiter == "\t" else "CSV"
         raise StudioError(f"{path}: the {kind} header must name 'text' and 'label' columns; "
                           f"missing {', '.join(repr(m) for m in missing)} (header: {header[:6]})")
     ti, li = columns.index("text"), columns.index("label")
     others = {name: i for i, name in enumerate(columns) if name and i not in (ti, li)}
     texts, labels, rows = [], [], []
     values = {name: [] for name in others}
-    try:
-        for row in reader:
-            number = reader.line_num
-            if not row or all(not c.strip() for c in row):
-                continue
-            if len(row) != len(header):
-                raise StudioError(f"{path}: line {number} has {len(row)} fields, the header has "
-                                  f"{len(header)}")
-            texts.append(row[ti])
-            labels.append(row[li].strip())
-            rows.append(number)
-            for name, i in others.items():
-                values[name].append(row[i].strip())
-    except csv.Error as err:
-        raise StudioError(f"{path}: not a readable table near row {reader.line_num} ({err})") from None
+    for row, number in zip(table.rows, table.lines):
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            raise StudioError(f"{path}: line {number} has {len(row)} fields, the header has "
+                              f"{len(header)}")
+        texts.append(row[ti])
+        labels.append(row[li].strip())
+        rows.append(number)
+        for name, i in others.items():
+            values[name].append(row[i].strip())
     return _check(LabeledData(texts, labels, rows, str(path), columns=values))
 
 
@@ -167,23 +223,34 @@ def read_labeled(path) -> LabeledData:
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
         return _read_jsonl(path)
-    if suffix == ".tsv":
-        return _read_table(path, "\t")
-    if suffix in (".csv", ".txt", ""):
-        first = read_text(path).split("\n", 1)[0]
-        return _read_table(path, "\t" if first.count("\t") > first.count(",") else ",")
+    if suffix in (".csv", ".tsv", ".txt", ""):
+        return _read_labeled_table(path)
     raise StudioError(f"{path}: unknown data format {suffix!r}: use .csv, .tsv, .jsonl or a folder")
 
 
 def require_classes(data: LabeledData, min_per_class: int):
     """Two or more classes, each with enough examples to appear in every split."""
-    counts = {c: data.labels.count(c) for c in data.classes}
+    counts = Counter(data.labels)
     if len(counts) < 2:
         raise StudioError(f"{data.source}: only one class ({next(iter(counts))!r}); a classifier "
                           f"needs two or more labels")
-    few = {c: n for c, n in counts.items() if n < min_per_class}
+    few = sorted((c, n) for c, n in counts.items() if n < min_per_class)
     if few:
-        shown = ", ".join(f"{c!r} ({n})" for c, n in sorted(few.items()))
+        shown = ", ".join(f"{c!r} ({n})" for c, n in few[:5]) + (
+            f" and {len(few) - 5:,} more of the {len(counts):,} labels" if len(few) > 5 else "")
         raise StudioError(f"{data.source}: too few examples to split into train/validation/test "
                           f"for label(s) {shown}; each label needs at least {min_per_class}")
-    return counts
+    return dict(sorted(counts.items()))
+
+
+def merge_label_case(data: LabeledData) -> LabeledData:
+    """The labels that differ only in case made one: each takes its group's most frequent
+    spelling (ties: the lower-case one), e.g. ``Positive`` -> ``positive``."""
+    counts = Counter(data.labels)
+    spelling = {}
+    for group in case_variants(data.classes):
+        kept = sorted(group, key=lambda label: (-counts[label], label != label.lower(), label))[0]
+        spelling.update({label: kept for label in group})
+    if spelling:
+        data.labels = [spelling.get(label, label) for label in data.labels]
+    return data

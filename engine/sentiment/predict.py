@@ -6,10 +6,8 @@ Positive numbers pushed the text towards the verdict, negative ones against it.
 """
 import csv
 import dataclasses
-import io
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence
 
 import gluonnlp as nlp
@@ -18,11 +16,12 @@ import numpy as np
 
 from ..config import SentimentConfig
 from ..atomic import atomic_write_with
+from ..disk import reason
 from ..errors import StudioError
 from ..run_meta import RunMeta
 from ..runs import RunFolder, resolve_run
-from ..text import read_text
 from .features import Featurizer
+from .labeled import read_table
 from .model import SentimentRNN
 from .scoring import predict_probs
 
@@ -94,23 +93,25 @@ class SentimentPredictor:
 
     def classify_file(self, in_path, out_path, text_column: str = "text", batch_size: int = 512,
                       progress: Callable[[int, int], None] = lambda done, total: None,
-                      should_stop: Callable[[], bool] = lambda: False) -> int:
-        """Write ``in_path`` (CSV/TSV) to ``out_path`` with every row and column kept, plus
-        ``predicted_label`` and ``p_<label>`` columns. Returns the number of rows."""
-        done = 0
+                      should_stop: Callable[[], bool] = lambda: False) -> "Classified":
+        """Write ``in_path`` (CSV/TSV) to ``out_path`` with every row and column kept, in
+        order, plus ``predicted_label`` and ``p_<label>`` columns (empty on a row without
+        text: unscored). Returns the last step: rows, counts per label, rows unscored."""
+        step = None
         for step in self.classify_file_steps(in_path, out_path, text_column, batch_size,
                                              should_stop):
-            done = step.done
             progress(step.done, step.total)
-        return done
+        return step
 
     def classify_file_steps(self, in_path, out_path, text_column: str = "text",
                             batch_size: int = 512,
                             should_stop: Callable[[], bool] = lambda: False):
         """``classify_file`` as a generator of ``Classified`` steps, for progress bars (the
-        last one holds the count per label); the output is written (atomically) only when
-        every row is classified."""
-        header, rows, delimiter = read_table(in_path)
+        last one holds the count per label); the output is written (atomically: a full disk
+        leaves no partial file) only when every row is classified. Every input row is kept, a
+        blank one too, so that the output lines up with the input row for row."""
+        table = read_table(in_path)
+        header, rows = table.header, table.rows
         lowered = [h.strip().lower() for h in header]
         if text_column.lower() not in lowered:
             raise StudioError(f"{in_path}: no {text_column!r} column (header: {header[:8]})")
@@ -132,9 +133,10 @@ class SentimentPredictor:
                 if scored else {}
             for i, r in enumerate(chunk):
                 p = probs.get(i)
-                out_rows.append(list(r) + ([self.labels[int(p.argmax())]] +
-                                           [f"{x:.6f}" for x in p] if p is not None else
-                                           [""] * len(added)))
+                cells = list(r) + [""] * (len(header) - len(r))      # a short row padded
+                out_rows.append(cells + ([self.labels[int(p.argmax())]] +
+                                         [f"{x:.6f}" for x in p] if p is not None else
+                                         [""] * len(added)))
                 if p is None:
                     skipped.append(start + i + 1)
             if start + batch_size < len(rows):
@@ -142,13 +144,17 @@ class SentimentPredictor:
 
         def write(tmp):
             with open(tmp, "w", encoding="utf-8", newline="") as f:
-                writer = csv.writer(f, delimiter=delimiter, lineterminator="\n")
+                writer = csv.writer(f, delimiter=table.delimiter, lineterminator="\n")
                 writer.writerow(list(header) + added)
                 writer.writerows(out_rows)
-        atomic_write_with(out_path, write)
+        try:
+            atomic_write_with(out_path, write)
+        except OSError as err:
+            raise StudioError(f"cannot write {out_path}: {reason(err)}; nothing was "
+                              f"written") from None
         if skipped:
             shown = ", ".join(map(str, skipped[:10])) + (" …" if len(skipped) > 10 else "")
-            log.warning("%s: %d row(s) with an empty text left unclassified (data row(s) %s)",
+            log.warning("%s: %d row(s) with an empty text left unscored (data row(s) %s)",
                         in_path, len(skipped), shown)
         predicted = [r[len(header)] for r in out_rows if r[len(header)]]
         yield Classified(len(rows), len(rows), {lab: predicted.count(lab) for lab in self.labels},
@@ -167,22 +173,4 @@ class Classified:
 def table_header(path) -> List[str]:
     """The header of a CSV or TSV file, checked to be a readable text table first (so that a
     wrong file is refused before anyone is asked where to save the results)."""
-    header, _, _ = read_table(path)
-    return header
-
-
-def read_table(path) -> tuple:
-    """(header, rows, delimiter) of a CSV or TSV file, with specific errors."""
-    path = Path(path)
-    text = read_text(path)
-    first = text.split("\n", 1)[0]
-    delimiter = "\t" if path.suffix.lower() == ".tsv" or first.count("\t") > first.count(",") else ","
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-        header = next(reader)
-        rows = [r for r in reader if r and any(c.strip() for c in r)]
-    except csv.Error as err:
-        raise StudioError(f"{path}: not a readable table ({err})") from None
-    except StopIteration:
-        raise StudioError(f"{path}: the file is empty") from None
-    return header, rows, delimiter
+    return read_table(path).header

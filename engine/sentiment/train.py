@@ -6,14 +6,17 @@ best by validation accuracy, early stopping (``patience``). At the end the best 
 scored on the held-back test split, beside VADER.
 """
 import json
+import logging
+from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Callable, Iterator, List, Optional, Tuple
+from typing import Callable, List, Optional, Tuple
 
 import gluonnlp as nlp
 from mxnet import gluon, nd
 
-from ..atomic import atomic_write_json, sha256_file
+from ..atomic import atomic_write_json
 from ..config import SentimentConfig, TrainConfig
 from ..errors import StudioError
 from ..run_meta import RunMeta
@@ -24,7 +27,8 @@ from ..training.distributed import Cluster
 from .features import (Featurizer, bucket_ids, bucketed_batches, build_vocab, gram_hashes,
                        to_batch)
 from .linear import fit_linear, lexicon_prior
-from .labeled import LabeledData, read_labeled, require_classes
+from .labeled import (LabeledData, case_variants, data_sha256, merge_label_case, read_labeled,
+                      require_classes, some)
 from .lexicon import class_polarity, load_lexicon, vader_predict
 from .metrics import label_ids, scores
 from .model import SentimentRNN, build_sentiment_model
@@ -33,6 +37,7 @@ from ..text import word_tokenize
 from .word_vectors import ppmi_svd_vectors, vector_words
 
 SPLIT_FILE = "split.json"
+log = logging.getLogger("rnn_studio")
 STRATA_COLUMN = "domain"     # a column the split is stratified by, besides the label
 
 
@@ -49,10 +54,12 @@ class DataRef:
     name: str
     sources: Callable[[str], str] = _as_path
     leave_out: Optional[Tuple[str, str]] = None   # (column, value): rows held out entirely
+    merge_label_case: bool = False               # "Positive" and "positive": one class
 
     def read(self) -> LabeledData:
         data = read_labeled(self.path)
-        return data.leave_out(*self.leave_out) if self.leave_out else data
+        data = data.leave_out(*self.leave_out) if self.leave_out else data
+        return merge_label_case(data) if self.merge_label_case else data
 
 
 def _split_for(run: RunFolder, data: LabeledData, tc: TrainConfig, resume: bool):
@@ -97,7 +104,15 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
     classes = meta.labels if resume else data.classes
     unknown = sorted(set(data.classes) - set(classes))
     if unknown:
-        raise StudioError(f"{data.source}: labels {unknown} were not in the data this run began with")
+        raise StudioError(f"{data.source}: labels {some(unknown)} were not in the data this run "
+                          f"began with")
+    variants = case_variants(classes)
+    if variants and not resume:
+        log.warning("%s: labels that differ only in case train as separate classes: %s (%d "
+                    "classes); if they mean the same, write each one way, or pass "
+                    "--merge-label-case", data.source,
+                    "; ".join(" and ".join(repr(v) for v in g) for g in variants[:5]),
+                    len(classes))
     split = _split_for(run, data, tc, resume)
     words = Featurizer(None, model_config.max_len, 0)       # tokenizing needs no vocabulary yet
     tokens = [words.tokens(t) for t in data.texts]
@@ -170,19 +185,9 @@ def _extra_train(config: SentimentConfig, data: LabeledData, classes: List[str],
     extra = read_labeled(path)
     unknown = sorted(set(extra.classes) - set(classes))
     if unknown:
-        raise StudioError(f"{extra.source}: labels {unknown} are not among the data's labels "
-                          f"{classes}")
+        raise StudioError(f"{extra.source}: labels {some(unknown)} are not among the data's "
+                          f"labels ({some(classes)})")
     return extra, [word_tokenize(t) or ["<unk>"] for t in extra.texts]
-
-
-def train_sentiment(run_dir, data_ref: Optional[DataRef], model_config: SentimentConfig,
-                    train_config: TrainConfig, resume: bool = False,
-                    should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
-    """Train (or resume) the sentiment model in ``run_dir``, yielding events; saves as it goes.
-    The run is locked while it trains: a second trainer of the same run is refused."""
-    return loop.train_run(run_dir, lambda run, ctx, cluster: SentimentTask.prepare(
-        run, data_ref, model_config, train_config, resume, ctx, cluster), train_config, resume,
-        should_stop)
 
 
 class SentimentTask(loop.Task):
@@ -222,7 +227,11 @@ class SentimentTask(loop.Task):
             meta, model_config, tc = loop.resumed_settings(run, "sentiment", SentimentConfig, tc)
             c = meta.corpus
             data_ref = DataRef(data_ref.path if data_ref else c["path"], c["name"],
-                               leave_out=tuple(c["leave_out"]) if c.get("leave_out") else None)
+                               leave_out=tuple(c["leave_out"]) if c.get("leave_out") else None,
+                               merge_label_case=bool(c.get("merge_label_case")))
+            if c.get("sha256") and data_sha256(data_ref.path) != c["sha256"]:
+                raise StudioError(f"{data_ref.path}: the data changed since this run started "
+                                  f"(sha256 differs); resume needs the same data")
         else:
             if data_ref is None:
                 raise StudioError("no data given")
@@ -247,11 +256,10 @@ class SentimentTask(loop.Task):
                 "sentiment", {"model": model_config.to_dict(), "train": tc.to_dict()},
                 files={SPLIT_FILE: split_sha}, vocab=vocab.to_json(), labels=classes,
                 corpus={"name": data_ref.name, "path": str(data_ref.path),
-                        "sha256": None if Path(data_ref.path).is_dir() else
-                        sha256_file(data_ref.path),
-                        "size": len(data),
+                        "sha256": data_sha256(data_ref.path), "size": len(data),
                         "leave_out": list(data_ref.leave_out) if data_ref.leave_out else None,
-                        "label_counts": {c: data.labels.count(c) for c in classes}},
+                        "merge_label_case": data_ref.merge_label_case,
+                        "label_counts": dict(sorted(Counter(data.labels).items()))},
                 split={k: len(split[k]) for k in ("train", "val", "test")})
         return cls(model, prepared, tc, ctx, cluster), tc, meta
 
@@ -323,3 +331,9 @@ def _unlabeled_tokens(config: SentimentConfig, sources: Callable[[str], str]) ->
     if not config.unlabeled:
         return []
     return [word_tokenize(t) for t in read_labeled(sources(config.unlabeled)).texts]   # whole
+
+
+# Train (or resume) the sentiment model in a run folder, yielding events; saves as it goes. The run is
+# locked while it trains: a second trainer of the same run is refused. Called as
+# train_sentiment(run_dir, data_ref, model_config, train_config, resume=False, should_stop=...).
+train_sentiment = partial(loop.train_task, SentimentTask)

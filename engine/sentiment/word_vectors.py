@@ -62,14 +62,20 @@ def vector_words(token_lists: List[List[str]], max_words: int = MAX_WORDS) -> Li
 
 def ppmi_svd_vectors(token_lists: List[List[str]], idx_to_token: List[str], dim: int,
                      max_words: int = MAX_WORDS, window: int = 4, seed: int = 0) -> np.ndarray:
-    """(len(idx_to_token), dim) float32 vectors, unit length, zero for words not covered."""
+    """(len(idx_to_token), dim) float32 vectors, unit length, zero for words not covered.
+
+    A vocabulary of fewer words than ``dim`` has fewer singular vectors than that: its vectors
+    fill their first components and the rest stay zero."""
     index = {w: i for i, w in enumerate(vector_words(token_lists, max_words))}
+    out = np.zeros((len(idx_to_token), dim), dtype=np.float32)
+    if not index:
+        return out
     u, s = randomized_svd(ppmi(cooccurrence(token_lists, index, window)), dim, seed)
     vectors = u * np.sqrt(s)[None, :]
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-8)
-    out = np.zeros((len(idx_to_token), dim), dtype=np.float32)
+    width = vectors.shape[1]                  # min(dim, words)
     for i, token in enumerate(idx_to_token):
         j = index.get(token)
         if j is not None:
-            out[i] = vectors[j]
+            out[i, :width] = vectors[j]
     return out

@@ -17,17 +17,23 @@ set; each worker runs the ordinary train command with ``--kvstore dist_sync`` (o
   (``sum``), so every worker reports, keeps its best and stops early on the same numbers;
 - only rank 0 writes the run folder.
 """
+import logging
 import os
-from typing import Dict, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import mxnet as mx
 import numpy as np
+from mxnet import gluon, nd
 
 from ..errors import StudioError
+from ..optim_state import restore_trainer_state, trainer_state
+from .rank_channel import announce_rank
 from .server_schedule import ServerSchedule
 
 KVSTORES = ("local", "device", "dist_sync", "dist_async")
+STOP_REASONS = ("completed", "stopped", "time budget", "data changed")
 _OWN_KEYS = 1 << 20     # keys of the loop's own sums, far above the Trainer's parameter indices
+log = logging.getLogger("rnn_studio")
 
 
 class Cluster:
@@ -46,6 +52,7 @@ class Cluster:
                                   f"it with 'rnn-studio launch --workers N -- <train command>'")
             self.kv = mx.kv.create(kvstore)
             self.rank, self.num_workers = self.kv.rank, self.kv.num_workers
+            announce_rank(self.rank)            # to ``launch``, which names the worker by it
 
     @property
     def distributed(self) -> bool:
@@ -60,6 +67,22 @@ class Cluster:
     def writer(self) -> bool:
         """Only rank 0 writes the run folder."""
         return self.rank == 0
+
+    @property
+    def lr_on_servers(self) -> bool:
+        """dist_async: the servers run the optimizer, with their own schedule."""
+        return self.distributed and not self.synchronous
+
+    def trainer(self, trainable: gluon.ParameterDict, tc, steps_per_epoch: int,
+                devices: int) -> gluon.Trainer:
+        """Adam for this worker's devices, started with rank 0's parameters."""
+        options = {"learning_rate": tc.lr, "wd": tc.weight_decay}
+        schedule = self.server_schedule(steps_per_epoch, tc)
+        if schedule is not None:
+            options["lr_scheduler"] = schedule
+        trainer = gluon.Trainer(trainable, "adam", options, **self.trainer_options(devices))
+        self.start(trainer)
+        return trainer
 
     def trainer_options(self, devices: int = 1) -> dict:
         """The Trainer's kvstore: on several devices of one process the loop sums the
@@ -128,3 +151,80 @@ class Cluster:
                               "the servers of a dist_async job; use dist_sync or --anneal none")
         return ServerSchedule(steps_per_epoch, tc.lr, tc.warmup_steps, tc.lr_decay,
                               self.num_workers)
+
+    # ---- what the training loop asks of it ---------------------------------------------------
+    def agree(self, reason: Optional[str]) -> Optional[str]:
+        """dist_sync workers stop at the same step: when any of them has a reason (Ctrl-C, its
+        clock, its data), all stop with it. One tiny sum per step."""
+        if not (self.distributed and self.synchronous):
+            return reason
+        votes = self.sum("stop", np.array([float(reason == r) for r in STOP_REASONS]))
+        return next((r for r, v in zip(STOP_REASONS, votes) if v > 0), None)
+
+    def validation(self, task):
+        """The task's validation; of several workers each scores its share and the sums are
+        added up, so every worker gets the same numbers (and keeps the same best, and stops
+        early at the same step)."""
+        if not self.distributed:
+            return task.validate()
+        part = self.share(task.validation_items(), every_worker=True)
+        sums = task.validation_sums(part)
+        return task.validation_result({k: self.sum(f"val:{k}", np.asarray(v, dtype=np.float64))
+                                       for k, v in sorted(sums.items())})
+
+    def optimizer_state(self, trainer: gluon.Trainer, model) -> Tuple[Dict[str, nd.NDArray], dict]:
+        if self.lr_on_servers:
+            return {}, {"on_servers": True}      # async: Adam's state lives on the servers
+        return trainer_state(trainer, model)
+
+    def restore_optimizer(self, trainer: gluon.Trainer, model, arrays, info: dict, contexts):
+        if info.get("on_servers") or self.lr_on_servers:
+            log.warning("the optimizer's state of a dist_async run lives on its servers and is "
+                        "not saved: Adam's moment estimates start again (the parameters are "
+                        "resumed)")
+            return
+        restore_trainer_state(trainer, model, arrays, info, contexts)
+
+    def carried(self, task) -> Tuple[Dict[str, nd.NDArray], dict]:
+        """The task's carried state; of dist_sync workers, every worker's, stacked by rank."""
+        arrays, info = task.carried_state()
+        if not (self.distributed and self.synchronous) or not arrays:
+            return arrays, info
+        stacked = {k: nd.array(self.gather(f"carried:{k}", v.asnumpy()), dtype=v.dtype)
+                   for k, v in sorted(arrays.items())}
+        return stacked, dict(info, carried_by_workers=self.num_workers)
+
+    def restore_carried(self, task, arrays, info: dict):
+        by = info.get("carried_by_workers")
+        ours = self.num_workers if self.distributed and self.synchronous else None
+        if by == ours:
+            if by:
+                arrays = {k: v[self.rank] for k, v in arrays.items()}
+            task.restore(arrays, info)
+            return
+        log.warning("this run's carried state (a generator's hidden state) was saved by %s; it "
+                    "starts fresh with %s", f"{by} workers" if by else "one process",
+                    f"{ours} workers" if ours else "one process")
+
+
+def clip_and_update(trainer: gluon.Trainer, params: List, clip: float, contexts: List,
+                    cluster: Cluster):
+    """Clip the gradient's global norm and update.
+
+    One device of one process: clip, step. Several devices, or dist_sync workers: the
+    gradients are first summed over every device of every worker (each device then holds the
+    same sum), the sum clipped at ``clip`` per replica, and every device applies the same
+    update to the average. dist_async: each device's gradient clipped here, the update applied
+    on the servers."""
+    grads = [[p.grad(c) for p in params] for c in contexts]
+    synchronous = cluster.synchronous and cluster.distributed
+    if synchronous or len(contexts) > 1 and not cluster.distributed:
+        replicas = len(contexts) * (cluster.num_workers if synchronous else 1)
+        trainer.allreduce_grads()
+        for device_grads in grads:
+            gluon.utils.clip_global_norm(device_grads, clip * replicas, check_isfinite=False)
+        trainer.update(replicas)
+        return
+    for device_grads in grads:
+        gluon.utils.clip_global_norm(device_grads, clip, check_isfinite=False)
+    trainer.step(len(contexts))

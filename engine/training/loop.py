@@ -6,16 +6,17 @@ budget, patience, ``should_stop``), the learning-rate schedule, the validation c
 checkpoint by a named metric, checkpoints, and the progress events with rate and ETA. A task
 says how to read its batches, the loss of one batch, how to validate and what else to save.
 
-Per step the loop does: seed dropout from (seed, step), let the task start an epoch when one
-begins, record the task's loss, backward, clip the global gradient norm, step the optimizer.
-The device is synced only once per log interval (losses and counts are summed on the device).
+``train`` reads as the loop itself; ``_Session.step`` is one step: let the task start an epoch
+when one begins, set the learning rate, seed dropout from (seed, step), record the task's loss,
+backward, clip the global gradient norm and update. The device is synced only once per log
+interval (losses and counts are summed on the device, ``_Interval``). The data changing on disk
+under a run (``Task.data_changed``) stops it like Ctrl-C does: saved, then said.
 
 The same loop trains data-parallel: over several devices of one process (the task shares each
 batch out, the loop sums, clips and applies the gradients alike on every device) and as one of
 several workers on MXNet's distributed KVStore (``distributed.Cluster``: shards, summed
 validation, one agreed stopping step, only rank 0 writes).
 """
-import logging
 import math
 import time
 from contextlib import nullcontext
@@ -26,17 +27,15 @@ import numpy as np
 from mxnet import autograd, gluon, nd
 
 from ..config import TrainConfig
+from ..data import DataChanged
 from ..device import parse_contexts
 from ..errors import StudioError
 from ..events import Finished, Progress, Saved, Started, Validated
-from ..optim_state import restore_trainer_state, trainer_state
 from ..run_meta import RunMeta
 from ..runs import RunFolder
 from ..schedule import learning_rate, stop_reason
 from ..seeding import seed_step
-from .distributed import Cluster
-
-log = logging.getLogger("rnn_studio")
+from .distributed import Cluster, clip_and_update
 
 
 @dataclass
@@ -107,6 +106,11 @@ class Task:
         """Last work once training stops (e.g. scoring the test split); returns the meta."""
         return meta
 
+    def data_changed(self) -> Optional[str]:
+        """Why the data on disk that the task reads while training is no longer what it checked
+        (None: it is). Asked before each step: the loop then saves and stops with that message."""
+        return None
+
 
 def better(task: Task, result: Validation, best: Optional[dict]) -> bool:
     if best is None:
@@ -131,6 +135,15 @@ class _Run:
     stale: int = 0                   # validations since the best one (patience)
     prior_seconds: float = 0.0       # training time of earlier sessions (resume)
     saved_step: Optional[int] = None  # the step of the last checkpoint (every worker knows it)
+
+
+def train_task(task_cls, run_dir, source, model_config, tc: TrainConfig, resume: bool = False,
+               should_stop: Callable[[], bool] = lambda: False) -> Iterator[object]:
+    """Train (or resume) a model kind in ``run_dir``, yielding events; saves as it goes:
+    ``task_cls.prepare(run, source, model_config, tc, resume, ctx, cluster)`` reads ``source``
+    (the text, the labeled data) and builds the task. What each kind's ``train_<kind>`` is."""
+    return train_run(run_dir, lambda run, ctx, cluster: task_cls.prepare(
+        run, source, model_config, tc, resume, ctx, cluster), tc, resume, should_stop)
 
 
 def train_run(run_dir, prepare: Callable[[RunFolder, object, Cluster],
@@ -163,149 +176,227 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resum
     run when resuming, else the new run's first one). ``cluster``: this process's place among
     several workers (distributed.py); one process by default. ``contexts``: the devices that
     share each batch (``ctx`` alone by default)."""
-    cluster = cluster or Cluster(tc.kvstore)
-    task.contexts = contexts = contexts or [ctx]
-    steps_per_epoch = task.steps_per_epoch
-    if resume:
-        meta = run.load_params(task.model, "last", ctx, meta)   # the checkpoint actually loaded
-    if len(contexts) > 1:                 # built (and loaded) on the first, copied to the rest
-        task.model.collect_params().reset_ctx(contexts)
-    options = {"learning_rate": tc.lr, "wd": tc.weight_decay}
-    server_schedule = cluster.server_schedule(steps_per_epoch, tc)
-    if server_schedule is not None:
-        options["lr_scheduler"] = server_schedule
-    trainer = gluon.Trainer(task.trainable, "adam", options,
-                            **cluster.trainer_options(len(contexts)))
-    cluster.start(trainer)
-    state = _Run()
-    if resume:
-        arrays = run.load_states(meta)
-        _restore_optimizer(trainer, task, arrays, meta.state["optimizer"], contexts, cluster)
-        _restore_carried(task, arrays, meta.state, cluster)
-        state = _Run(meta.step, list(meta.history), meta.best, int(meta.state.get("stale", 0)),
-                     meta.seconds, meta.step)
-    total_steps = math.ceil(tc.epochs * steps_per_epoch) if tc.epochs is not None else None
-    if total_steps is not None and state.step >= total_steps:
-        raise StudioError(f"{run.path} already finished its {tc.epochs:g} epoch(s): "
-                          f"pass a larger --epochs (or --minutes) to train on")
-    params = [p for p in task.trainable.values() if p.grad_req != "null"]
-    start_time = time.time()
-    deadline = start_time + tc.minutes * 60 if tc.minutes is not None else None
-    info = dict(task.info, worker=f"{cluster.rank + 1} of {cluster.num_workers}",
-                kvstore=cluster.kvstore) if cluster.distributed else task.info
-    yield Started(str(run.path), total_steps, state.step, count_parameters(task.model), info)
+    session = _Session(run, task, tc, meta, ctx, resume, cluster or Cluster(tc.kvstore),
+                       contexts or [ctx])
+    yield session.started()
+    reason = None
+    while reason is None:
+        try:
+            reason = yield from session.advance(should_stop)
+        except DataChanged as err:            # a read found the data cut short under the run
+            if session.cluster.distributed:
+                raise
+            reason, session.problem = "data changed", str(err)
+    yield from session.finish(reason)
 
-    def seconds() -> float:
-        return state.prior_seconds + time.time() - start_time
 
-    def checkpoint(result: Optional[Validation]) -> bool:
-        nonlocal meta
-        is_best = result is not None and better(task, result, state.best)
-        if result is not None:
-            if is_best:
-                state.best = {"step": state.step, "epoch": state.step / steps_per_epoch,
-                              "val_loss": result.loss, **result.metrics}
-                state.stale = 0
-            else:
-                state.stale += 1
-        state.saved_step = state.step
-        extra_arrays, extra_info = _carried(task, cluster)       # every worker takes part
-        if not cluster.writer:
-            return is_best
-        arrays, opt_info = _optimizer_state(trainer, task, cluster)
-        arrays.update(extra_arrays)
-        meta = meta.replace(history=state.history, best=state.best,
-                            state={"step": state.step, "epoch": state.step / steps_per_epoch,
-                                   "stale": state.stale, "seconds": seconds(),
-                                   "optimizer": opt_info, **extra_info})
-        meta = run.save_checkpoint(task.model, meta, arrays,
-                                   best=is_best or "best.params" not in meta.files)
-        return is_best
+class _Session:
+    """One session of training a task: the optimizer, the loop's state, the clock. Of several
+    devices or workers, ``cluster`` and ``clip_and_update`` do what differs (distributed.py)."""
 
-    def validate(epoch: int) -> Iterator[object]:
-        result = _validation(task, cluster)
-        entry = {"val_loss": result.loss, **{f"val_{k}": v for k, v in result.metrics.items()}}
-        if state.history and state.history[-1]["step"] == state.step:
-            state.history[-1].update(entry)
-        else:
-            state.history.append({"step": state.step, "epoch": state.step / steps_per_epoch,
-                                  "train_loss": None, "seconds": seconds(), **entry})
-        is_best = checkpoint(result)
-        yield Validated(state.step, epoch, result.loss, is_best, dict(result.metrics))
-        if cluster.writer:
-            yield Saved(state.step, str(run.path), is_best)
-            yield from task.after_validation(state.step, run, meta)
+    def __init__(self, run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx,
+                 resume: bool, cluster: Cluster, contexts: list):
+        self.run, self.task, self.tc, self.ctx, self.cluster = run, task, tc, ctx, cluster
+        task.contexts = self.contexts = contexts
+        self.steps_per_epoch = task.steps_per_epoch
+        if resume:
+            meta = run.load_params(task.model, "last", ctx, meta)   # the checkpoint loaded
+        if len(contexts) > 1:                 # built (and loaded) on the first, copied to the rest
+            task.model.collect_params().reset_ctx(contexts)
+        self.trainer = cluster.trainer(task.trainable, tc, self.steps_per_epoch, len(contexts))
+        self.meta, self.state = meta, _Run()
+        if resume:
+            arrays = run.load_states(meta)
+            cluster.restore_optimizer(self.trainer, task.model, arrays, meta.state["optimizer"],
+                                      contexts)
+            cluster.restore_carried(task, arrays, meta.state)
+            self.state = _Run(meta.step, list(meta.history), meta.best,
+                              int(meta.state.get("stale", 0)), meta.seconds, meta.step)
+        self.total_steps = math.ceil(tc.epochs * self.steps_per_epoch) \
+            if tc.epochs is not None else None
+        if self.total_steps is not None and self.state.step >= self.total_steps:
+            raise StudioError(f"{run.path} already finished its {tc.epochs:g} epoch(s): "
+                              f"pass a larger --epochs (or --minutes) to train on")
+        self.params = [p for p in task.trainable.values() if p.grad_req != "null"]
+        self.start_time = time.time()
+        self.deadline = self.start_time + tc.minutes * 60 if tc.minutes is not None else None
+        self.interval = _Interval()
+        self.lr, self.first, self.problem = tc.lr, True, None
+        self.in_flight: Optional[nd.NDArray] = None     # the last step's loss (see step)
 
-    sums: Dict[str, nd.NDArray] = {}
-    items = steps = 0
-    interval_start, first = time.time(), True
-    while (reason := _agreed(cluster, stop_reason(state.step, total_steps, should_stop,
-                                                  deadline))) is None:
-        epoch, index = divmod(state.step, steps_per_epoch)
-        if index == 0 or first:
+    def started(self) -> Started:
+        info = self.task.info
+        if self.cluster.distributed:
+            info = dict(info, worker=f"{self.cluster.rank + 1} of {self.cluster.num_workers}",
+                        kvstore=self.cluster.kvstore)
+        return Started(str(self.run.path), self.total_steps, self.state.step,
+                       count_parameters(self.task.model), info)
+
+    def seconds(self) -> float:
+        return self.state.prior_seconds + time.time() - self.start_time
+
+    @property
+    def end_of_epoch(self) -> bool:
+        return self.state.step % self.steps_per_epoch == 0
+
+    def stop_reason(self, should_stop: Callable[[], bool]) -> Optional[str]:
+        self.problem = self.task.data_changed()
+        reason = "data changed" if self.problem else stop_reason(
+            self.state.step, self.total_steps, should_stop, self.deadline)
+        return self.cluster.agree(reason)
+
+    def advance(self, should_stop: Callable[[], bool]):
+        """One step and what follows it (a progress report, a validation with its checkpoint),
+        yielding their events; returns why training stops (None: it goes on)."""
+        reason = self.stop_reason(should_stop)
+        if reason is not None:
+            return reason
+        self.step()
+        progress = self.progress()
+        if progress is not None:
+            yield progress
+        if self.validation_due():
+            yield from self.validate()
+            if self.tc.patience and self.state.stale >= self.tc.patience:
+                return "early stopping"
+        return None
+
+    def step(self):
+        """One training step: the batch's loss, its gradient, the update."""
+        task, tc, step = self.task, self.tc, self.state.step
+        epoch, index = divmod(step, self.steps_per_epoch)
+        if index == 0 or self.first:
             task.begin_epoch(epoch, from_start=index == 0)
-            first = False
-        lr = learning_rate(state.step, steps_per_epoch, tc.lr, tc.warmup_steps, tc.lr_decay,
-                           _budget_share(tc, start_time))
-        if server_schedule is None:
-            trainer.set_learning_rate(lr)
+            self.first = False
+        self.lr = learning_rate(step, self.steps_per_epoch, tc.lr, tc.warmup_steps, tc.lr_decay,
+                                _budget_share(tc, self.start_time))
+        if not self.cluster.lr_on_servers:
+            self.trainer.set_learning_rate(self.lr)
         if task.random_steps:                    # each worker its own dropout masks
-            seed_step(tc.seed + 7919 * cluster.rank, state.step)
+            seed_step(tc.seed + 7919 * self.cluster.rank, step)
         with autograd.record():
             loss, n, outputs = task.forward(index)
-        if isinstance(loss, list):            # one per device: their mean on the first
+        if isinstance(loss, list):               # one per device: their mean on the first
             autograd.backward(loss)
-            loss = nd.add_n(*[x.as_in_context(ctx) for x in loss]) / len(loss)
+            loss = nd.add_n(*[x.as_in_context(self.ctx) for x in loss]) / len(loss)
         else:
             loss.backward()
-        _step(trainer, params, tc.clip, contexts, cluster)
-        for key, value in [("loss", loss), *task.counts(outputs).items()]:
-            sums[key] = sums[key] + value if key in sums else value.copy()
-        items += n
-        steps += 1
-        state.step += 1
+        clip_and_update(self.trainer, self.params, tc.clip, self.contexts, self.cluster)
+        # MXNet queues work asynchronously: unchecked, Python runs many steps ahead of the device
+        # and a stop waits for all of them. Waiting for the previous step's loss keeps one step
+        # in flight (the next is already queued, so the device never idles): a stop lands
+        # within about one step.
+        if self.in_flight is not None:
+            self.in_flight.wait_to_read()
+        self.in_flight = loss
+        self.interval.add({"loss": loss, **task.counts(outputs)}, n)
+        self.state.step += 1
 
-        end_of_epoch = state.step % steps_per_epoch == 0
-        if state.step % tc.log_interval == 0 or end_of_epoch or state.step == total_steps:
-            totals = {k: float(v.asscalar()) for k, v in sums.items()}   # the one device sync
-            mean_loss = totals.pop("loss") / steps
-            if not math.isfinite(mean_loss):
-                raise StudioError(f"training diverged at step {state.step} (loss is "
-                                  f"{mean_loss}); try a lower --lr")
-            now = time.time()
-            rate = items / max(now - interval_start, 1e-9)
-            per_step = (now - interval_start) / steps
-            eta = (total_steps - state.step) * per_step if total_steps is not None else None
-            if deadline is not None:
-                eta = min(eta, deadline - now) if eta is not None else deadline - now
-            metrics = {k: v / items for k, v in totals.items()}
-            state.history.append({"step": state.step, "epoch": state.step / steps_per_epoch,
-                                  "train_loss": mean_loss, "val_loss": None, "seconds": seconds(),
-                                  **{f"train_{k}": v for k, v in metrics.items()}})
-            yield Progress(state.step, epoch, mean_loss, lr, rate, now - start_time,
-                           None if eta is None else max(0.0, eta), total_steps, metrics)
-            sums, items, steps, interval_start = {}, 0, 0, time.time()
+    def progress(self) -> Optional[Progress]:
+        """The interval's mean loss, rate and ETA, once per log interval (the one device sync)."""
+        st, tc, interval = self.state, self.tc, self.interval
+        if not (st.step % tc.log_interval == 0 or self.end_of_epoch
+                or st.step == self.total_steps):
+            return None
+        totals = {k: float(v.asscalar()) for k, v in interval.sums.items()}
+        mean_loss = totals.pop("loss") / interval.steps
+        if not math.isfinite(mean_loss):
+            raise StudioError(f"training diverged at step {st.step} (loss is {mean_loss}); "
+                              f"try a lower --lr")
+        now = time.time()
+        per_step = (now - interval.start) / interval.steps
+        eta = (self.total_steps - st.step) * per_step if self.total_steps is not None else None
+        if self.deadline is not None:
+            eta = min(eta, self.deadline - now) if eta is not None else self.deadline - now
+        metrics = {k: v / interval.items for k, v in totals.items()}
+        st.history.append({"step": st.step, "epoch": st.step / self.steps_per_epoch,
+                           "train_loss": mean_loss, "val_loss": None, "seconds": self.seconds(),
+                           **{f"train_{k}": v for k, v in metrics.items()}})
+        self.interval = _Interval()
+        return Progress(st.step, (st.step - 1) // self.steps_per_epoch, mean_loss, self.lr,
+                        interval.items / max(now - interval.start, 1e-9), now - self.start_time,
+                        None if eta is None else max(0.0, eta), self.total_steps, metrics)
 
-        every = task.validate_every
-        if end_of_epoch or state.step == total_steps or (every and state.step % every == 0):
-            yield from validate(epoch)
-            if tc.patience and state.stale >= tc.patience:
-                reason = "early stopping"
-                break
-            interval_start = time.time()
+    def validation_due(self) -> bool:
+        every, step = self.task.validate_every, self.state.step
+        return self.end_of_epoch or step == self.total_steps or bool(every and step % every == 0)
 
-    if reason == "time budget" and state.saved_step != state.step:
-        # the budget ran out between validations: score the final parameters too, so that
-        # "best" can be the last thing learned
-        yield from validate(state.step // steps_per_epoch)
-    elif state.saved_step != state.step:
-        checkpoint(None)
-        if cluster.writer:
-            yield Saved(state.step, str(run.path), False)
-    if cluster.writer:
-        meta = task.finish(run, meta)
-    yield Finished(state.step, reason, str(run.path),
-                   state.best["val_loss"] if state.best else None, time.time() - start_time)
+    def validate(self) -> Iterator[object]:
+        """Score the validation set, record it, checkpoint; the task may add events."""
+        st, epoch = self.state, (self.state.step - 1) // self.steps_per_epoch
+        result = self.cluster.validation(self.task)
+        entry = {"val_loss": result.loss, **{f"val_{k}": v for k, v in result.metrics.items()}}
+        if st.history and st.history[-1]["step"] == st.step:
+            st.history[-1].update(entry)
+        else:
+            st.history.append({"step": st.step, "epoch": st.step / self.steps_per_epoch,
+                               "train_loss": None, "seconds": self.seconds(), **entry})
+        is_best = self.checkpoint(result)
+        yield Validated(st.step, epoch, result.loss, is_best, dict(result.metrics))
+        if self.cluster.writer:
+            yield Saved(st.step, str(self.run.path), is_best)
+            yield from self.task.after_validation(st.step, self.run, self.meta)
+        self.interval.start = time.time()        # validation time is not training time
+
+    def checkpoint(self, result: Optional[Validation]) -> bool:
+        """Save the run (rank 0 only); with a validation ``result``, track the best and the
+        patience. Returns whether this is the best so far."""
+        st, task = self.state, self.task
+        is_best = result is not None and better(task, result, st.best)
+        if result is not None:
+            if is_best:
+                st.best = {"step": st.step, "epoch": st.step / self.steps_per_epoch,
+                           "val_loss": result.loss, **result.metrics}
+                st.stale = 0
+            else:
+                st.stale += 1
+        st.saved_step = st.step
+        extra_arrays, extra_info = self.cluster.carried(task)     # every worker takes part
+        if not self.cluster.writer:
+            return is_best
+        arrays, opt_info = self.cluster.optimizer_state(self.trainer, task.model)
+        arrays.update(extra_arrays)
+        self.meta = self.meta.replace(
+            history=st.history, best=st.best,
+            state={"step": st.step, "epoch": st.step / self.steps_per_epoch, "stale": st.stale,
+                   "seconds": self.seconds(), "optimizer": opt_info, **extra_info})
+        self.meta = self.run.save_checkpoint(task.model, self.meta, arrays,
+                                             best=is_best or "best.params" not in self.meta.files)
+        return is_best
+
+    def finish(self, reason: str) -> Iterator[object]:
+        """What training ends with: the last parameters saved (and scored, when a time budget
+        ran out between validations, so that "best" can be the last thing learned)."""
+        st = self.state
+        if reason == "time budget" and st.saved_step != st.step:
+            yield from self.validate()
+        elif st.saved_step != st.step:
+            self.checkpoint(None)
+            if self.cluster.writer:
+                yield Saved(st.step, str(self.run.path), False)
+        if reason == "data changed":
+            raise StudioError(f"{self.problem or 'the training data changed on another worker'}"
+                              f"; the checkpoint of step {st.step} is saved: train again with "
+                              f"--resume (the text is checked and encoded again)")
+        if self.cluster.writer:
+            self.meta = self.task.finish(self.run, self.meta)
+        yield Finished(st.step, reason, str(self.run.path),
+                       st.best["val_loss"] if st.best else None, time.time() - self.start_time)
+
+
+@dataclass
+class _Interval:
+    """What is summed on the device between two progress reports (no sync per step)."""
+    sums: Dict[str, nd.NDArray] = field(default_factory=dict)
+    items: int = 0
+    steps: int = 0
+    start: float = field(default_factory=time.time)
+
+    def add(self, values: Dict[str, nd.NDArray], items: int):
+        for key, value in values.items():
+            self.sums[key] = self.sums[key] + value if key in self.sums else value.copy()
+        self.items += items
+        self.steps += 1
 
 
 def _budget_share(tc: TrainConfig, start_time: float) -> Optional[float]:
@@ -317,86 +408,3 @@ def _budget_share(tc: TrainConfig, start_time: float) -> Optional[float]:
 
 def count_parameters(net: gluon.Block) -> int:
     return int(sum(np.prod(p.shape) for p in net.collect_params().values()))
-
-
-def _step(trainer: gluon.Trainer, params, clip: float, contexts, cluster: Cluster):
-    """Clip the gradient's global norm and update.
-
-    One device of one process: clip, step. Several devices, or dist_sync workers: the
-    gradients are first summed over every device of every worker (each device then holds the
-    same sum), the sum clipped at ``clip`` per replica, and every device applies the same
-    update to the average. dist_async: each device's gradient clipped here, the update applied
-    on the servers."""
-    grads = [[p.grad(c) for p in params] for c in contexts]
-    synchronous = cluster.synchronous and cluster.distributed
-    if synchronous or len(contexts) > 1 and not cluster.distributed:
-        replicas = len(contexts) * (cluster.num_workers if synchronous else 1)
-        trainer.allreduce_grads()
-        for device_grads in grads:
-            gluon.utils.clip_global_norm(device_grads, clip * replicas, check_isfinite=False)
-        trainer.update(replicas)
-        return
-    for device_grads in grads:
-        gluon.utils.clip_global_norm(device_grads, clip, check_isfinite=False)
-    trainer.step(len(contexts))
-
-
-_REASONS = ("completed", "stopped", "time budget")
-
-
-def _agreed(cluster: Cluster, reason: Optional[str]) -> Optional[str]:
-    """dist_sync workers stop at the same step: when any of them has a reason (Ctrl-C, its
-    clock), all stop with it. One tiny sum per step."""
-    if not (cluster.distributed and cluster.synchronous):
-        return reason
-    votes = cluster.sum("stop", np.array([float(reason == r) for r in _REASONS]))
-    return next((r for r, v in zip(_REASONS, votes) if v > 0), None)
-
-
-def _validation(task: Task, cluster: Cluster) -> Validation:
-    """The task's validation; of several workers each scores its share and the sums are
-    added up, so every worker gets the same numbers (and keeps the same best, and stops
-    early at the same step)."""
-    if not cluster.distributed:
-        return task.validate()
-    part = cluster.share(task.validation_items(), every_worker=True)
-    sums = task.validation_sums(part)
-    return task.validation_result({k: cluster.sum(f"val:{k}", np.asarray(v, dtype=np.float64))
-                                   for k, v in sorted(sums.items())})
-
-
-def _optimizer_state(trainer: gluon.Trainer, task: Task, cluster: Cluster):
-    if cluster.distributed and not cluster.synchronous:
-        return {}, {"on_servers": True}      # async: Adam's state lives on the servers
-    return trainer_state(trainer, task.model)
-
-
-def _restore_optimizer(trainer, task: Task, arrays, info: dict, contexts, cluster: Cluster):
-    if info.get("on_servers") or (cluster.distributed and not cluster.synchronous):
-        log.warning("the optimizer's state of a dist_async run lives on its servers and is not "
-                    "saved: Adam's moment estimates start again (the parameters are resumed)")
-        return
-    restore_trainer_state(trainer, task.model, arrays, info, contexts)
-
-
-def _carried(task: Task, cluster: Cluster) -> Tuple[Dict[str, nd.NDArray], dict]:
-    """The task's carried state; of dist_sync workers, every worker's, stacked by rank."""
-    arrays, info = task.carried_state()
-    if not (cluster.distributed and cluster.synchronous) or not arrays:
-        return arrays, info
-    stacked = {k: nd.array(cluster.gather(f"carried:{k}", v.asnumpy()), dtype=v.dtype)
-               for k, v in sorted(arrays.items())}
-    return stacked, dict(info, carried_by_workers=cluster.num_workers)
-
-
-def _restore_carried(task: Task, arrays, info: dict, cluster: Cluster):
-    by = info.get("carried_by_workers")
-    ours = cluster.num_workers if cluster.distributed and cluster.synchronous else None
-    if by == ours:
-        if by:
-            arrays = {k: v[cluster.rank] for k, v in arrays.items()}
-        task.restore(arrays, info)
-        return
-    log.warning("this run's carried state (a generator's hidden state) was saved by %s; it "
-                "starts fresh with %s", f"{by} workers" if by else "one process",
-                f"{ours} workers" if ours else "one process")
