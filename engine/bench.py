@@ -1,7 +1,8 @@
 """``rnn-studio bench``: throughput of the default models, measured through the engine's own code.
 
 Training speed comes from the real training loop (``train_generator``) on a synthetic text;
-sampling speed from the real ``Sampler`` at batch 1. Speed targets live here, not in tests.
+sampling speed from the real ``Sampler``, one stream and eight at once. Speed targets live here,
+not in tests.
 """
 import os
 import resource
@@ -39,13 +40,27 @@ def bench_generator(model: GeneratorConfig, train: TrainConfig, seconds: float, 
                                                     model, config) if isinstance(e, Progress)]
     steady = rates[1:] or rates          # the first interval includes graph building
     net, vocab, _ = load_generator(str(home / "run"), "last")
-    sampler = Sampler(net, vocab)
+    return {"train_chars_per_s": float(np.median(steady)),
+            **sampling_rates(Sampler(net, vocab), min(seconds, 10))}
+
+
+def sampling_rates(sampler, seconds: float, streams: int = 8, length: int = 500) -> dict:
+    """Characters per second of one stream and of ``streams`` streams drawn together (all
+    counted), measured in alternating rounds so that a busy machine slows both alike."""
+    from .config import SamplingConfig
     sampler.sample_text(length=50, seed=0)   # warm-up
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min(seconds, 10):
-        n += len(sampler.sample_text(length=500, seed=n, temperature=0.8))
-    sample_rate = n / (time.perf_counter() - start)
-    return {"train_chars_per_s": float(np.median(steady)), "sample_chars_per_s": sample_rate}
+    solo, many, start, seed = [], [], time.perf_counter(), 0
+    while time.perf_counter() - start < seconds or not many:
+        t = time.perf_counter()
+        solo.append(len(sampler.sample_text(length=length, seed=seed)) / (time.perf_counter() - t))
+        t = time.perf_counter()
+        texts = sampler.sample_texts([SamplingConfig(length=length, seed=seed + i)
+                                      for i in range(streams)])
+        many.append(sum(map(len, texts)) / (time.perf_counter() - t))
+        seed += streams
+    one, together = float(np.median(solo)), float(np.median(many))
+    return {"sample_chars_per_s": one, f"sample_chars_per_s_{streams}_streams": together,
+            f"sample_streams_speedup_{streams}": together / one}
 
 
 def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,
