@@ -17,11 +17,12 @@ AXES = ("temperature", "seed", "top_k", "top_p")    # the settings a grid may va
 MAX_CELLS = 64
 
 
-def parse_values(text: str, name: str) -> list:
-    """``"0.5, 0.8,1.1"`` -> [0.5, 0.8, 1.1] for setting ``name`` (a number each)."""
+def parse_values(text: str, name: str, shown: Optional[str] = None) -> list:
+    """``"0.5, 0.8,1.1"`` -> [0.5, 0.8, 1.1] for setting ``name`` (a number each); errors name
+    it as ``shown`` (default: its command-line flag)."""
     field = next(f for f in fields(SamplingConfig) if f.name == name)
     kind = value_type(field)
-    flag = "--" + name.replace("_", "-")
+    flag = shown or "--" + name.replace("_", "-")
     parts = [p.strip() for p in str(text).split(",")]
     if not parts or any(not p for p in parts):
         raise StudioError(f"{flag}: {text!r} is not a comma-separated list of values")
