@@ -320,6 +320,12 @@ class SamplingConfig(_JSONConfig):
     steer_at: str = setting("line", "When steering: where candidates are drawn and judged, at "
                             "each line end or at each sentence end", label="Steer at",
                             choices=("line", "sentence"))
+    steer_method: str = setting("best-of", "When steering: 'best-of' keeps the best of the "
+                                "candidate lines; 'fudge' reweights each character's "
+                                "likeliest choices (as many as the strength) by the verdict "
+                                "on the line so far (measured weaker and slower: README)",
+                                label="Steering method", choices=("best-of", "fudge"),
+                                advanced=True)
 
     def __post_init__(self):
         self._check_ranges()

@@ -84,8 +84,9 @@ def draw_cells(sampler: Sampler, cells: Sequence[Cell], steer=None,
     together; with ``steer`` (a Judge with a label), line by line toward its label."""
     configs = [c.config for c in cells]
     if steer is not None:
-        from .steer import steered
-        return steered(sampler, configs, steer, should_stop)
+        from .steer import fudge_steered, steered
+        method = fudge_steered if cells[0].config.steer_method == "fudge" else steered
+        return method(sampler, configs, steer, should_stop)
     return sampler.generate_many(configs, should_stop)
 
 
@@ -110,7 +111,8 @@ class CellResult:
         c = self.cell.config
         out = {"cell": self.cell.index, "row": self.cell.row, "col": self.cell.col,
                "label": self.cell.label,
-               **{k: v for k, v in asdict(c).items() if k not in ("candidates", "steer_at")},
+               **{k: v for k, v in asdict(c).items()
+                  if k not in ("candidates", "steer_at", "steer_method")},
                "text": self.text, "chars": self.chars, "mean_logprob": self.mean_logprob}
         if self.sentiment is not None:
             out["sentiment"] = self.sentiment

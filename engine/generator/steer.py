@@ -15,7 +15,7 @@ import numpy as np
 
 from ..config import SamplingConfig
 from ..errors import StudioError
-from .sample import Lanes, SampledChar, Sampler
+from .sample import Lanes, SampledChar, Sampler, draw
 
 BOUNDARIES = {"line": "\n", "sentence": ".!?\n"}
 MAX_SEGMENT = 400             # characters a candidate may run without reaching a boundary
@@ -86,6 +86,42 @@ class Judge:
                 "probability": whole.probability if whole else None,
                 "lines": [{"text": line, "label": v.label, "probability": v.probability}
                           for line, v in zip(lines, verdicts[1:])]}
+
+
+def fudge_steered(sampler: Sampler, configs: Sequence[SamplingConfig], judge: Judge,
+                  should_stop: Callable[[], bool] = lambda: False) -> Iterator[List[SampledChar]]:
+    """The compared alternative (FUDGE, Yang & Klein 2021): at every character, the
+    ``candidates`` likeliest next characters are reweighted by the judge's probability of the
+    label for the line so far plus that character, and the draw is made among them."""
+    if judge.label is None:
+        raise StudioError("steering needs a label to steer toward")
+    lanes = Lanes(sampler, configs)
+    chars = sampler.vocab.chars
+    left = [c.length for c in configs]
+    lines = ["" for _ in configs]
+    going = [s for s in range(len(configs)) if left[s] > 0]
+    while going:
+        if should_stop():
+            return
+        tops = [np.argsort(-lanes.probs[s], kind="stable")[:configs[s].candidates] for s in going]
+        texts = [lines[s] + chars[j] for s, top in zip(going, tops) for j in top]
+        verdicts = judge.target_probs(texts)
+        out, start = [], 0
+        for s, top in zip(going, tops):
+            weights = verdicts[start:start + len(top)]
+            start += len(top)
+            p = np.zeros_like(lanes.probs[s])
+            p[top] = lanes.probs[s][top] * (weights if (weights >= 0).all() else 1.0)
+            idx = draw(p, lanes.rngs[s], 1.0)
+            out.append(SampledChar(chars[idx], float(lanes.probs[s][idx]), (), s,
+                                   float(lanes.logp[s, idx])))
+            lines[s] = "" if chars[idx] == "\n" else lines[s] + chars[idx]
+            left[s] -= 1
+        yield out
+        fed = [(s, ch.char) for s, ch in zip(going, out) if left[s] > 0]
+        going = [s for s, _ in fed]
+        if going:
+            lanes.advance(going, [c for _, c in fed])
 
 
 def _candidate_rng(config: SamplingConfig, segment: int, k: int) -> np.random.RandomState:
