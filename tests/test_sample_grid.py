@@ -78,8 +78,11 @@ def test_every_cell_streams_through_one_job_and_is_the_engines_sample(qtbot, pai
         assert cell.full_text() == "the " + refs[3].text and "1.2" in cell.title.text()
         cell.copy_button.click()
         assert QGuiApplication.clipboard().text() == cell.full_text()
-        cell.write(str(tmp_path / "cell.txt"))
+        assert "Copied" in grid.status.text()
+        assert cell.write(str(tmp_path / "cell.txt"))
         assert (tmp_path / "cell.txt").read_text(encoding="utf-8") == cell.full_text()
+        assert not cell.write(str(tmp_path))              # a folder: said, not raised
+        assert grid.status.text().startswith("Cannot save to")
         with qtbot.waitSignal(grid.continue_requested) as signal:
             cell.continue_button.click()
         assert signal.args[0] == cell.full_text()

@@ -64,6 +64,7 @@ def _badge(label: Optional[str], probability: Optional[float]) -> str:
 class SampleCell(QFrame):
     """One sample: its label, its text as it streams in, its sentiment, and what to do with it."""
     continue_clicked = Signal(int)
+    message = Signal(str)                   # what copy or save did, for a status line
 
     def __init__(self, index: int, title: str, config: SamplingConfig, parent=None):
         super().__init__(parent)
@@ -117,6 +118,7 @@ class SampleCell(QFrame):
 
     def copy(self):
         QGuiApplication.clipboard().setText(self.full_text())
+        self.message.emit(f"Copied {len(self.full_text()):,} characters.")
 
     def choose_file(self):
         path, _ = QFileDialog.getSaveFileName(self, "Save this sample", "sample.txt",
@@ -124,8 +126,14 @@ class SampleCell(QFrame):
         if path:
             self.write(path)
 
-    def write(self, path: str):
-        Path(path).write_text(self.full_text(), encoding="utf-8")
+    def write(self, path: str) -> bool:
+        try:
+            Path(path).write_text(self.full_text(), encoding="utf-8")
+        except OSError as err:
+            self.message.emit(f"Cannot save to {path}: {err.strerror}")
+            return False
+        self.message.emit(f"Saved to {path}")
+        return True
 
 
 class SampleGridControls(QWidget):
@@ -298,6 +306,7 @@ class SampleGrid(QWidget):
         for c in cells:
             cell = SampleCell(c.index, c.label, c.config)
             cell.continue_clicked.connect(self._continue)
+            cell.message.connect(self.status.setText)
             row, col = (c.row, c.col) if layout == "grid" else (c.index, 0)
             grid.addWidget(cell, row, col)
             self.cells.append(cell)
