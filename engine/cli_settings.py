@@ -19,7 +19,7 @@ def _help(f, default) -> str:
     text = f.metadata["help"]
     if default is True:
         text = f"turn off: {text[0].lower()}{text[1:]}"
-    elif default is not False and default is not None:
+    elif default is not False and default is not None and default != "":
         text = f"{text} (default {default})"
     return text.replace("%", "%%")
 

@@ -323,7 +323,7 @@ class SamplingConfig(_JSONConfig):
     steer_method: str = setting("best-of", "When steering: 'best-of' keeps the best of the "
                                 "candidate lines; 'fudge' reweights each character's "
                                 "likeliest choices (as many as the strength) by the verdict "
-                                "on the line so far (measured weaker and slower: README)",
+                                "on the line so far (measured weaker: README)",
                                 label="Steering method", choices=("best-of", "fudge"),
                                 advanced=True)
 
