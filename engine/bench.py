@@ -2,8 +2,8 @@
 
 Training speed comes from the real training loop (``train_generator``) on a synthetic text, in
 fp32 and, where the CPU has it, bf16 (``train_chars_per_s_bf16``, else null; ``cpu`` says what
-the CPU supports); sampling speed from the real ``Sampler`` at batch 1. Speed targets live here,
-not in tests.
+the CPU supports); sampling speed from the real ``Sampler``, one stream and eight at once. Speed
+targets live here, not in tests.
 """
 import os
 import resource
@@ -55,13 +55,27 @@ def bench_generator(model: GeneratorConfig, train: TrainConfig, seconds: float, 
         result["train_chars_per_s_bf16"] = train_rate(model, train.replace(precision="bf16"),
                                                       seconds, home / "run-bf16", text)
     net, vocab, _ = load_generator(str(home / "run"), "last")
-    sampler = Sampler(net, vocab)
-    sampler.sample_text(length=50, seed=0)   # warm-up
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < min(seconds, 10):
-        n += len(sampler.sample_text(length=500, seed=n, temperature=0.8))
-    result["sample_chars_per_s"] = n / (time.perf_counter() - start)
+    result.update(sampling_rates(Sampler(net, vocab), min(seconds, 10)))
     return result
+
+
+def sampling_rates(sampler, seconds: float, streams: int = 8, length: int = 500) -> dict:
+    """Characters per second of one stream and of ``streams`` streams drawn together (all
+    counted), measured in alternating rounds so that a busy machine slows both alike."""
+    from .config import SamplingConfig
+    sampler.sample_text(length=50, seed=0)   # warm-up
+    solo, many, start, seed = [], [], time.perf_counter(), 0
+    while time.perf_counter() - start < seconds or not many:
+        t = time.perf_counter()
+        solo.append(len(sampler.sample_text(length=length, seed=seed)) / (time.perf_counter() - t))
+        t = time.perf_counter()
+        texts = sampler.sample_texts([SamplingConfig(length=length, seed=seed + i)
+                                      for i in range(streams)])
+        many.append(sum(map(len, texts)) / (time.perf_counter() - t))
+        seed += streams
+    one, together = float(np.median(solo)), float(np.median(many))
+    return {"sample_chars_per_s": one, f"sample_chars_per_s_{streams}_streams": together,
+            f"sample_streams_speedup_{streams}": together / one}
 
 
 def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,

@@ -11,7 +11,7 @@ import threading
 
 from .cli_settings import add_settings, settings_from
 from .config import (DEFAULT_SENTIMENT_DATA, GeneratorConfig,  # no MXNet in these
-                     SentimentConfig, SentimentTrainConfig, TrainConfig)
+                     SamplingConfig, SentimentConfig, SentimentTrainConfig, TrainConfig)
 from .errors import StudioError
 
 
@@ -143,25 +143,61 @@ def cmd_generator_train(args):
 
 def cmd_generator_sample(args):
     from .device import parse_ctx
+    from .generator.grid import AXES, make_grid, parse_values, sample_grid
     from .generator.load import load_generator
     from .generator.sample import Sampler
+    from .generator.steer import Judge, parse_steer
+    values = {name: parse_values(getattr(args, name), name)
+              if isinstance(getattr(args, name), str) else [getattr(args, name)] for name in AXES}
+    base = settings_from(SamplingConfig, args, prime=args.prime or "",
+                         **{name: values[name][0] for name in AXES})
+    cells = make_grid(base, values)
+    steer_ref = parse_steer(args.steer) if args.steer else None
     ctx = parse_ctx(args.ctx)
+    steer = Judge.load(*steer_ref, ctx=ctx) if steer_ref else None
+    score = None
+    if args.score:
+        score = Judge(steer.predictor) if steer and args.score == steer_ref[0] \
+            else Judge.load(args.score, ctx=ctx)
     model, vocab, _ = load_generator(args.run, args.checkpoint, ctx)
     sampler = Sampler(model, vocab, ctx)
-    prime = args.prime if args.prime is not None else ""
-    sampler.check_prime(prime)
+    sampler.check_prime(base.prime)
     stop = StopFlag().install()
+    if len(cells) == 1 and not (args.json or steer or score):
+        _stream_sample(sampler, base, stop, args.no_newline)
+        return
+    results = sample_grid(sampler, cells, steer, score, stop)
+    for r in results:
+        if args.json:
+            print(json.dumps(r.to_dict()))
+            continue
+        verdict = r.sentiment
+        mean = f"mean log-probability {r.mean_logprob:.3f}" if r.chars else "empty"
+        badge = f"; {verdict['label']} {verdict['probability']:.2f}" \
+            if verdict and verdict["label"] else ""
+        print(f"=== {r.cell.label} ({mean}{badge}) ===")
+        if verdict is None:
+            print(base.prime + r.text)
+        else:
+            for line in verdict["lines"]:
+                print(f"[{line['label']} {line['probability']:.2f}] {line['text']}")
+        print()
+
+
+def _stream_sample(sampler, config, stop, no_newline: bool):
+    """One sample streamed to stdout as it is drawn (the prime first)."""
     out = sys.stdout
-    out.write(prime)
+    out.write(config.prime)
     buffer = []
-    for ch in sampler.generate(prime=prime, length=args.length, temperature=args.temperature,
-                               top_k=args.top_k, top_p=args.top_p, seed=args.seed, should_stop=stop):
+    for ch in sampler.generate(prime=config.prime, length=config.length,
+                               temperature=config.temperature, seed=config.seed,
+                               should_stop=stop, **config.filters):
         buffer.append(ch.char)
         if len(buffer) >= 16 or ch.char == "\n":
             out.write("".join(buffer))
             out.flush()
             buffer = []
-    out.write("".join(buffer) + ("" if args.no_newline else "\n"))
+    out.write("".join(buffer) + ("" if no_newline else "\n"))
     out.flush()
 
 
@@ -394,12 +430,14 @@ def build_parser():
     t.set_defaults(func=cmd_generator_train)
     s = gsub.add_parser("sample", help="stream generated text to stdout")
     s.add_argument("run")
-    s.add_argument("--temperature", type=float, default=0.8, help="0 = always the likeliest")
-    s.add_argument("--top-k", type=_positive_int)
-    s.add_argument("--top-p", type=float)
-    s.add_argument("--prime", help="text to start from (printed first)")
-    s.add_argument("--length", type=int, default=500)
-    s.add_argument("--seed", type=int)
+    add_settings(s, SamplingConfig, lists=("temperature", "seed", "top_k", "top_p"))
+    s.add_argument("--json", action="store_true", help="one JSON object per sample: its "
+                   "settings, text and mean log-probability")
+    s.add_argument("--score", metavar="SENTIMENT_RUN", help="judge every sample and each of "
+                   "its lines with this sentiment model")
+    s.add_argument("--steer", metavar="SENTIMENT_RUN:LABEL", help="at each line end draw "
+                   "--candidates continuations and keep the one this sentiment model finds "
+                   "likeliest to carry LABEL")
     s.add_argument("--checkpoint", choices=("best", "last"), default="best")
     s.add_argument("--ctx", default="cpu")
     s.add_argument("--no-newline", action="store_true", help="no newline after the text")

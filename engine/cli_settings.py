@@ -31,21 +31,26 @@ def _help(f, default) -> str:
     text = f.metadata["help"]
     if default is True:
         text = f"turn off: {text[0].lower()}{text[1:]}"
-    elif default is not False and default is not None:
+    elif default is not False and default is not None and default != "":
         text = f"{text} (default {default})"
     return text.replace("%", "%%")
 
 
 def add_settings(parser: argparse.ArgumentParser, cls, kind: str = None,
-                 skip: Iterable[str] = ()):
+                 skip: Iterable[str] = (), lists: Iterable[str] = ()):
     """One flag per chooseable field of ``cls`` (those offered for ``kind``), with the class's
-    default and help. Values land under the field's name."""
+    default and help. Values land under the field's name; a field in ``lists`` takes a
+    comma-separated list, left as text for the command to parse."""
     for f in settings_of(cls, kind):
         if f.name in skip:
             continue
         default = default_of(cls, f.name)
         kwargs = dict(dest=f.name, help=_help(f, default), action=_Setting)
-        if isinstance(default, bool):
+        if f.name in lists:
+            kwargs.update(default=default, metavar="V[,V...]",
+                          help=kwargs["help"] + "; a comma-separated list draws one sample per "
+                          "value")
+        elif isinstance(default, bool):
             kwargs.update(nargs=0, const=not default, default=default)
         else:
             kwargs.update(type=value_type(f), default=default,

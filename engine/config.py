@@ -304,3 +304,43 @@ class SentimentConfig(_JSONConfig):
         """The lexicon is on and the labels are a negative/positive pair (``class_polarity``),
         so lexicon valence can speak for a class (the vote, the linear half's prior)."""
         return self.lexicon and len(self.data.class_polarity) == self.data.num_classes
+
+
+@dataclass(frozen=True)
+class SamplingConfig(_JSONConfig):
+    """How text is drawn from a trained generator: one sample's settings (a grid of samples is a
+    list of these). The CLI's sample flags, the GUI's sampling controls and every default come
+    from these fields."""
+    temperature: float = setting(0.8, "How adventurous the text is: 0 always takes the likeliest "
+                                 "character, 1 draws as the model learned, higher is wilder",
+                                 label="Temperature", low=0.0, high=10.0, step=0.05)
+    top_k: int = setting(0, "Keep only the k likeliest characters (0 = off)", label="Top-k",
+                         low=0, high=100_000)
+    top_p: float = setting(1.0, "Keep the likeliest characters that together hold this much "
+                           "probability (1 = off)", label="Top-p", low=0.001, high=1.0,
+                           step=0.05)
+    prime: str = setting("", "Text to start from (printed first)", label="Prime")
+    length: int = setting(500, "Characters to generate", label="Length", low=0,
+                          high=10_000_000, step=100)
+    seed: Optional[int] = setting(None, "Same seed, same text (default: a new one each time)",
+                                  label="Seed", low=0, high=2**31 - 1, type=int, suggested=1)
+    candidates: int = setting(8, "When steering: continuations drawn at each line end, of which "
+                              "the one likeliest to carry the chosen label is kept (1 = plain "
+                              "sampling)", label="Strength", low=1, high=64)
+    steer_at: str = setting("line", "When steering: where candidates are drawn and judged, at "
+                            "each line end or at each sentence end", label="Steer at",
+                            choices=("line", "sentence"))
+    steer_method: str = setting("best-of", "When steering: 'best-of' keeps the best of the "
+                                "candidate lines; 'fudge' reweights each character's "
+                                "likeliest choices (as many as the strength) by the verdict "
+                                "on the line so far (measured weaker: README)",
+                                label="Steering method", choices=("best-of", "fudge"),
+                                advanced=True)
+
+    def __post_init__(self):
+        self._check_ranges()
+
+    @property
+    def filters(self) -> dict:
+        """top-k and top-p as the sampler takes them (None = off)."""
+        return {"top_k": self.top_k or None, "top_p": self.top_p if self.top_p < 1.0 else None}

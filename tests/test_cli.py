@@ -120,7 +120,8 @@ def test_bench_quick_prints_one_json_line():
     assert len(lines) == 1
     result = json.loads(lines[0])
     for key in ("train_chars_per_s", "sample_chars_per_s", "sentiment_sentences_per_s", "peak_rss_mb",
-                "bare_loop_train_chars_per_s", "loop_efficiency"):
+                "bare_loop_train_chars_per_s", "loop_efficiency", "sample_chars_per_s_8_streams",
+                "sample_streams_speedup_8"):
         assert result[key] > 0, key
     assert result["config"]["quick"] is True
     cpu = result["cpu"]                       # fp32 and bf16 side by side, and why not bf16

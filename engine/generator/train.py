@@ -196,7 +196,7 @@ class GeneratorTask(loop.Task):
         """A preview of what the model writes now (always from the same seed)."""
         if self.tc.sample_length > 0:
             text = Sampler(self.model, self.vocab, self.ctx).sample_text(
-                length=self.tc.sample_length, temperature=0.8, seed=self.tc.seed)
+                length=self.tc.sample_length, seed=self.tc.seed)
             meta.sample = text
             run.write_meta(meta)
             yield SampleReady(step, text)
