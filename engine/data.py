@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, Iterable, Iterator, List, Optional, Tuple
 
 import gluonnlp as nlp
@@ -92,6 +93,13 @@ class EncodedCorpus:
         return int(self.ids.shape[0])
 
 
+def encoded_cache_path(text_sha256: str, vocab: CharVocab) -> Path:
+    """Where ``encode_corpus`` keeps a text's ids: one file per text (by its sha256) and
+    vocabulary. Indexes of the same text (the novelty check's suffix array) sit beside it."""
+    key = hashlib.sha256((text_sha256 + vocab.to_json()).encode()).hexdigest()[:24]
+    return cache_dir() / "encoded" / f"{key}.npy"
+
+
 def encode_corpus(path, encoding: str = "utf-8", vocab: Optional[CharVocab] = None,
                   info: Optional[TextInfo] = None) -> EncodedCorpus:
     """Check, count and encode a text file into a cached memory-mapped id array.
@@ -101,8 +109,7 @@ def encode_corpus(path, encoding: str = "utf-8", vocab: Optional[CharVocab] = No
     info = info or inspect_text_file(path, encoding)
     if vocab is None:
         vocab = CharVocab.from_counter(count_chars(path, encoding))
-    key = hashlib.sha256((info.sha256 + vocab.to_json()).encode()).hexdigest()[:24]
-    target = cache_dir() / "encoded" / f"{key}.npy"
+    target = encoded_cache_path(info.sha256, vocab)
     if not target.exists():
         target.parent.mkdir(parents=True, exist_ok=True)
         total = sum(len(c) for c in iter_text_chunks(path, encoding))
