@@ -15,7 +15,7 @@ import numpy as np
 from mxnet import autograd, gluon, nd
 
 from ..config import GeneratorConfig, TrainConfig
-from ..data import BPTTStream, CharVocab, encode_corpus, split_stream
+from ..data import BPTTStream, CharVocab, encode_corpus, encoded_cache_path, split_stream
 from ..errors import StudioError
 from ..events import SampleReady
 from ..run_meta import RunMeta
@@ -24,6 +24,7 @@ from ..seeding import seed_everything
 from ..training import loop
 from ..training.distributed import Cluster
 from .model import CharRNN
+from .novelty import PreviewNovelty
 from .sample import Sampler
 
 MAX_VAL_BATCHES = 100      # validation looks at most this many batches (bounded cost on huge texts)
@@ -92,6 +93,7 @@ class GeneratorTask(loop.Task):
         self.info = info
         self.hidden = model.begin_state(tc.batch_size, ctx)
         self.loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+        self.preview_novelty: Optional[PreviewNovelty] = None
 
     @classmethod
     def prepare(cls, run: RunFolder, corpus: Optional[CorpusRef], model_config: GeneratorConfig,
@@ -134,8 +136,10 @@ class GeneratorTask(loop.Task):
         info = {"chars": encoded.num_chars, "vocab": len(vocab),
                 "steps_per_epoch": train_stream.num_batches, "train_chars": len(train_ids),
                 "val_chars": len(val_ids)}
-        return cls(build_model(model_config, ctx), vocab, train_stream, val_stream, tc, ctx,
-                   info), tc, meta
+        task = cls(build_model(model_config, ctx), vocab, train_stream, val_stream, tc, ctx, info)
+        task.preview_novelty = PreviewNovelty(
+            encoded.ids, encoded_cache_path(encoded.info.sha256, vocab), vocab)
+        return task, tc, meta
 
     def begin_epoch(self, epoch: int, from_start: bool):
         if from_start:                          # each epoch reads the streams from their start
@@ -192,10 +196,12 @@ class GeneratorTask(loop.Task):
                        for i in range(len(self.hidden))]
 
     def after_validation(self, step: int, run: RunFolder, meta: RunMeta):
-        """A preview of what the model writes now (always from the same seed)."""
+        """A preview of what the model writes now (always from the same seed), and how much of
+        it is copied from the training text."""
         if self.tc.sample_length > 0:
             text = Sampler(self.model, self.vocab, self.ctx).sample_text(
                 length=self.tc.sample_length, temperature=0.8, seed=self.tc.seed)
             meta.sample = text
             run.write_meta(meta)
-            yield SampleReady(step, text)
+            novelty = self.preview_novelty.fields(text) if self.preview_novelty else {}
+            yield SampleReady(step, text, **novelty)
