@@ -22,11 +22,11 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from ..atomic import atomic_write_with
-from ..data import CharVocab, encode_corpus, encoded_cache_path
+from ..data import CharVocab, encoded_cache_path
 from ..errors import StudioError
 from ..run_meta import RunMeta
 from ..runs import RunFolder, resolve_run
-from ..text import inspect_text_file
+from .training_text import training_text
 
 KS = (10, 20, 40)              # window lengths whose copied share is reported
 PREVIEW_K = 20                 # the one the training previews and the GUI's line show
@@ -252,20 +252,8 @@ def check_text(index: CorpusIndex, vocab: CharVocab, text: str, ks=KS,
 def run_index(meta: RunMeta, vocab: CharVocab, run_name: str = "this run") -> CorpusIndex:
     """The index of the text ``meta`` says the run was trained on; a clear error when that
     text is gone or has changed since."""
-    corpus = meta.corpus or {}
-    path, sha = corpus.get("path"), corpus.get("sha256")
-    if not path or not sha:
-        raise StudioError(f"{run_name} does not record its training text; novelty cannot be "
-                          f"checked")
-    if not Path(path).is_file():
-        raise StudioError(f"the training text of {run_name} is gone: {path} (novelty compares "
-                          f"against it; put it back there)")
-    info = inspect_text_file(path, corpus.get("encoding", "utf-8"))
-    if info.sha256 != sha:
-        raise StudioError(f"the training text of {run_name} has changed since it was trained: "
-                          f"{path} (its sha256 differs); novelty needs the text it learned from")
-    encoded = encode_corpus(path, info.encoding, vocab, info=info)
-    return CorpusIndex.open(encoded.ids, encoded_cache_path(info.sha256, vocab),
+    encoded = training_text(meta, vocab, run_name)
+    return CorpusIndex.open(encoded.ids, encoded_cache_path(encoded.info.sha256, vocab),
                             _newline_id(vocab))
 
 
