@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QLin
                                QWidget)
 
 from engine.generator.cell_ranking import Ranking, SelectionRanking, rank_by_selection
+from engine.generator.cell_colours import value_rgb
 
 from .common import spin
 
@@ -36,10 +37,8 @@ SELECTION = "Your selection"
 
 
 def value_colour(value: float) -> QColor:
-    """Blue (-1) through white (0) to red (+1)."""
-    v = max(-1.0, min(1.0, float(value)))
-    fade = int(round(255 * (1 - abs(v))))
-    return QColor(255, fade, fade) if v >= 0 else QColor(fade, fade, 255)
+    """Blue (-1) through white (0) to red (+1), as every face shows cells."""
+    return QColor(*value_rgb(value))
 
 
 def legend_html() -> str:

@@ -6,6 +6,7 @@ import sys
 import time
 
 from .errors import StudioError
+from .generator.cell_colours import value_rgb
 
 MARK_AT = 0.5               # plain output brackets values beyond this (on the -1..1 scale)
 
@@ -32,13 +33,6 @@ def colour_mode(stream=None) -> str:
     if os.environ.get("TERM", "dumb") == "dumb":
         return "plain"
     return "truecolor" if os.environ.get("COLORTERM") in ("truecolor", "24bit") else "256"
-
-
-def value_rgb(value: float) -> tuple:
-    """Blue (-1) through white (0) to red (+1)."""
-    v = max(-1.0, min(1.0, float(value)))
-    fade = int(round(255 * (1 - abs(v))))
-    return (255, fade, fade) if v >= 0 else (fade, fade, 255)
 
 
 def _ansi_background(rgb: tuple, mode: str) -> str:

@@ -70,15 +70,16 @@ class Ranking:
 
 # ---- ranks --------------------------------------------------------------------------------
 def quantised_ranks(values: np.ndarray) -> np.ndarray:
-    """Average ranks (1..n) of each column of ``values`` (n, B), from 65,536 levels per column."""
+    """Average ranks (1..n) of each column of ``values`` (n, B), from 65,536 levels per column
+    (float32: exact for up to 16 million rows)."""
     n, width = values.shape
     low, high = values.min(axis=0), values.max(axis=0)
-    span = np.where(high > low, high - low, 1.0)
-    levels = ((values - low) / span * (LEVELS - 1)).astype(np.int64)
-    levels += np.arange(width) * LEVELS                    # one histogram per column
+    scale = np.where(high > low, (LEVELS - 1) / np.where(high > low, high - low, 1), 0)
+    levels = ((values - low) * scale.astype(np.float32)).astype(np.int32)
+    levels += (np.arange(width) * LEVELS).astype(np.int32)    # one histogram per column
     counts = np.bincount(levels.ravel(), minlength=width * LEVELS).reshape(width, LEVELS)
     below = np.cumsum(counts, axis=1) - counts
-    average = (below + (counts + 1) / 2.0).ravel()
+    average = (below + (counts + 1) / 2.0).astype(np.float32).ravel()
     return average[levels]
 
 
@@ -107,10 +108,10 @@ def _block_scores(block: np.ndarray, masks: np.ndarray, targets: List[np.ndarray
 
 
 def _column_blocks(arrays):
-    """Blocks of at most BLOCK columns of each (n, width) array, as float64."""
+    """Blocks of at most BLOCK columns of each (n, width) array."""
     for values in arrays:
         for start in range(0, values.shape[1], BLOCK):
-            yield values[:, start:start + BLOCK].astype(np.float64)
+            yield values[:, start:start + BLOCK]
 
 
 def _best(cells: Sequence[Cell], scores: np.ndarray, centre: float, scale: float, top: int,

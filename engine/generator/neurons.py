@@ -276,27 +276,26 @@ def _fused(fused, x_rows: np.ndarray, starts: List[np.ndarray], ctx):
 def _cell_state(x: np.ndarray, h: np.ndarray, c_starts: np.ndarray, rows: _Rows,
                 w_i: np.ndarray, w_h: np.ndarray, bias: np.ndarray, chunk: int = 64) -> np.ndarray:
     """``c`` at every character: gates i, f, g (MXNet's order i, f, g, o) from the layer's
-    input and previous output in large products, then ``c = f * c + i * g`` along the rows."""
+    input and previous output in large products, ``chunk`` steps of every row at a time, then
+    ``c = f * c + i * g`` along the rows from each row's starting ``c``."""
     H = h.shape[1]
-    h_prev = np.concatenate([np.zeros((1, H), h.dtype), h[:-1]])
-    x_rows, hp_rows = rows.to_rows(x), rows.to_rows(h_prev)
     w_ifg = np.ascontiguousarray(np.concatenate([w_i, w_h], axis=1)[:3 * H].T)
     b_ifg = bias[:3 * H]
-    c_rows = np.empty((rows.length, rows.count, H), np.float32)
+    c_all = np.empty((rows.chars, H), np.float32)
     c = c_starts.copy()
+    row_starts = np.arange(rows.count) * rows.length
     for start in range(0, rows.length, chunk):
-        stop = min(start + chunk, rows.length)
-        inputs = np.concatenate([x_rows[start:stop], hp_rows[start:stop]], axis=2)
-        gates = inputs.reshape(-1, inputs.shape[2]) @ w_ifg + b_ifg
-        gates = gates.reshape(stop - start, rows.count, 3 * H)
-        i = _sigmoid(gates[..., :H])
+        where = np.arange(start, min(start + chunk, rows.length))[:, None] + row_starts
+        at = np.minimum(where, rows.chars - 1)              # (steps, rows) text positions
+        h_prev = np.where((at > 0)[..., None], h[np.maximum(at - 1, 0)], 0)
+        gates = np.concatenate([x[at], h_prev], axis=2) @ w_ifg + b_ifg
+        i_g = _sigmoid(gates[..., :H]) * np.tanh(gates[..., 2 * H:])
         f = _sigmoid(gates[..., H:2 * H])
-        g = np.tanh(gates[..., 2 * H:])
-        ig = i * g
-        for t in range(stop - start):
-            c = f[t] * c + ig[t]
-            c_rows[start + t] = c
-    return rows.from_rows(c_rows)
+        for t in range(len(where)):
+            c = f[t] * c + i_g[t]
+            real = where[t] < rows.chars                   # the last row's padding is not kept
+            c_all[where[t][real]] = c[real]
+    return c_all
 
 
 def _sigmoid(x):
