@@ -34,6 +34,13 @@ JOB = "look-inside"
 LEVELS = 21                       # colour steps from -1 to +1
 SOURCES = ("A slice of the training text", "A new sample", "Your own text", "A text file…")
 SELECTION = "Your selection"
+MEASURES = {   # what each score means, for people
+    "AUC": "AUC, the chance that the cell is higher where the property holds than where it does "
+           "not (0.5: no relation; 1 or 0: perfect).",
+    "Spearman": "Spearman's rho, the rank correlation of the cell with it (0: none, ±1: perfect).",
+    "Youden's J": "Youden's J, the share of the selection the cell is on across minus the share "
+                  "around it it is on too (1: on across it, off around it).",
+}
 
 
 def value_colour(value: float) -> QColor:
@@ -320,8 +327,9 @@ class LookInsideView(QWidget):
             self._show_recording(ev.look)
             rec = ev.look.recording
             note = f" {rec.removed_note()}." if rec.removed else ""
-            self._set_status(f"Recorded {len(rec):,} characters: {rec.layers} layers of "
-                             f"{rec.hidden} {rec.mode.upper()} cells (c: memory, h: output)."
+            layers = f"{rec.layers} layer{'s' if rec.layers > 1 else ''}"
+            self._set_status(f"Recorded {len(rec):,} characters: {layers} of {rec.hidden} "
+                             f"{rec.mode.upper()} cells (c: memory, h: output)."
                              f"{note} Click a cell, or select a span.")
             self.recorded.emit(len(rec))
 
@@ -398,14 +406,14 @@ class LookInsideView(QWidget):
         self.cells.blockSignals(True)
         self.cells.clear()
         for rc in ranking.cells:
-            item = QTreeWidgetItem([rc.cell.name, f"{rc.score:.2f}", ranking.summary(rc)])
+            item = QTreeWidgetItem([rc.cell.name, f"{rc.score:.2f}", ranking.meaning(rc)])
             item.setData(0, Qt.UserRole, rc.cell)
             item.setToolTip(2, ranking.summary(rc))
             self.cells.addTopLevelItem(item)
         self.cells.blockSignals(False)
         self.ranking_note.setText(f"<b>{ranking.by}</b>: {ranking.description}"
                                   + (f" ({ranking.note})" if ranking.note else "")
-                                  + f"<br>Score: {ranking.measure}.")
+                                  + f"<br>Score: {MEASURES.get(ranking.measure, ranking.measure)}")
         self.ranked.emit(ranking.by)
         if ranking.cells:
             self.cells.setCurrentItem(self.cells.topLevelItem(0))      # colours by the best

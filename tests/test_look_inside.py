@@ -88,6 +88,8 @@ def test_look_inside_records_on_the_engine_thread_ranks_recolours_and_follows_a_
     monkeypatch.setattr(cell_ranking, "record", lambda *a, **k: threads.append(
         QThread.currentThread()) or real_record(*a, **k))
 
+    hint = view.minimumSizeHint()
+    assert hint.width() <= 1260 and hint.height() <= 640         # fits a 1280 x 720 screen
     probe = planted_text(2500, seed=1)
     view.set_run(str(run))
     view.source.setCurrentIndex(2)                          # "Your own text"

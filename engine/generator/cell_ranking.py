@@ -58,14 +58,17 @@ class Ranking:
 
     def summary(self, cell: RankedCell) -> str:
         """One line for people: "AUC 0.97: higher inside double quotes"."""
+        name = {"Spearman": "rho", "AUC": "AUC"}.get(self.measure, "J")
+        return f"{name} {cell.score:.2f}: {self.meaning(cell)}"
+
+    def meaning(self, cell: RankedCell) -> str:
+        """What the cell does, in words: "higher inside double quotes"."""
         if self.measure == "Spearman":
-            return f"rho {cell.score:+.2f}: {'grows' if cell.higher else 'falls'} with " \
-                   f"{self.description}"
+            return f"{'grows' if cell.higher else 'falls'} with {self.description}"
         if self.measure == "AUC":
-            return f"AUC {cell.score:.2f}: {'higher' if cell.higher else 'lower'} " \
-                   f"{cell.detail or self.description}"
-        return f"J {cell.score:.2f}: {'on' if cell.higher else 'on (downwards)'} across the " \
-               f"selection, off around it ({cell.detail})"
+            return f"{'higher' if cell.higher else 'lower'} {cell.detail or self.description}"
+        return f"{'on' if cell.higher else 'on (downwards)'} across the selection, off around " \
+               f"it ({cell.detail})"
 
 
 # ---- ranks --------------------------------------------------------------------------------
