@@ -46,6 +46,7 @@ def test_recording_matches_the_step_by_step_reference(mode, monkeypatch):
     monkeypatch.setattr(neurons, "_fused", lambda *a: calls.append(a[1].shape) or real(*a))
     # a two-character warm-up guesses each row's start badly: the rows must be run again
     monkeypatch.setattr(neurons, "WARMUP", 2)
+    monkeypatch.setattr(neurons, "FUSED_STEPS", 37)         # each row's run in several calls
     rec = neurons.record(model, vocab, text, row_chars=150)
     assert len(rec) == 2400 and rec.kinds == (("c", "h") if mode == "lstm" else ("h",))
     rows = [shape[1] for shape in calls]
