@@ -168,6 +168,10 @@ def test_a_recording_of_the_training_text_and_its_errors(qtbot, view, engine, pl
     QTest.mouseClick(view.record_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: view.look is not None and not engine.busy, timeout=WAIT_MS)
     assert view.look.recording.text == text_file.read_text()[1000:1400]
+    view.source.setCurrentIndex(1)                          # a new sample
+    view.length.setValue(200)
+    QTest.mouseClick(view.record_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(view.look.recording) == 200 and not engine.busy, timeout=WAIT_MS)
     view.set_run(str(tmp_path / "no-such-run"))
     assert view.look is None and view.text.toPlainText() == ""
     QTest.mouseClick(view.record_button, Qt.LeftButton)
