@@ -66,9 +66,10 @@ class CellHighlighter(QSyntaxHighlighter):
         self.values: Optional[np.ndarray] = None
         self.formats = []
         for step in range(LEVELS):
+            value = step / (LEVELS - 1) * 2 - 1
             fmt = QTextCharFormat()
-            fmt.setBackground(value_colour(step / (LEVELS - 1) * 2 - 1))
-            fmt.setForeground(QColor(0, 0, 0))
+            fmt.setBackground(value_colour(value))
+            fmt.setForeground(QColor(255, 255, 255) if abs(value) > 0.6 else QColor(0, 0, 0))
             self.formats.append(fmt)
         self._py_start = None               # UTF-16 block position -> Python index
 

@@ -24,6 +24,7 @@ def main(argv=None):
     parser.add_argument("--size", default="1260x640")
     args = parser.parse_args(argv)
 
+    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from desktop.look_inside import LookInsideView
@@ -47,8 +48,10 @@ def main(argv=None):
         sys.exit(f"recording failed: {view.status.text()}")
     if args.rank_by:
         view.rank_by.setCurrentIndex(view.rank_by.findData(args.rank_by))
-    if args.cell:
-        view.show_cell(view.look.recording.parse_cell(args.cell))
+    if args.cell:                   # picked in the list where it is listed, as a click does
+        cell = view.look.recording.parse_cell(args.cell)
+        listed = view.cells.findItems(cell.name, Qt.MatchExactly, 0)
+        view.cells.setCurrentItem(listed[0]) if listed else view.show_cell(cell)
     for _ in range(10):
         app.processEvents()
     view.grab().save(args.out)
