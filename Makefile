@@ -7,7 +7,7 @@ BIN     = $(VENV)/bin
 HOME_DIR = $(CURDIR)/.home
 export RNN_STUDIO_TEST_CORPORA = $(HOME_DIR)/corpora
 
-.PHONY: setup demo gui test test-slow test-all lint bench clean
+.PHONY: setup demo gui test test-slow test-all test-bf16 lint bench clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "RNN Studio needs Python 3.11 (numpy 1.23.5 for mxnet 1.9.1 has no wheels for " + sys.version.split()[0] + "); set PYTHON=/path/to/python3.11")'
@@ -19,11 +19,17 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q numpy==1.23.5 Cython==3.0.12
 	$(BIN)/python -m pip install -q --no-build-isolation gluonnlp==0.10.0
 	$(BIN)/python -m pip install -q -e '.[test,onnx]'
+	# optional (the bf16 training path): oneDNN's wheels; training works in fp32 without them
+	-$(BIN)/python -m pip install -q -e '.[bf16]'
 	touch $@
+
+# the oneDNN RNN library (engine/native); when it cannot be built, this says why and goes on
+engine/native/lib/libornn.so: engine/native/onednn_rnn.cpp engine/native/build.py $(VENV)/.installed
+	$(BIN)/python -m engine.native.build
 
 # corpora are built twice: into the tests' folder and into your own RNN_STUDIO_HOME (where the
 # app and the CLI look), so nothing needs the network after setup
-setup: $(VENV)/.installed
+setup: $(VENV)/.installed engine/native/lib/libornn.so
 	RNN_STUDIO_HOME=$(HOME_DIR) $(BIN)/rnn-studio corpora build all
 	$(BIN)/rnn-studio corpora build all
 
@@ -45,6 +51,10 @@ test: setup
 test-slow: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m slow
 
+# the bf16 training path (engine/native) on a CPU with AVX512_BF16 or AMX; elsewhere they skip
+test-bf16: setup
+	RNN_STUDIO_TEST_BF16=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -rs tests/test_onednn_layer.py
+
 test-all: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "slow or not slow"
 
@@ -55,4 +65,4 @@ bench: setup
 	$(BIN)/rnn-studio bench --json
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache engine/native/lib/libornn.so

@@ -1,7 +1,9 @@
 """``rnn-studio bench``: throughput of the default models, measured through the engine's own code.
 
-Training speed comes from the real training loop (``train_generator``) on a synthetic text;
-sampling speed from the real ``Sampler`` at batch 1. Speed targets live here, not in tests.
+Training speed comes from the real training loop (``train_generator``) on a synthetic text, in
+fp32 and, where the CPU has it, bf16 (``train_chars_per_s_bf16``, else null; ``cpu`` says what
+the CPU supports); sampling speed from the real ``Sampler`` at batch 1. Speed targets live here,
+not in tests.
 """
 import os
 import resource
@@ -27,36 +29,51 @@ def _synthetic_text(path: Path, n_chars: int, seed: int = 0):
     path.write_text("".join(alphabet[rng.randint(0, len(alphabet), n_chars)]), encoding="utf-8")
 
 
-def bench_generator(model: GeneratorConfig, train: TrainConfig, seconds: float, home: Path) -> dict:
-    from .generator.load import load_generator
-    from .generator.sample import Sampler
+def train_rate(model: GeneratorConfig, train: TrainConfig, seconds: float, run: Path,
+               text: Path) -> float:
+    """Median characters per second of the engine's training loop (``train_generator``)."""
     from .generator.train import CorpusRef, train_generator
-    text = home / "bench.txt"
-    _synthetic_text(text, max(400_000, 3 * train.batch_size * train.seq_len * 40))
     config = train.replace(minutes=seconds / 60, epochs=None, val_interval=10**9, sample_length=0,
                            log_interval=5)
-    rates = [e.items_per_s for e in train_generator(home / "run", CorpusRef(str(text), "bench"),
-                                                    model, config) if isinstance(e, Progress)]
+    rates = [e.items_per_s for e in train_generator(run, CorpusRef(str(text), "bench"), model,
+                                                    config) if isinstance(e, Progress)]
     steady = rates[1:] or rates          # the first interval includes graph building
+    return float(np.median(steady))
+
+
+def bench_generator(model: GeneratorConfig, train: TrainConfig, seconds: float, home: Path) -> dict:
+    """Training (fp32, and bf16 where the CPU has it) and sampling speed of the generator."""
+    from .generator.load import load_generator
+    from .generator.sample import Sampler
+    from .precision import bf16_unavailable
+    text = home / "bench.txt"
+    _synthetic_text(text, max(400_000, 3 * train.batch_size * train.seq_len * 40))
+    result = {"train_chars_per_s": train_rate(model, train.replace(precision="fp32"), seconds,
+                                              home / "run", text),
+              "train_chars_per_s_bf16": None}
+    if bf16_unavailable() is None:
+        result["train_chars_per_s_bf16"] = train_rate(model, train.replace(precision="bf16"),
+                                                      seconds, home / "run-bf16", text)
     net, vocab, _ = load_generator(str(home / "run"), "last")
     sampler = Sampler(net, vocab)
     sampler.sample_text(length=50, seed=0)   # warm-up
     n, start = 0, time.perf_counter()
     while time.perf_counter() - start < min(seconds, 10):
         n += len(sampler.sample_text(length=500, seed=n, temperature=0.8))
-    sample_rate = n / (time.perf_counter() - start)
-    return {"train_chars_per_s": float(np.median(steady)), "sample_chars_per_s": sample_rate}
+    result["sample_chars_per_s"] = n / (time.perf_counter() - start)
+    return result
 
 
 def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,
-                   vocab_size: int = 64) -> float:
+                   vocab_size: int = 64, layer: str = "fused") -> float:
     """Characters per second of a bare Gluon loop with the same model, dropout, clipping and
-    Adam, on random ids held on the device: the fused layer's speed, the loop's ceiling."""
+    Adam, on random ids held on the device: the fused layer's speed, the loop's ceiling.
+    ``layer="onednn"``: the same with the oneDNN layer in fp32 (generator/onednn_layer.py)."""
     import mxnet as mx
     from mxnet import autograd, gluon, nd
 
     from .generator.model import CharRNN
-    net = CharRNN(model.replace(vocab_size=vocab_size))
+    net = CharRNN(model.replace(vocab_size=vocab_size), layer=layer)
     net.initialize(mx.init.Xavier())
     net.hybridize(static_alloc=True, static_shape=True)
     trainer = gluon.Trainer(net.collect_params(), "adam", {"learning_rate": train.lr})
@@ -87,6 +104,8 @@ def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,
 
 
 def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
+    from .native import onednn_rnn
+    from .precision import bf16_unavailable, cpu_summary
     model = GeneratorConfig()
     train = TrainConfig()
     if quick:
@@ -103,6 +122,9 @@ def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
             result["bare_loop_train_chars_per_s"] = bare_loop_rate(model, train, seconds / 2)
             result["loop_efficiency"] = (result["train_chars_per_s"]
                                          / result["bare_loop_train_chars_per_s"])
+            if onednn_rnn.unavailable_reason() is None:   # the bf16 path's layer, in fp32
+                result["bare_loop_onednn_fp32_chars_per_s"] = bare_loop_rate(
+                    model, train, seconds / 2, layer="onednn")
             try:
                 from .sentiment.bench import bench_sentiment
             except ImportError:
@@ -116,6 +138,8 @@ def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
                 os.environ["RNN_STUDIO_HOME"] = saved
     import mxnet as mx
     result["peak_rss_mb"] = _peak_rss_mb()
+    result["cpu"] = dict(cpu_summary(), bf16_unavailable=bf16_unavailable(),
+                         onednn=None if onednn_rnn.unavailable_reason() else onednn_rnn.info())
     result["config"] = {"generator": model.to_dict(),
                         "train": {"batch_size": train.batch_size, "seq_len": train.seq_len,
                                   "optimizer": "adam"},

@@ -141,6 +141,12 @@ class TrainConfig(_JSONConfig):
                                  kinds=("generator",))
     patience: int = setting(0, "Stop after this many validations without a better score "
                             "(0 = never)", label="Patience", low=0, high=10000, advanced=True)
+    precision: str = setting("fp32", "Arithmetic of the recurrent layer: fp32; bf16 (bfloat16, "
+                             "for CPUs with AVX512_BF16 or AMX; the weights and the optimizer "
+                             "stay fp32; not yet run on such a CPU by this project, so not the "
+                             "default); or auto: bf16 where this CPU has it, else fp32",
+                             label="Precision", choices=("fp32", "bf16", "auto"),
+                             kinds=("generator",), advanced=True)
     ctx: str = setting("cpu", "Where to compute: cpu, gpu, gpu:N, or a list of GPUs such as "
                        "gpu:0,1 that share each batch", kinds=("generator", "sentiment"))
     kvstore: str = setting("local", "How gradients are combined: local (one process), device "
@@ -149,10 +155,11 @@ class TrainConfig(_JSONConfig):
                            choices=("local", "device", "dist_sync", "dist_async"))
 
     def resumed_from(self, saved: dict) -> "TrainConfig":
-        """The saved run's settings with this call's budgets and context: those may change on
-        resume; everything that shapes the run may not."""
+        """The saved run's settings with this call's budgets, context and precision: those may
+        change on resume; everything that shapes the run may not."""
         return type(self).from_dict(saved).replace(epochs=self.epochs, minutes=self.minutes,
-                                                   ctx=self.ctx, kvstore=self.kvstore)
+                                                   ctx=self.ctx, kvstore=self.kvstore,
+                                                   precision=self.precision)
 
     def __post_init__(self):
         if self.epochs is None and self.minutes is None:

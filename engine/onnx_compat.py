@@ -8,8 +8,12 @@ Workarounds (verified in shared/probes/onnx_export_compat.py):
 * ONNX output order differs from MXNet's: ``output_names`` gives them in MXNet's order.
 Limits of the converter: RNN num_layers 1 or 2 (2 only when input size == hidden size),
 bidirectional only for a 1-layer LSTM, no use_sequence_length.
+* A graph of single-output nodes (the one-step cell model): mx2onnx leaves some of the model's
+  outputs out of the ONNX graph's outputs (an LSTM cell's new c state), although the tensors are
+  there: ``name_graph`` declares the outputs the MXNet model has, under names a person can read.
 """
 import contextlib
+from typing import Dict, List
 
 import numpy as np
 
@@ -71,3 +75,40 @@ def output_names(prefix: str):
                 return name[: -len(suffix)] + repl
         return name
     return [convert(n) for n in mx.sym.load(f"{prefix}-symbol.json").list_outputs()]
+
+
+def graph_output_names(prefix: str) -> List[str]:
+    """For a model whose outputs each come from a single-output node (the one-step cell model):
+    the ONNX tensor of each MXNet output, in MXNet's order (the node's name)."""
+    import mxnet as mx
+    return [n[: -len("_output")] if n.endswith("_output") else n
+            for n in mx.sym.load(f"{prefix}-symbol.json").list_outputs()]
+
+
+def name_graph(onnx_path: str, inputs: Dict[str, str], outputs: Dict[str, str]):
+    """Rename the graph's tensors (``inputs``: old -> new) and make its outputs exactly
+    ``outputs`` (old tensor name -> new name, in order; each (batch, width) float32), declaring
+    those mx2onnx left out."""
+    onnx = _import_onnx()
+    from onnx import TensorProto, helper
+    model = onnx.load(onnx_path)
+    graph = model.graph
+    renamed = dict(inputs, **outputs)
+    for node in graph.node:
+        node.input[:] = [renamed.get(n, n) for n in node.input]
+        node.output[:] = [renamed.get(n, n) for n in node.output]
+    for value in graph.input:
+        value.name = renamed.get(value.name, value.name)
+    produced = {n for node in graph.node for n in node.output}
+    missing = [new for new in outputs.values() if new not in produced]
+    if missing:
+        raise RuntimeError(f"ONNX export: no tensor for output(s) {', '.join(missing)}")
+    used = {n for node in graph.node for n in node.input}
+    unused = [t for t in graph.initializer if t.name not in used]   # mx2onnx's leftovers,
+    for tensor in unused:                                            # which onnxruntime warns of
+        graph.initializer.remove(tensor)
+    del graph.output[:]
+    graph.output.extend(helper.make_tensor_value_info(new, TensorProto.FLOAT, ["batch", None])
+                        for new in outputs.values())
+    onnx.checker.check_model(model)
+    onnx.save(model, onnx_path)

@@ -116,3 +116,8 @@ def test_bench_quick_prints_one_json_line():
                 "bare_loop_train_chars_per_s", "loop_efficiency"):
         assert result[key] > 0, key
     assert result["config"]["quick"] is True
+    cpu = result["cpu"]                       # fp32 and bf16 side by side, and why not bf16
+    assert isinstance(cpu["bf16"], bool) and isinstance(cpu["flags"], list)
+    assert (result["train_chars_per_s_bf16"] is None) == (cpu["bf16_unavailable"] is not None)
+    if cpu["onednn"]:
+        assert cpu["onednn"].startswith("oneDNN 3.") and result["bare_loop_onednn_fp32_chars_per_s"] > 0

@@ -16,10 +16,25 @@ _LAYERS = {"lstm": rnn.LSTM, "gru": rnn.GRU}
 _CELLS = {"lstm": rnn.LSTMCell, "gru": rnn.GRUCell}
 
 
-class CharRNN(gluon.HybridBlock):
-    """(tokens (T, N), *states) -> (logits (T, N, V), *new_states)."""
+def recurrent_layer(config: GeneratorConfig, layer: str = "fused", bf16: bool = False):
+    """The stacked LSTM/GRU: MXNet's fused layer, or ``"onednn"``: the same layer (same
+    parameters and states) run by oneDNN's own primitives, the one that can train in bf16
+    (onednn_layer.py)."""
+    if layer == "onednn":
+        from .onednn_layer import OneDNNRNN
+        return OneDNNRNN(config.mode, config.hidden_size, config.num_layers, config.embed_size,
+                         bf16=bf16)
+    return _LAYERS[config.mode](config.hidden_size, num_layers=config.num_layers,
+                                dropout=config.dropout, layout="TNC", input_size=config.embed_size)
 
-    def __init__(self, config: GeneratorConfig, **kwargs):
+
+class CharRNN(gluon.HybridBlock):
+    """(tokens (T, N), *states) -> (logits (T, N, V), *new_states). ``layer``/``bf16``: which
+    implementation of the recurrent layer trains it (``recurrent_layer``); the parameters are the
+    same whichever, so a run saved by one loads into the other."""
+
+    def __init__(self, config: GeneratorConfig, layer: str = "fused", bf16: bool = False,
+                 **kwargs):
         super().__init__(**kwargs)
         self.config = config
         with self.name_scope():
@@ -27,9 +42,7 @@ class CharRNN(gluon.HybridBlock):
             # left the model barely learning.
             self.embedding = nn.Embedding(config.vocab_size, config.embed_size,
                                           weight_initializer=mx.init.Normal(1.0))
-            self.encoder = _LAYERS[config.mode](config.hidden_size, num_layers=config.num_layers,
-                                                dropout=config.dropout, layout="TNC",
-                                                input_size=config.embed_size)
+            self.encoder = recurrent_layer(config, layer, bf16)
             self.dropout = nn.Dropout(config.dropout)
             self.decoder = nn.Dense(config.vocab_size, flatten=False, in_units=config.hidden_size)
 

@@ -18,6 +18,7 @@ from ..config import GeneratorConfig, TrainConfig
 from ..data import BPTTStream, CharVocab, encode_corpus, encoded_cache_path, split_stream
 from ..errors import StudioError
 from ..events import SampleReady
+from ..precision import TrainingPath, training_path
 from ..run_meta import RunMeta
 from ..runs import RunFolder
 from ..seeding import seed_everything
@@ -27,6 +28,7 @@ from .model import CharRNN
 from .novelty import PreviewNovelty
 from .sample import Sampler
 
+FP32 = TrainingPath("fp32", "fused")
 MAX_VAL_BATCHES = 100      # validation looks at most this many batches (bounded cost on huge texts)
 
 
@@ -42,8 +44,9 @@ def _corpus_meta(ref: CorpusRef, info) -> dict:
             "size": info.size, "encoding": ref.encoding}
 
 
-def build_model(config: GeneratorConfig, ctx) -> CharRNN:
-    model = CharRNN(config)
+def build_model(config: GeneratorConfig, ctx, path: TrainingPath = FP32) -> CharRNN:
+    """The model to train, its recurrent layer as ``path`` says (precision.py)."""
+    model = CharRNN(config, layer=path.layer, bf16=path.bf16)
     model.initialize(mx.init.Xavier(), ctx=ctx)
     model.hybridize(static_alloc=True, static_shape=True)
     return model
@@ -84,13 +87,14 @@ class GeneratorTask(loop.Task):
     validation loss."""
 
     def __init__(self, model: CharRNN, vocab: CharVocab, train_stream: BPTTStream,
-                 val_stream: BPTTStream, tc: TrainConfig, ctx, info: dict):
+                 val_stream: BPTTStream, tc: TrainConfig, ctx, info: dict,
+                 path: TrainingPath = FP32):
         self.model, self.trainable, self.vocab, self.ctx = model, model.collect_params(), vocab, ctx
         self.train_stream, self.val_stream, self.tc = train_stream, val_stream, tc
         self.steps_per_epoch = train_stream.num_batches
         self.validate_every = tc.val_interval
         self.random_steps = model.config.dropout > 0
-        self.info = info
+        self.info, self.path = info, path
         self.hidden = model.begin_state(tc.batch_size, ctx)
         self.loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
         self.preview_novelty: Optional[PreviewNovelty] = None
@@ -102,6 +106,7 @@ class GeneratorTask(loop.Task):
         Of several workers, each trains on its own contiguous share of the training text.
         Returns (task, the training settings in force, the run's meta)."""
         cluster = cluster or Cluster()
+        path = training_path(tc.precision, tc.ctx)    # a bf16 this machine lacks stops here
         if resume:
             meta, model_config, tc = loop.resumed_settings(run, "generator", GeneratorConfig, tc)
             c = meta.corpus
@@ -135,8 +140,9 @@ class GeneratorTask(loop.Task):
         seed_everything(tc.seed)
         info = {"chars": encoded.num_chars, "vocab": len(vocab),
                 "steps_per_epoch": train_stream.num_batches, "train_chars": len(train_ids),
-                "val_chars": len(val_ids)}
-        task = cls(build_model(model_config, ctx), vocab, train_stream, val_stream, tc, ctx, info)
+                "val_chars": len(val_ids), "precision": path.precision}
+        task = cls(build_model(model_config, ctx, path), vocab, train_stream, val_stream, tc, ctx,
+                   info, path)
         task.preview_novelty = PreviewNovelty(
             encoded.ids, encoded_cache_path(encoded.info.sha256, vocab), vocab)
         return task, tc, meta
@@ -189,7 +195,9 @@ class GeneratorTask(loop.Task):
         return loop.Validation(val_loss, {"bits_per_char": val_loss / math.log(2)})
 
     def carried_state(self):
-        return {f"hidden:{i}": h for i, h in enumerate(self.hidden)}, {}
+        """The hidden state, and the precision this session trains in (into the run's meta)."""
+        return ({f"hidden:{i}": h for i, h in enumerate(self.hidden)},
+                {"precision": self.path.precision})
 
     def restore(self, arrays, info):
         self.hidden = [arrays[f"hidden:{i}"].as_in_context(self.ctx)

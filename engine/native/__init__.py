@@ -1,0 +1,1 @@
+"""Optional compiled parts: the oneDNN RNN library (see build.py)."""

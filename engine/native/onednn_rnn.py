@@ -1,0 +1,112 @@
+"""The oneDNN RNN library (``libornn.so``, built by ``engine.native.build``) through ctypes.
+
+Loaded with RTLD_LOCAL (ctypes' default on Linux), as MXNet loads libmxnet.so: the oneDNN 3.x it
+links (libdnnl.so.3) and the oneDNN 2.x inside libmxnet.so never see each other's symbols, and the
+library exports only its ``ornn_*`` C functions. Both use the same GNU OpenMP runtime.
+"""
+import ctypes
+from functools import lru_cache
+from typing import Optional, Sequence
+
+from .build import LIBRARY
+
+_ERR = 1024
+_f = ctypes.POINTER(ctypes.c_float)
+_fpp = ctypes.POINTER(ctypes.c_void_p)
+
+
+class NativeError(RuntimeError):
+    """The library failed (its message says why)."""
+
+
+@lru_cache(maxsize=None)
+def _load():
+    """(library, None) or (None, why it is not there)."""
+    if not LIBRARY.is_file():
+        return None, ("the oneDNN RNN library is not built (run `make setup`, or "
+                      "`python -m engine.native.build` after pip install 'rnn-studio[bf16]')")
+    try:
+        lib = ctypes.CDLL(str(LIBRARY), mode=ctypes.RTLD_LOCAL)
+    except OSError as err:
+        return None, f"the oneDNN RNN library does not load: {err}"
+    vp, i, sz, cp = ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t, ctypes.c_char_p
+    lib.ornn_create.restype = vp
+    lib.ornn_create.argtypes = [i, i, i, i, i, i, i, i, i, cp, sz]
+    lib.ornn_destroy.argtypes = [vp]
+    lib.ornn_forward.argtypes = [vp, vp, vp, vp, _fpp, vp, vp, vp, cp, sz]
+    lib.ornn_backward.argtypes = [vp, vp, vp, vp, _fpp, vp, vp, vp, vp, vp, vp, vp, vp, vp,
+                                  _fpp, cp, sz]
+    lib.ornn_bf16_supported.argtypes = [cp, sz]
+    lib.ornn_info.argtypes = [cp, sz]
+    return lib, None
+
+
+def unavailable_reason() -> Optional[str]:
+    """None when the library is built and loads, else why not (one line)."""
+    return _load()[1]
+
+
+def library():
+    lib, why = _load()
+    if lib is None:
+        raise NativeError(why)
+    return lib
+
+
+def info() -> str:
+    """e.g. 'oneDNN 3.2.0 (cpu isa: avx2)'."""
+    buf = ctypes.create_string_buffer(256)
+    library().ornn_info(buf, len(buf))
+    return buf.value.decode()
+
+
+@lru_cache(maxsize=None)
+def bf16_support() -> Optional[str]:
+    """None when oneDNN builds bf16 LSTM and GRU training stacks on this CPU, else why not."""
+    lib, why = _load()
+    if lib is None:
+        return why
+    buf = ctypes.create_string_buffer(_ERR)
+    if lib.ornn_bf16_supported(buf, _ERR):
+        return None
+    return f"oneDNN has no bf16 LSTM/GRU on this CPU ({buf.value.decode()}; {info()})"
+
+
+def _pointers(addresses: Sequence[int]):
+    return (ctypes.c_void_p * len(addresses))(*addresses)
+
+
+class Stack:
+    """One LSTM/GRU stack of fixed shapes in the library. Addresses are raw f32 data pointers.
+    ``other_layouts`` (f32, for tests): the primitive's data in other layouts than the caller's,
+    so the conversions that bf16 needs run in f32 too."""
+
+    def __init__(self, mode: str, layers: int, input_size: int, hidden: int, steps: int,
+                 batch: int, bf16: bool, training: bool, other_layouts: bool = False):
+        lib, err = library(), ctypes.create_string_buffer(_ERR)
+        self._lib = lib
+        self._handle = lib.ornn_create(0 if mode == "lstm" else 1, layers, input_size, hidden,
+                                       steps, batch, int(bf16), int(training),
+                                       int(other_layouts), err, _ERR)
+        if not self._handle:
+            raise NativeError(err.value.decode())
+
+    def _check(self, rc: int, err):
+        if rc != 0:
+            raise NativeError(err.value.decode())
+
+    def forward(self, x, h0, c0, params, y, hT, cT):
+        err = ctypes.create_string_buffer(_ERR)
+        self._check(self._lib.ornn_forward(self._handle, x, h0, c0, _pointers(params), y, hT,
+                                           cT, err, _ERR), err)
+
+    def backward(self, x, h0, c0, params, y, hT, cT, dy, dhT, dcT, dx, dh0, dc0, dparams):
+        err = ctypes.create_string_buffer(_ERR)
+        self._check(self._lib.ornn_backward(self._handle, x, h0, c0, _pointers(params), y, hT,
+                                            cT, dy, dhT, dcT, dx, dh0, dc0, _pointers(dparams),
+                                            err, _ERR), err)
+
+    def __del__(self):
+        handle, self._handle = getattr(self, "_handle", None), None
+        if handle:
+            self._lib.ornn_destroy(handle)

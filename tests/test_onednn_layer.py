@@ -1,0 +1,257 @@
+"""The oneDNN recurrent layer (the bf16 training path) is MXNet's fused layer in another engine:
+same outputs, states and gradients in f32, same parameters, so runs move between the two.
+
+bf16 itself needs a CPU with AVX512_BF16 or AMX; on others those tests skip and say why."""
+import os
+
+import mxnet as mx
+import numpy as np
+import pytest
+from mxnet import autograd, nd
+from mxnet.gluon import rnn
+
+from engine.errors import StudioError
+from engine.export import export_run
+from engine.generator.load import load_generator
+from engine.generator.onednn_layer import OneDNNRNN
+from engine.generator.sample import Sampler
+from engine.native import onednn_rnn
+from engine.precision import LAYER_ENV, bf16_unavailable, cpu_summary, training_path
+from engine.runs import RunFolder
+
+from .helpers import TINY, tiny_train, train
+
+MISSING = onednn_rnn.unavailable_reason()
+if MISSING and os.environ.get("CI"):       # `make setup` builds it: CI must not skip silently
+    raise RuntimeError(f"CI without the oneDNN RNN library: {MISSING}")
+needs_library = pytest.mark.skipif(MISSING is not None, reason=f"{MISSING}")
+BF16_MISSING = bf16_unavailable()
+# The bf16 path has never run on a CPU with bf16 (none was available where it was built), so
+# its tests run only when asked for (`make test-bf16`; CI runs them and reports, not blocking).
+BF16_ASKED = os.environ.get("RNN_STUDIO_TEST_BF16") == "1"
+needs_bf16 = pytest.mark.skipif(BF16_MISSING is not None or not BF16_ASKED,
+                                reason=f"no bf16 here: {BF16_MISSING}" if BF16_MISSING else
+                                "bf16 tests run with RNN_STUDIO_TEST_BF16=1 (make test-bf16)")
+
+
+def _run_layer(net, x, states):
+    """Output, new states, and the gradients of a loss that uses all of them."""
+    x = x.copy()
+    x.attach_grad()
+    states = [s.copy() for s in states]
+    for s in states:
+        s.attach_grad()
+    with autograd.record():
+        out, new = net(x, states)
+        loss = (out * out).sum() + sum((s * s).sum() * 0.5 for s in new)
+    loss.backward()
+    grads = {k: p.grad().asnumpy() for k, p in net._collect_params_with_prefix().items()}
+    return out.asnumpy(), [s.asnumpy() for s in new], x.grad.asnumpy(), \
+        [s.grad.asnumpy() for s in states], grads
+
+
+def _compare_with_fused(mode, layers, width, hidden, steps, batch, other_layouts=False):
+    fused = (rnn.LSTM if mode == "lstm" else rnn.GRU)(hidden, num_layers=layers, layout="TNC",
+                                                      input_size=width, dropout=0.5)
+    ours = OneDNNRNN(mode, hidden, layers, width, other_layouts=other_layouts)
+    for net in (fused, ours):
+        mx.random.seed(5)                    # same order of parameters: same initial weights
+        net.initialize(mx.init.Xavier())
+        net.hybridize(static_alloc=True, static_shape=True)
+    assert fused._collect_params_with_prefix().keys() == ours._collect_params_with_prefix().keys()
+    rng = np.random.RandomState(1)
+    x = nd.array(rng.randn(steps, batch, width))
+    states = [nd.array(rng.randn(layers, batch, hidden)) for _ in range(2 if mode == "lstm" else 1)]
+    with autograd.train_mode():
+        want, got = _run_layer(fused, x, states), _run_layer(ours, x, states)
+    for name, a, b in zip(("output", "states", "d input", "d states"), want[:4], got[:4]):
+        np.testing.assert_allclose(b, a, atol=1e-5, rtol=1e-5, err_msg=name)
+    for name, grad in want[4].items():
+        np.testing.assert_allclose(got[4][name], grad, atol=1e-5, rtol=1e-5, err_msg=name)
+
+
+@needs_library
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+@pytest.mark.parametrize("layers", [1, 2, 3])
+@pytest.mark.parametrize("other_layouts", [False, True])
+def test_the_onednn_layer_matches_the_fused_layer(mode, layers, other_layouts):
+    """Odd sizes (input 7, hidden 13, 5 steps, batch 3). other_layouts: oneDNN works on other
+    layouts than MXNet's, so every conversion the bf16 path makes runs here in f32 too. The fused
+    layer gets dropout 0.5: on a CPU it applies none between layers (MXNet 1.9.1 runs it through
+    oneDNN), and neither does this layer."""
+    _compare_with_fused(mode, layers, 7, 13, 5, 3, other_layouts)
+
+
+@needs_library
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_the_onednn_layer_matches_at_the_smallest_sizes(mode):
+    _compare_with_fused(mode, 2, 1, 1, 1, 1)          # one unit, one step, one sequence
+    _compare_with_fused(mode, 3, 5, 1, 3, 1, other_layouts=True)
+
+
+def _stopped_and_resumed(run, text_file, model, config, steps: int, resume: bool = False):
+    """Train (or resume) ``run`` for ``steps`` steps, stop, then resume it to the end."""
+    calls = {"n": 0}
+
+    def stop():
+        calls["n"] += 1
+        return calls["n"] > steps
+    assert train(run, text_file, model, config, resume=resume,
+                 should_stop=stop)[-1].reason == "stopped"
+    train(run, None, model, config, resume=True)
+
+
+def _last_parameters(run):
+    model, _, _ = load_generator(str(run), "last")
+    return {k: p.data().asnumpy() for k, p in model._collect_params_with_prefix().items()}
+
+
+def _assert_same_parameters(run_a, run_b):
+    a, b = _last_parameters(run_a), _last_parameters(run_b)
+    assert a.keys() == b.keys()
+    for name in a:
+        assert np.array_equal(a[name], b[name]), name
+
+
+@needs_library
+def test_gradients_add_up_when_asked():
+    """grad_req 'add' (gradient accumulation) adds into the gradients instead of writing them."""
+    ours = OneDNNRNN("gru", 6, 2, 4)
+    ours.initialize(mx.init.Xavier())
+    ours.collect_params().setattr("grad_req", "add")
+    x, states = nd.ones((3, 2, 4)), [nd.zeros((2, 2, 6))]
+    grads = []
+    for _ in range(2):
+        with autograd.record():
+            loss = ours(x, states)[0].sum()
+        loss.backward()
+        grads.append(ours.l0_i2h_weight.grad().asnumpy().copy())
+    assert np.abs(grads[0]).max() > 0
+    np.testing.assert_allclose(grads[1], 2 * grads[0], rtol=1e-6)
+
+
+@needs_library
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_a_run_on_the_onednn_layer_resumes_exactly(tmp_path, text_file, mode, monkeypatch):
+    monkeypatch.setenv(LAYER_ENV, "onednn")
+    model, config = TINY.replace(mode=mode, num_layers=2, embed_size=6), tiny_train(epochs=2)
+    train(tmp_path / "full", text_file, model, config)
+    _stopped_and_resumed(tmp_path / "split", text_file, model, config, steps=17)
+    _assert_same_parameters(tmp_path / "full", tmp_path / "split")
+
+
+@needs_library
+def test_runs_move_between_the_fused_and_the_onednn_layer(tmp_path, text_file, monkeypatch):
+    """A run started on the fused layer, continued on the oneDNN layer (stopped and resumed on
+    it), then back on the fused one: the same parameters as all on the fused layer (to float
+    rounding), and it loads, samples and exports (ONNX) as any other."""
+    model, config = TINY.replace(num_layers=2, embed_size=6), tiny_train(epochs=2)
+    train(tmp_path / "fused", text_file, model, config)
+    calls = {"n": 0}
+
+    def stop():
+        calls["n"] += 1
+        return calls["n"] > 10
+    train(tmp_path / "mixed", text_file, model, config, should_stop=stop)
+    monkeypatch.setenv(LAYER_ENV, "onednn")      # then on the oneDNN layer, stopped and resumed
+    _stopped_and_resumed(tmp_path / "mixed", None, model, config.replace(epochs=1.5), steps=10,
+                         resume=True)
+    monkeypatch.delenv(LAYER_ENV)                # and the rest on the fused layer again
+    train(tmp_path / "mixed", None, model, config, resume=True)
+    assert RunFolder(tmp_path / "mixed").read_meta().state["precision"] == "fp32"
+    fused, mixed = _last_parameters(tmp_path / "fused"), _last_parameters(tmp_path / "mixed")
+    for name, value in fused.items():
+        np.testing.assert_allclose(mixed[name], value, atol=1e-4, err_msg=name)
+    mixed, vocab, _ = load_generator(str(tmp_path / "mixed"), "last")
+    assert len(Sampler(mixed, vocab).sample_text(length=30, seed=1)) == 30
+    out = export_run(str(tmp_path / "mixed"), tmp_path / "export", fmt="onnx")
+    assert (out / "model-step.onnx").is_file()
+
+
+def test_the_cpu_flags_decide_what_auto_means(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f amx_bf16 amx_tile\n")
+    from engine.precision import cpu_flags, cpu_has_bf16
+    flags = cpu_flags(str(cpuinfo))
+    assert cpu_has_bf16(flags) and not cpu_has_bf16(["avx2", "avx512f"])
+    assert cpu_summary(flags) == {"bf16": True, "flags": ["avx2", "avx512f", "amx_bf16",
+                                                          "amx_tile"]}
+    assert cpu_flags(str(tmp_path / "none")) == []
+    plain = ["fpu", "avx2"]
+    assert training_path("auto", flags=plain).precision == "fp32"
+    assert training_path("fp32", flags=flags).precision == "fp32"
+    with pytest.raises(StudioError, match="AVX512_BF16 or AMX.*flags: avx2"):
+        training_path("bf16", flags=plain)
+    with pytest.raises(StudioError, match="CPU only"):
+        training_path("bf16", "gpu:0", flags=flags)
+    assert training_path("auto", "gpu:0", flags=flags).layer == "fused"
+
+
+def test_without_the_library_fp32_trains_and_bf16_says_why(tmp_path, text_file, monkeypatch,
+                                                         capsys):
+    """The library is optional: a machine where it was not built trains in fp32, and asking
+    for bf16 there (even on a CPU that has it) names what is missing."""
+    from engine.native import build
+    monkeypatch.setattr(onednn_rnn, "LIBRARY", tmp_path / "libornn.so")
+    onednn_rnn._load.cache_clear()
+    onednn_rnn.bf16_support.cache_clear()
+    try:
+        bf16_cpu = ["avx2", "avx512f", "avx512_bf16"]
+        assert training_path("auto", flags=bf16_cpu).precision == "fp32"
+        with pytest.raises(StudioError, match="library is not built.*make setup"):
+            training_path("bf16", flags=bf16_cpu)
+        monkeypatch.setenv(LAYER_ENV, "onednn")
+        with pytest.raises(StudioError, match="not built"):
+            training_path("fp32")
+        monkeypatch.delenv(LAYER_ENV)
+        train(tmp_path / "run", text_file, TINY, tiny_train(epochs=0.2, precision="auto"))
+        assert RunFolder(tmp_path / "run").read_meta().state["precision"] == "fp32"
+    finally:
+        onednn_rnn._load.cache_clear()
+        onednn_rnn.bf16_support.cache_clear()
+    monkeypatch.setattr(build, "onednn_dirs", lambda: None)     # make setup goes on without it
+    assert build.main() == 0 and "not built" in capsys.readouterr().out
+
+
+def test_bf16_on_a_cpu_without_it_is_one_clear_line(tmp_path, text_file):
+    from .conftest import run_cli
+    if BF16_MISSING is None:
+        pytest.skip("this CPU trains in bf16")
+    proc = run_cli("generator", "train", "--corpus", str(text_file), "--out", str(tmp_path / "r"),
+                   "--precision", "bf16", "--epochs", "0.1")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "--precision bf16" in proc.stderr
+    assert "Traceback" not in proc.stderr and not (tmp_path / "r").exists()
+
+
+@needs_bf16
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_the_bf16_layer_follows_the_fp32_layer(mode):
+    ours = {p: OneDNNRNN(mode, 64, 2, 24, bf16=p == "bf16") for p in ("fp32", "bf16")}
+    for net in ours.values():
+        mx.random.seed(5)
+        net.initialize(mx.init.Xavier())
+    rng = np.random.RandomState(1)
+    x = nd.array(rng.randn(20, 8, 24))
+    states = [nd.array(rng.randn(2, 8, 64) * 0.1) for _ in range(2 if mode == "lstm" else 1)]
+    with autograd.train_mode():
+        want, got = _run_layer(ours["fp32"], x, states), _run_layer(ours["bf16"], x, states)
+    np.testing.assert_allclose(got[0], want[0], atol=3e-2)          # bf16: 8 significant bits
+    for name, grad in want[4].items():
+        scale = np.abs(grad).max() + 1e-6
+        assert np.abs(got[4][name] - grad).max() / scale < 5e-2, name
+
+
+@needs_bf16
+def test_a_bf16_run_follows_fp32_and_resumes_exactly(tmp_path, text_file):
+    model = TINY.replace(num_layers=2, embed_size=16, hidden_size=64)
+    runs = {}
+    for precision in ("fp32", "bf16"):
+        config = tiny_train(epochs=3, precision=precision, val_interval=10)
+        events = train(tmp_path / precision, text_file, model, config)
+        runs[precision] = [e.val_loss for e in events if hasattr(e, "is_best")]
+    assert RunFolder(tmp_path / "bf16").read_meta().state["precision"] == "bf16"
+    assert max(abs(a - b) for a, b in zip(runs["fp32"], runs["bf16"])) < 0.05
+    config = tiny_train(epochs=3, precision="bf16", val_interval=10)
+    _stopped_and_resumed(tmp_path / "split", text_file, model, config, steps=13)
+    _assert_same_parameters(tmp_path / "bf16", tmp_path / "split")
