@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 
+from .cli_inside import add_inside_commands
 from .cli_settings import add_settings, settings_from
 from .config import (DEFAULT_SENTIMENT_DATA, GeneratorConfig,  # no MXNet in these
                      SamplingConfig, SentimentConfig, SentimentTrainConfig, TrainConfig)
@@ -92,7 +93,9 @@ def render_training(events, unit: str = "chars", quiet: bool = False):
             bar.write(f"step {ev.step}: validation loss {ev.val_loss:.4f} {extra}"
                       f"{' (best)' if ev.is_best else ''}")
         elif isinstance(ev, SampleReady):
-            bar.write("---- sample ----\n" + ev.text.strip("\n") + "\n----------------")
+            copied = "" if ev.copied_share is None else \
+                f" ({ev.copied_share:.0%} of 20-character windows copied from the text)"
+            bar.write(f"---- sample{copied} ----\n" + ev.text.strip("\n") + "\n----------------")
         elif isinstance(ev, Finished):
             finished = ev
     if bar is not None:
@@ -450,6 +453,7 @@ def build_parser():
     e.add_argument("--checkpoint", choices=("best", "last"), default="best")
     e.add_argument("--ctx", default="cpu")
     e.set_defaults(func=cmd_generator_evaluate)
+    add_inside_commands(gsub, _positive_int)         # neurons, novelty (cli_inside.py)
 
     st = sub.add_parser("sentiment", help="word-level sentiment classifier")
     ssub = st.add_subparsers(dest="action", required=True, parser_class=_Parser)

@@ -199,7 +199,8 @@ class EncodedCorpus:
 def encoded_cache_path(text_sha256: str, vocab: CharVocab) -> Path:
     """Where ``encode_corpus`` keeps a text's ids: one file per text (by its sha256) and
     vocabulary, keyed by the characters, not the vocabulary's JSON (which a resumed run's Vocab
-    writes differently): a new run and its resumes share one cache file."""
+    writes differently): a new run and its resumes share one cache file. Indexes of the same text
+    (the novelty check's suffix array) sit beside it."""
     key = hashlib.sha256((text_sha256 + json.dumps(vocab.chars)).encode()).hexdigest()[:24]
     return cache_dir() / "encoded" / f"{key}.npy"
 

@@ -41,6 +41,12 @@ class Validated:
 class SampleReady:
     step: int
     text: str
+    # how much of the preview the training text already holds verbatim (generator/novelty.py):
+    # the share of its 20-character windows found there, the longest such span and its line;
+    # None where it could not be checked
+    copied_share: Optional[float] = None
+    longest_copy: Optional[int] = None
+    longest_copy_line: Optional[int] = None
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import sys
 
 from .conftest import ROOT
 
-FACES = ("engine.cli", "engine.__main__", "engine.cli_settings")
+FACES = ("engine.cli", "engine.__main__", "engine.cli_settings", "engine.cli_inside")
 CHECK = """
 import importlib, pkgutil, sys
 import engine, corpora

@@ -16,7 +16,7 @@ import numpy as np
 from mxnet import autograd, gluon, nd
 
 from ..config import GeneratorConfig, TrainConfig
-from ..data import BPTTStream, CharVocab, encode_corpus, split_stream
+from ..data import BPTTStream, CharVocab, encode_corpus, encoded_cache_path, split_stream
 from ..errors import StudioError
 from ..events import SampleReady
 from ..precision import TrainingPath, training_path
@@ -26,6 +26,7 @@ from ..seeding import seed_everything
 from ..training import loop
 from ..training.distributed import Cluster
 from .model import CharRNN
+from .novelty import PreviewNovelty
 from .sample import Sampler
 
 FP32 = TrainingPath("fp32", "fused")
@@ -87,6 +88,7 @@ class GeneratorTask(loop.Task):
         self.info, self.path = info, path
         self.hidden = model.begin_state(tc.batch_size, ctx)
         self.loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+        self.preview_novelty: Optional[PreviewNovelty] = None
 
     @classmethod
     def prepare(cls, run: RunFolder, corpus: Optional[CorpusRef], model_config: GeneratorConfig,
@@ -130,8 +132,11 @@ class GeneratorTask(loop.Task):
         info = {"chars": encoded.num_chars, "vocab": len(vocab),
                 "steps_per_epoch": train_stream.num_batches, "train_chars": len(train_ids),
                 "val_chars": len(val_ids), "precision": path.precision}
-        return cls(build_model(model_config, ctx, path), vocab, train_stream, val_stream, tc, ctx,
-                   info, path), tc, meta
+        task = cls(build_model(model_config, ctx, path), vocab, train_stream, val_stream, tc, ctx,
+                   info, path)
+        task.preview_novelty = PreviewNovelty(
+            encoded.ids, encoded_cache_path(encoded.info.sha256, vocab), vocab)
+        return task, tc, meta
 
     def begin_epoch(self, epoch: int, from_start: bool):
         if from_start:                          # each epoch reads the streams from their start
@@ -193,13 +198,15 @@ class GeneratorTask(loop.Task):
                        for i in range(len(self.hidden))]
 
     def after_validation(self, step: int, run: RunFolder, meta: RunMeta):
-        """A preview of what the model writes now (always from the same seed)."""
+        """A preview of what the model writes now (always from the same seed), and how much of
+        it is copied from the training text."""
         if self.tc.sample_length > 0:
             text = Sampler(self.model, self.vocab, self.ctx).sample_text(
                 length=self.tc.sample_length, seed=self.tc.seed)
             meta.sample = text
             run.write_meta(meta)
-            yield SampleReady(step, text)
+            novelty = self.preview_novelty.fields(text) if self.preview_novelty else {}
+            yield SampleReady(step, text, **novelty)
 
 
 # Train (or resume) the generator in a run folder, yielding events; saves as it goes. The run is
