@@ -158,7 +158,8 @@ def test_encoding_the_cache_on_a_full_disk_is_an_error_not_a_sigbus(tmp_path):
 
 # ---- 4. a damaged or changed cache, and a changed built corpus ----------------------------------
 def _cache_file(home: Path) -> Path:
-    found = list((home / "cache" / "encoded").glob("*.npy"))
+    found = [p for p in (home / "cache" / "encoded").glob("*.npy")
+             if not p.name.endswith(".sa.npy")]       # not the novelty index beside it
     assert len(found) == 1, found
     return found[0]
 

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from ..atomic import sha256_file
-from ..data import CharVocab, EncodedCorpus, encode_corpus
+from ..data import CharVocab, EncodedCorpus, encode_corpus, ids_of
 from ..errors import StudioError
 from ..run_meta import RunMeta
 from ..text import TextInfo
@@ -32,4 +32,4 @@ def training_slice(meta: RunMeta, vocab: CharVocab, start: int, length: int,
     """``length`` characters of the training text from character ``start`` (clipped to it)."""
     ids = training_text(meta, vocab, run_name).ids
     start = max(0, min(int(start), len(ids) - 1))
-    return vocab.decode(ids[start:start + max(1, int(length))])
+    return vocab.decode(ids_of(ids, start, start + max(1, int(length))))
