@@ -4,15 +4,7 @@ import argparse
 from typing import Iterable
 
 from .config import default_of, settings_of, value_type
-
-
-def flag_of(f) -> str:
-    """``--hidden`` for hidden_size (its metadata), ``--no-lexicon`` for a setting that is on by
-    default, else the field's name with dashes."""
-    if f.metadata["flag"]:
-        return f.metadata["flag"]
-    name = f.name.replace("_", "-")
-    return f"--no-{name}" if f.default is True else f"--{name}"
+from .wording import flag_of
 
 
 def _help(f, default) -> str:

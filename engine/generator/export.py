@@ -8,6 +8,7 @@ from mxnet import nd
 
 from ..config import GeneratorConfig
 from ..errors import StudioError
+from ..wording import setting
 from ..export_folder import prepare_export_folder
 from .load import load_generator
 
@@ -38,20 +39,23 @@ Outputs: logits (time, batch, vocab), then the new states.
 
 
 
-def onnx_refusal(config: GeneratorConfig) -> Optional[str]:
-    """Why mxnet 1.9.1's ONNX converter cannot take this generator (None: it can)."""
+def onnx_refusal(config: GeneratorConfig) -> Optional[StudioError]:
+    """Why mxnet 1.9.1's ONNX converter cannot take this generator (None: it can), as the error
+    an export would raise."""
     if config.num_layers > 2 or (config.num_layers == 2 and config.embed_size != config.hidden_size):
-        return (f"ONNX export supports at most 2 layers, and 2 only when embed size equals hidden "
+        return StudioError(f"ONNX export supports at most 2 layers, and 2 only when embed size equals hidden "
                 f"size (mxnet 1.9.1's converter); this model has {config.num_layers} layers, "
-                f"embed {config.embed_size}, hidden {config.hidden_size}. Use --format mxnet.")
+                f"embed {config.embed_size}, hidden {config.hidden_size}. Set ", setting("format"),
+                " to mxnet.")
     return None
 
 
 def export_generator(ref, out: Path, fmt: str, force: bool = False) -> Path:
     model, vocab, meta = load_generator(ref, "best")
     config = model.config
-    if fmt == "onnx" and onnx_refusal(config):
-        raise StudioError(onnx_refusal(config))
+    refusal = onnx_refusal(config) if fmt == "onnx" else None
+    if refusal:
+        raise refusal
     prepare_export_folder(out, force)
     states = model.begin_state(1)
     with mx.autograd.predict_mode():

@@ -34,6 +34,7 @@ from ..run_meta import RunMeta
 from ..runs import RunFolder
 from ..schedule import learning_rate, stop_reason
 from ..seeding import seed_step
+from ..wording import setting
 from .distributed import Cluster
 
 log = logging.getLogger("rnn_studio")
@@ -186,8 +187,8 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resum
                      meta.seconds, meta.step)
     total_steps = math.ceil(tc.epochs * steps_per_epoch) if tc.epochs is not None else None
     if total_steps is not None and state.step >= total_steps:
-        raise StudioError(f"{run.path} already finished its {tc.epochs:g} epoch(s): "
-                          f"pass a larger --epochs (or --minutes) to train on")
+        raise StudioError(f"{run.path} already finished its {tc.epochs:g} epoch(s): to train "
+                          f"on, give it more ", setting("epochs"), " (or ", setting("minutes"), ")")
     params = [p for p in task.trainable.values() if p.grad_req != "null"]
     start_time = time.time()
     deadline = start_time + tc.minutes * 60 if tc.minutes is not None else None
@@ -271,7 +272,7 @@ def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resum
             mean_loss = totals.pop("loss") / steps
             if not math.isfinite(mean_loss):
                 raise StudioError(f"training diverged at step {state.step} (loss is "
-                                  f"{mean_loss}); try a lower --lr")
+                                  f"{mean_loss}); try a lower ", setting("lr"))
             now = time.time()
             rate = items / max(now - interval_start, 1e-9)
             per_step = (now - interval_start) / steps
