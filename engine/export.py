@@ -1,38 +1,24 @@
 """Deployable files: MXNet symbol + params (+ ONNX), loadable without RNN Studio installed.
-Each model kind writes its own (generator/export.py, sentiment/export.py); this picks one."""
+Each model kind writes its own (its ``exporter`` in engine/kinds.py); this picks one."""
 from pathlib import Path
-
-from .errors import StudioError
 from typing import Optional
 
-from .config import GeneratorConfig, SentimentConfig
-from .generator.export import export_generator
-from .generator.export import onnx_refusal as generator_onnx_refusal
+from .errors import StudioError
+from .kinds import kind_of
 from .run_meta import RunMeta
 from .runs import RunFolder, resolve_run
-from .sentiment.export import export_sentiment
-from .sentiment.export import onnx_refusal as sentiment_onnx_refusal
 
 
 def export_run(ref, out, fmt: str = "mxnet", force: bool = False) -> Path:
-    """Export a run (generator or sentiment) to ``out``; returns the folder."""
+    """Export a run (of any kind) to ``out``; returns the folder."""
     if fmt not in ("mxnet", "onnx"):
         raise StudioError(f"unknown export format {fmt!r}: use mxnet or onnx")
-    kind = RunFolder(resolve_run(ref)).read_meta().kind
-    if kind == "generator":
-        return export_generator(ref, Path(out), fmt, force)
-    if kind == "sentiment":
-        return export_sentiment(ref, Path(out), fmt, force)
-    raise StudioError(f"cannot export a run of kind {kind!r}")
+    kind = kind_of(RunFolder(resolve_run(ref)).read_meta().kind)
+    return kind.get("exporter")(ref, Path(out), fmt, force)
 
 
-
-
-def onnx_refusal(meta: RunMeta) -> Optional[str]:
+def onnx_refusal(meta: RunMeta) -> Optional[StudioError]:
     """Why a run cannot be exported to ONNX, read from its record (None: it can), so the app
     can say so before anyone picks the format."""
-    if meta.kind == "generator":
-        return generator_onnx_refusal(GeneratorConfig.from_dict(meta.model_settings))
-    if meta.kind == "sentiment":
-        return sentiment_onnx_refusal(SentimentConfig.from_dict(meta.model_settings))
-    return f"cannot export a run of kind {meta.kind!r}"
+    kind = kind_of(meta.kind)
+    return kind.get("onnx_refusal")(kind.model_config.from_dict(meta.model_settings))
