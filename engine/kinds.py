@@ -36,7 +36,8 @@ class Kind:
     where: Dict[str, str] = field(default_factory=dict)   # what -> "module:attribute"
 
     def get(self, what: str):
-        """Its ``loader``, ``exporter``, ``onnx_refusal`` or ``recipes``, imported now."""
+        """Its ``trainer``, ``loader``, ``exporter``, ``onnx_refusal`` or ``recipes``, imported
+        now."""
         module, _, attributes = self.where[what].partition(":")
         found = importlib.import_module(module)
         for attribute in attributes.split("."):
@@ -60,7 +61,8 @@ GENERATOR = Kind(
     curve=lambda h: _bits(h.get("val_loss")),
     seen=lambda meta, h: h["step"] * meta.train_settings.get("batch_size", 0) *
     meta.train_settings.get("seq_len", 0), seen_noun="characters",
-    where={"loader": "engine.generator.load:load_generator",
+    where={"trainer": "engine.generator.train:train_generator",
+           "loader": "engine.generator.load:load_generator",
            "exporter": "engine.generator.export:export_generator",
            "onnx_refusal": "engine.generator.export:onnx_refusal",
            "recipes": "engine.recipe:RECIPES"})
@@ -73,7 +75,8 @@ SENTIMENT = Kind(
     best_score=lambda meta: (meta.test or {}).get("accuracy"),
     curve=lambda h: h.get("val_accuracy"),
     seen=lambda meta, h: h["epoch"] * (meta.split or {}).get("train", 0), seen_noun="texts",
-    where={"loader": "engine.sentiment.predict:SentimentPredictor.load",
+    where={"trainer": "engine.sentiment.train:train_sentiment",
+           "loader": "engine.sentiment.predict:SentimentPredictor.load",
            "exporter": "engine.sentiment.export:export_sentiment",
            "onnx_refusal": "engine.sentiment.export:onnx_refusal",
            "recipes": "engine.sentiment.recipes:RECIPES"})
