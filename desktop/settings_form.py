@@ -5,13 +5,10 @@ import math
 from typing import Dict, Iterable, Tuple
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QLineEdit, QSpinBox, QVBoxLayout, QWidget)
+                               QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget)
 
 from engine.config import settings_of, value_type
-
-
-def _label(f) -> str:
-    return f.metadata["label"] or f.name.replace("_", " ").capitalize()
+from engine.wording import label_of
 
 
 def setting_widget(cls, f) -> QWidget:
@@ -23,12 +20,13 @@ def setting_widget(cls, f) -> QWidget:
         w.addItems(list(m["choices"]))
         w.setCurrentText(default)
     elif kind is bool:
-        w = QCheckBox(_label(f))
+        w = QCheckBox(label_of(f))
         w.setChecked(default)
     elif kind is int:
         w = QSpinBox()
         w.setRange(int(m["low"]), int(m["high"]))
         w.setSingleStep(int(m["step"] or 1))
+        w.setGroupSeparatorShown(int(m["high"]) >= 100_000)     # 200,003, not 200003
         w.setValue(default)
     elif kind is float:
         w = QDoubleSpinBox()
@@ -87,8 +85,8 @@ class SettingsForm(QWidget):
                     continue
                 w = setting_widget(cls, f)
                 self.widgets[f.name], self._classes[f.name] = w, cls
-                rows = self.advanced_rows if f.metadata["advanced"] else self.basic
-                rows.addRow("" if isinstance(w, QCheckBox) else _label(f), w)
+                self.add_row("" if isinstance(w, QCheckBox) else label_of(f), w,
+                             f.metadata["advanced"])
 
     def __getitem__(self, name: str) -> QWidget:
         return self.widgets[name]
@@ -98,5 +96,39 @@ class SettingsForm(QWidget):
         names = {f.name for f in settings_of(cls)}
         return {k: widget_value(w) for k, w in self.widgets.items() if k in names}
 
-    def add_row(self, label: str, widget: QWidget, advanced: bool = False):
-        (self.advanced_rows if advanced else self.basic).addRow(label, widget)
+    def add_row(self, label: str, widget: QWidget, advanced: bool = False) -> QLabel:
+        """A row: ``label`` (with the widget's tooltip, so pointing at either explains it)."""
+        text = QLabel(label)
+        text.setToolTip(widget.toolTip())
+        text.setBuddy(widget)
+        (self.advanced_rows if advanced else self.basic).addRow(text, widget)
+        return text
+
+    def set_values(self, values: dict):
+        """Set fields by name (unknown names are ignored)."""
+        for name, value in values.items():
+            w = self.widgets.get(name)
+            if isinstance(w, QComboBox):
+                w.setCurrentText(str(value))
+            elif isinstance(w, QCheckBox):
+                w.setChecked(bool(value))
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                w.setValue(value)
+            elif isinstance(w, QLineEdit):
+                w.setText(str(value))
+
+    def defaults(self) -> dict:
+        """Each field's default (what a config made with no arguments has)."""
+        return {name: getattr(cls(), name) for name, cls in self._classes.items()}
+
+    def changed_signals(self):
+        """The signal of each widget that fires when its value changes."""
+        for w in self.widgets.values():
+            if isinstance(w, QComboBox):
+                yield w.currentIndexChanged
+            elif isinstance(w, QCheckBox):
+                yield w.toggled
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                yield w.valueChanged
+            else:
+                yield w.textChanged
