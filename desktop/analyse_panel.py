@@ -1,28 +1,16 @@
 """The Sentiment tab's area for using a model: analyse text as it is typed, each word coloured
 by its contribution, and classify whole files (classify_file.py)."""
-import os
-from pathlib import Path
-
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QPlainTextEdit, QProgressBar,
                                QPushButton, QVBoxLayout)
 
 from .classify_file import FileClassifier
+from .common import set_placeholder
+from .predictors import cached_predictor
 from .widgets.contributions import ContributionView
 
 ANALYSE = "sentiment-analyse"
 UNSURE_BELOW = 0.6           # a verdict less likely than this is shown as unsure
-_PREDICTORS = {}             # run path -> (meta mtime, predictor); touched only on the engine thread
-
-
-def cached_predictor(run_path: str):
-    from engine.sentiment.predict import SentimentPredictor
-    stamp = os.path.getmtime(Path(run_path) / "meta.json")
-    hit = _PREDICTORS.get(run_path)
-    if hit is None or hit[0] != stamp:
-        hit = (stamp, SentimentPredictor.load(run_path))
-        _PREDICTORS[run_path] = hit
-    return hit[1]
 
 
 def verdict_html(verdict) -> str:
@@ -98,7 +86,7 @@ class AnalysePanel(QGroupBox):
 
     def update_buttons(self, *_):
         self.classify_button.setEnabled(self.runs.count() > 0 and not self.classifier.busy)
-        self.text.setPlaceholderText(
-            "Type or paste a review; the verdict follows as you type." if self.runs.count() else
+        set_placeholder(
+            self.text, "Type or paste a review; the verdict follows as you type." if self.runs.count() else
             "No sentiment model yet: pick labeled data on the left and press Train; then type "
             "a review here to see its verdict word by word.")

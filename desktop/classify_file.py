@@ -61,7 +61,7 @@ class FileClassifier:
         return column if ok else ""
 
     def classify(self, src: str, dst: str, column: str = "text"):
-        from .analyse_panel import cached_predictor
+        from .predictors import cached_predictor
         run_path = self.panel.runs.path()
         if not run_path:
             return

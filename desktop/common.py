@@ -43,6 +43,14 @@ def select_or_add(combo, path: str):
     combo.blockSignals(False)
 
 
+def set_placeholder(edit, text: str):
+    """Set a text box's placeholder and repaint it: Qt (6.11) does not, so an empty state
+    ("No model yet…") stayed on screen after the first model was trained."""
+    if edit.placeholderText() != text:
+        edit.setPlaceholderText(text)
+        edit.viewport().update()
+
+
 def save_text(window, path: str, text: str) -> bool:
     """Write ``text`` to ``path`` (UTF-8); a failure is said in a dialog. True if saved."""
     from pathlib import Path

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, Q
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from .common import dspin, save_text, spin
+from .common import dspin, save_text, set_placeholder, spin
 from .widgets.sample_view import SampleView, confidence_legend
 
 SAMPLE = "generate-sample"
@@ -100,6 +100,8 @@ class SamplingPanel(QGroupBox):
         self.save_button = QPushButton("Save…")
         self.save_button.setToolTip("Save the text to a file")
         self.output = SampleView()
+        for box in (self.top_k, self.top_p, self.length, self.seed):
+            box.setMaximumWidth(110)
         self.views = QTabWidget()
         self.views.addTab(self.output, "Text")
         self.views.tabBar().setVisible(False)        # shown once there is a second view
@@ -227,8 +229,8 @@ class SamplingPanel(QGroupBox):
         self.generate_button.setEnabled(not busy and not self.engine.training and
                                         bool(self.runs.path()))
         self.stop_button.setEnabled(busy)
-        self.output.setPlaceholderText(
-            "Generated text appears here. Press Generate." if self.runs.count() else
+        set_placeholder(
+            self.output, "Generated text appears here. Press Generate." if self.runs.count() else
             "No text generator yet: pick a text on the left and press Train (a few minutes give "
             "a first result); then generate text here.")
 

@@ -1,11 +1,12 @@
 """Form rows made from config fields (engine/config.py): each setting's widget, range, starting
 value, label and tooltip come from the field, so the GUI never retypes a default. Settings marked
-``advanced`` go into a collapsed "Advanced" box that a newcomer can ignore."""
+``advanced`` go under a closed "Advanced settings" heading that a newcomer can ignore."""
 import math
 from typing import Dict, Iterable, Tuple
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel,
+                               QLineEdit, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from engine.config import settings_of, value_type
 from engine.wording import label_of
@@ -65,19 +66,25 @@ class SettingsForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.basic = QFormLayout()
         layout.addLayout(self.basic)
-        self.advanced = QGroupBox("Advanced")
+        # a heading that opens the advanced settings (a collapsed group box looked like an
+        # empty field)
+        self.advanced = QToolButton()
+        self.advanced.setText("Advanced settings")
         self.advanced.setCheckable(True)
-        self.advanced.setChecked(False)
+        self.advanced.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.advanced.setArrowType(Qt.RightArrow)
+        self.advanced.setAutoRaise(True)
         self.advanced.setToolTip("Settings a first model does not need; the defaults are what "
                                  "measured best here")
         inner = QWidget()
         self.advanced_rows = QFormLayout(inner)
-        QVBoxLayout(self.advanced).addWidget(inner)
-        self.advanced.toggled.connect(inner.setVisible)
-        self.advanced.toggled.connect(lambda on: self.advanced.setFlat(not on))
+        self.advanced_rows.setContentsMargins(12, 0, 0, 0)
         inner.setVisible(False)
-        self.advanced.setFlat(True)             # collapsed: a heading, not an empty frame
+        self.advanced.toggled.connect(inner.setVisible)
+        self.advanced.toggled.connect(
+            lambda on: self.advanced.setArrowType(Qt.DownArrow if on else Qt.RightArrow))
         layout.addWidget(self.advanced)
+        layout.addWidget(inner)
         skip = set(skip)
         for cls, kind in sources:
             for f in settings_of(cls, kind):

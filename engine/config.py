@@ -228,7 +228,7 @@ class SentimentConfig(_JSONConfig):
                              "dropped while training (fights overfitting)", label="Dropout",
                              low=0.0, high=0.95, step=0.05, advanced=True)
     lexicon: bool = setting(True, "Give the network each word's VADER valence (helps on words "
-                            "the training data never had)", label="VADER lexicon features")
+                            "the training data never had)", label="Use the VADER word list")
     word_vectors: str = setting("ppmi", "ppmi: word meanings worked out once from which words "
                                 "appear together in the texts, then kept fixed; learned: "
                                 "learned from scratch with the classifier",

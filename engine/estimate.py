@@ -3,14 +3,17 @@ speed measured on this project's 2-core development machine, scaled by how much 
 does per item. An estimate to plan with (within about a factor of two on a machine like it,
 busy or not), not a promise; the progress bar then follows the real run.
 
-How it was measured:
-  * generator: ``generator train --corpus shakespeare`` with a minutes budget, the median of the
-    progress reports' chars/s for 2x512, 2x256 and 1x128 LSTMs at batch 64 and 2x512 at batch
-    16; the time per step fitted as a fixed part plus a part that grows with the weights used
-    per character times the characters per step;
-  * sentiment: ``sentiment train`` on rated-sentences (19,459 examples) with the defaults: the
-    time before the first step (reading, tokenizing, word vectors, the word-count classifier)
-    per example, and the examples per second of an epoch (its validation included).
+Where the numbers come from:
+  * generator: the default model (2x512 LSTM, batch 64 x 100) trains ~4,200 chars/s on the
+    2-core AMD EPYC machine, quiet (README, "Speed": 3,860-4,560), 1.5 s a step; the Quick try
+    preset's smaller model (2x256) trained 2.6x faster than the default where its weights per
+    character are 3.8x fewer (README, "Quality"): so a step is a fixed 0.1 s plus a part that
+    grows with the weights used per character times the characters per step;
+  * sentiment: ``sentiment train`` on rated-sentences (19,459 examples) with the defaults,
+    measured here while the machine was shared (load 12-20 on 2 cores): 112-137 s before the
+    first step (reading, tokenizing, word vectors, the word-count classifier), and epochs of
+    47-62 s at first (validation included; 340 examples a second), later 73-102 s as the load
+    grew; the issue that asked for estimates saw 55 s an epoch.
 """
 from dataclasses import dataclass
 from typing import Optional
@@ -19,11 +22,13 @@ from .config import GeneratorConfig, SentimentConfig, TrainConfig
 from .generator.inspect import parameter_count
 
 # generator: seconds per step = STEP_S + chars per step x weights per char / WEIGHT_RATE
-GENERATOR_STEP_S = 0.05
-GENERATOR_WEIGHT_RATE = 2.2e10        # weight-uses per second (a multiply-add forward and back)
-GENERATOR_PREPARE_S = 2.0             # reading and encoding a text, building the model
+GENERATOR_STEP_S = 0.1
+GENERATOR_WEIGHT_RATE = 1.5e10        # weight-uses per second (a multiply-add forward and back)
+GENERATOR_PREPARE_S = 2.0             # building the model, and reading and encoding a text:
+GENERATOR_PREPARE_S_PER_CHAR = 1e-6   # Shakespeare's 4.8 M characters took 9 s to encode here
+                                      # at load 22, 4 s when cached; ~1/3 of that when quiet
 # sentiment, the default model; other sizes scale with their reader's weights per word
-SENTIMENT_PREPARE_S_PER_EXAMPLE = 0.007
+SENTIMENT_PREPARE_S_PER_EXAMPLE = 0.006
 SENTIMENT_EXAMPLES_PER_S = 340.0
 SENTIMENT_REFERENCE = SentimentConfig()
 
@@ -71,7 +76,8 @@ def generator_estimate(chars: int, vocab: int, model: GeneratorConfig,
     per_step = train.batch_size * train.seq_len
     step_s = GENERATOR_STEP_S + per_step * weights_per_char(model, vocab) / GENERATOR_WEIGHT_RATE
     train_chars = chars * (1 - train.val_fraction)
-    return Estimate(GENERATOR_PREPARE_S, train_chars / per_step * step_s)
+    return Estimate(GENERATOR_PREPARE_S + chars * GENERATOR_PREPARE_S_PER_CHAR,
+                    train_chars / per_step * step_s)
 
 
 def _reader_weights(model: SentimentConfig) -> int:

@@ -126,7 +126,7 @@ def test_a_minutes_budget_fills_the_progress_bar_and_it_stops_at_the_end(qtbot, 
                                                                         text_file):
     tab = window.generate
     set_tiny_generator(tab, text_file, "timed")
-    tab.settings.set_values({"minutes": 0.05, "log_interval": 2})    # 3 seconds
+    tab.settings.set_values({"minutes": 0.08, "log_interval": 1})    # 4.8 seconds
     wait_idle(qtbot, window)
     seen = []
     tab.panel.progress.valueChanged.connect(seen.append)
@@ -155,7 +155,7 @@ def test_resume_says_what_it_will_do_and_can_train_the_rest_of_the_budget(qtbot,
     note = tab.resume.note.text()
     assert "Resume continues budgeted" in note and "on its own data, test" in note or \
         "on its own data" in note, note
-    assert "of 0.12 minutes" in note
+    assert "minutes trained of a 0.12-minute budget" in note
     assert tab.resume.length.currentIndex() == 0 and "left" in tab.resume.length.currentText()
     # a file that is refused: Train waits, Resume still works and says it uses the run's text
     binary = tmp_path / "photo.txt"

@@ -278,3 +278,27 @@ def test_every_setting_a_person_can_change_has_a_tooltip(qtbot, window):
                 missing.append(f"{type(tab).__name__}: {type(w).__name__} {w.objectName()!r} "
                                f"{getattr(w, 'text', lambda: '')()!r}")
     assert not missing, missing
+
+
+def test_an_empty_state_leaves_the_screen_once_a_model_exists(qtbot, window, text_file,
+                                                              studio_home):
+    """The "No text generator yet" line stayed on screen after the first model was trained:
+    Qt changes a placeholder without repainting it; the app repaints it."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class Paints(QObject):
+        count = 0
+
+        def eventFilter(self, watched, event):
+            Paints.count += event.type() == QEvent.Paint
+            return False
+    output = window.generate.sampling.output
+    QTest.qWait(50)
+    paints = Paints()
+    output.viewport().installEventFilter(paints)
+    assert "No text generator yet" in output.placeholderText()
+    make_runs(studio_home, text_file, "first")
+    window.runs_changed()                             # what a finished training calls
+    QTest.qWait(50)
+    assert output.placeholderText().startswith("Generated text appears here")
+    assert Paints.count > 0                           # and it was painted again

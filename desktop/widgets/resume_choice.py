@@ -46,8 +46,9 @@ class ResumeChoice(QWidget):
             return
         saved = meta.train_settings
         rest = self._rest(meta)
-        done = (f"{meta.seconds / 60:.1f} of {saved['minutes']:g} minutes" if saved.get("minutes")
-                else f"{_epoch(meta):.1f} of {saved.get('epochs') or 0:g} passes")
+        done = (f"{meta.seconds / 60:.1f} minutes trained of a {saved['minutes']:g}-minute "
+                f"budget" if saved.get("minutes") else
+                f"{_epoch(meta):.1f} of {saved.get('epochs') or 0:g} passes")
         self.note.setText(f"Resume continues {name} (step {meta.step:,}, {done}) on its own "
                           f"data, {meta.corpus.get('name', '?')}{data_note}.")
         self.length.model().item(REST).setEnabled(rest is not None)
@@ -67,7 +68,9 @@ class ResumeChoice(QWidget):
             left = saved["minutes"] * 60 - meta.seconds
             return f"{duration(left)} left" if left >= 1 else None
         epochs = saved.get("epochs")
-        return f"{epochs - _epoch(meta):.1f} passes left" if epochs and _epoch(meta) < epochs else None
+        if epochs and _epoch(meta) < epochs:
+            return f"{epochs - _epoch(meta):.1f} passes left"
+        return None
 
     def budget_changes(self, budget: dict) -> Tuple[dict, float]:
         """(the training budget to resume with, the seconds of it already spent for the

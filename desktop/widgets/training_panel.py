@@ -4,11 +4,14 @@ tells the truth, and a status line.
 It shows the engine's training events (engine/events.py), the loss in its kind's unit (a
 generator's in bits per character, as everywhere else). The progress bar follows the steps when
 an epoch budget bounds the run, and the spent share of the time when a minutes budget does
-(from the event's ETA; a run resumed for the rest of its budget counts its earlier time); it
-reaches 100 % when training completes and stops moving whenever work stops, failed or not.
+(by the clock, every half second, so it moves even while a slow step runs; a run resumed for
+the rest of its budget counts its earlier time); it never goes back, reaches 100 % when
+training completes and stops moving whenever work stops, failed or not.
 Stop answers at once ("Stopping…") and is then disabled until the engine has saved.
 """
-from PySide6.QtCore import Signal
+import time
+
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
 from engine.events import Finished, Progress, Started, Validated
@@ -19,6 +22,7 @@ from .loss_chart import LossChart
 
 PERMILLE = 1000
 STOPPING = "Stopping: finishing this step and saving…"
+TIME_UP = "Time is up: a last check on held-out text, then saving…"
 
 
 class TrainingPanel(QWidget):
@@ -32,6 +36,10 @@ class TrainingPanel(QWidget):
         self.is_stopping = False
         self.prior_seconds = 0.0              # time a resumed run had spent of its budget
         self.budget_s = None                  # the time this session may train, if bounded
+        self.clock = QTimer(self)             # moves the bar of a time budget
+        self.clock.setInterval(500)
+        self.clock.timeout.connect(self._tick)
+        self._started_at = None
         self.buttons = QWidget()          # placed by the tab, under its settings
         row = QHBoxLayout(self.buttons)
         row.setContentsMargins(0, 0, 0, 0)
@@ -86,6 +94,7 @@ class TrainingPanel(QWidget):
     def failed(self, message: str = "Training failed."):
         """Work stopped on an error: nothing keeps moving, nothing of a previous run stays."""
         self.is_stopping = False
+        self.clock.stop()
         self.progress.setRange(0, PERMILLE)
         self.progress.setValue(0)
         self.status.setText(message)
@@ -112,6 +121,9 @@ class TrainingPanel(QWidget):
             else:                                   # a time budget: what was spent before
                 spent = self.prior_seconds
                 self._set_fraction(spent / (spent + self.budget_s) if self.budget_s else 0.0)
+                if self.budget_s:
+                    self._started_at = time.monotonic()
+                    self.clock.start()
         elif isinstance(ev, Progress):
             loss = self.kind.loss_shown(ev.train_loss)
             self.chart.add_point("train", ev.step, loss)
@@ -132,6 +144,7 @@ class TrainingPanel(QWidget):
                                             dashed=True)
         elif isinstance(ev, Finished):
             self.is_stopping = False
+            self.clock.stop()
             if ev.reason in ("completed", "time budget", "early stopping"):
                 self._set_fraction(1.0)
 
@@ -142,8 +155,20 @@ class TrainingPanel(QWidget):
                 f"{self.kind.speed_unit}/s  elapsed {duration(ev.elapsed_s)}  "
                 f"left {duration(ev.eta_s)}")
 
+    def _tick(self):
+        """A time budget's bar, by the clock (progress reports may be minutes apart); once the
+        time is up the engine still checks the model and saves: 99 % until it has."""
+        spent = self.prior_seconds + time.monotonic() - self._started_at
+        budget = self.prior_seconds + self.budget_s
+        self._set_fraction(min(spent / budget, 0.99))
+        if spent >= budget and not self.is_stopping:
+            self.clock.stop()
+            self.status.setText(TIME_UP)
+
     def _set_fraction(self, fraction: float):
-        self.progress.setValue(int(round(PERMILLE * min(1.0, max(0.0, fraction)))))
+        value = int(round(PERMILLE * min(1.0, max(0.0, fraction))))
+        if value > self.progress.value():          # never backwards
+            self.progress.setValue(value)
 
     def load_history(self, history):
         """Draw what a run learned before (a resumed or a loaded run)."""
