@@ -66,6 +66,8 @@ def ppmi_svd_vectors(token_lists: List[List[str]], idx_to_token: List[str], dim:
     index = {w: i for i, w in enumerate(vector_words(token_lists, max_words))}
     u, s = randomized_svd(ppmi(cooccurrence(token_lists, index, window)), dim, seed)
     vectors = u * np.sqrt(s)[None, :]
+    if vectors.shape[1] < dim:       # fewer words than dimensions (a small file): the rest are 0
+        vectors = np.pad(vectors, ((0, 0), (0, dim - vectors.shape[1])))
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-8)
     out = np.zeros((len(idx_to_token), dim), dtype=np.float32)
     for i, token in enumerate(idx_to_token):
