@@ -98,7 +98,10 @@ class FileClassifier:
         for i, (label, n) in enumerate(step.counts.items()):
             for j, value in enumerate((label, f"{n:,}", f"{n / max(1, scored):.1%}")):
                 table.setItem(i, j, QTableWidgetItem(value))
-        table.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
+        table.horizontalHeader().setStretchLastSection(True)
+        table.verticalHeader().setVisible(False)
+        self.dialog.setMinimumWidth(460)
         unscored = step.skipped
         note = QLabel(f"{scored:,} of {step.total:,} rows classified" + (
             f"; {unscored:,} without text left unscored (kept, with empty label columns)"

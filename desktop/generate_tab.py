@@ -35,6 +35,7 @@ class GenerateTab(TrainingTab):
 
     def use_area(self):
         self.sampling = SamplingPanel(self.engine, self.window, self.runs)
+        self.sampling.generating.connect(self.save_settings)     # as a training start does
         return self.sampling
 
     # ---- the text ------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from engine.run_meta import RunMeta
 
 from .run_export import RunExporter
 from .run_summary import X_AXES, chart_series, headline, side_by_side, summary
-from .widgets.loss_chart import LossChart
+from .widgets.loss_chart import SHARE_BOUNDS, LossChart
 
 COLUMNS = ["name", "kind", "data", "size", "score", "steps", "saved"]
 SAVED = COLUMNS.index("saved")
@@ -197,7 +197,7 @@ class ModelsTab(QWidget):
         x_axis = self.x_axis.currentData()
         axis = chart_series(meta, x_axis)[0]
         self.chart.set_labels(axis.capitalize(), axis, x_label=self.x_axis.currentText(),
-                              y_bounds=(0.0, 1.0) if KINDS[meta.kind].higher_is_better
+                              y_bounds=SHARE_BOUNDS if KINDS[meta.kind].higher_is_better
                               else (0.0, None))
         for name in same_kind:
             points = chart_series(self.metas[name], x_axis)[1]

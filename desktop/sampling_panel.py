@@ -9,7 +9,7 @@ under each sample (its novelty), go in ``extras`` with ``add_extra``.
 import random
 import time
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox,
                                QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QTabWidget,
@@ -54,6 +54,8 @@ def _labelled(grid: QGridLayout, row: int, column: int, text: str, widget: QWidg
 
 
 class SamplingPanel(QGroupBox):
+    generating = Signal()                     # a text is about to be generated
+
     def __init__(self, engine, window, runs, parent=None):
         super().__init__("Generate text", parent)
         self.engine, self.window, self.runs = engine, window, runs
@@ -181,6 +183,7 @@ class SamplingPanel(QGroupBox):
         if not self.runs.path() or self.engine.running(SAMPLE):
             return
         options = self.options()
+        self.generating.emit()
         self.output.show_confidence = self.confidence.isChecked()
         self.output.start(options["prime"])
         self.engine.submit(SAMPLE, sample_job(self.runs.path(), self.checkpoint.currentText(),

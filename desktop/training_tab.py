@@ -85,7 +85,7 @@ class TrainingTab(QWidget):
         right = QSplitter(Qt.Vertical)
         right.addWidget(training)
         right.addWidget(self.use_area())
-        right.setSizes([330, 370])
+        right.setSizes([400, 300])
         right.setChildrenCollapsible(False)
         split = QSplitter(Qt.Horizontal)
         split.addWidget(left)

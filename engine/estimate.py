@@ -28,6 +28,7 @@ GENERATOR_PREPARE_S = 2.0             # building the model, and reading and enco
 GENERATOR_PREPARE_S_PER_CHAR = 1e-6   # Shakespeare's 4.8 M characters took 9 s to encode here
                                       # at load 22, 4 s when cached; ~1/3 of that when quiet
 # sentiment, the default model; other sizes scale with their reader's weights per word
+SENTIMENT_PREPARE_S = 8.0             # the lexicon, the model; then per example:
 SENTIMENT_PREPARE_S_PER_EXAMPLE = 0.006
 SENTIMENT_EXAMPLES_PER_S = 340.0
 SENTIMENT_REFERENCE = SentimentConfig()
@@ -93,5 +94,5 @@ def sentiment_estimate(examples: int, model: SentimentConfig, train: TrainConfig
     # the word-pair table, the word-count classifier's share, validation)
     scale = 0.5 + 0.5 * _reader_weights(model) / _reader_weights(SENTIMENT_REFERENCE)
     trained = examples * (1 - train.val_fraction - getattr(train, "test_fraction", 0.0))
-    return Estimate(examples * SENTIMENT_PREPARE_S_PER_EXAMPLE,
+    return Estimate(SENTIMENT_PREPARE_S + examples * SENTIMENT_PREPARE_S_PER_EXAMPLE,
                     trained / SENTIMENT_EXAMPLES_PER_S * scale)

@@ -295,3 +295,20 @@ def test_the_progress_bar_says_working_then_stops_when_work_stops(qtbot):
     panel.display(Started("run", None, 10, 10))
     panel.display(Progress(12, 0, 2.0, 1e-3, 100.0, 30.0, 30.0, None))
     assert panel.progress.value() == panel.progress.maximum() * 3 // 4
+
+
+def test_a_time_budget_bar_moves_by_the_clock_and_says_when_time_is_up(qtbot):
+    """Progress reports can be minutes apart on a busy machine: the bar of a minutes budget
+    follows the clock, then holds at 99 % while the engine makes its last check and saves."""
+    from desktop.widgets.training_panel import TIME_UP, TrainingPanel
+    from engine.events import Finished, Started
+    from engine.kinds import GENERATOR
+    panel = TrainingPanel(GENERATOR)
+    qtbot.addWidget(panel)
+    panel.starting("Reading…", budget_s=1.5)
+    panel.display(Started("run", None, 0, 10))
+    qtbot.waitUntil(lambda: 200 < panel.progress.value() < 990, timeout=3000)
+    qtbot.waitUntil(lambda: panel.status.text() == TIME_UP, timeout=5000)
+    assert panel.progress.value() == 990
+    panel.display(Finished(9, "time budget", "run", 1.0, 2.0))
+    assert panel.progress.value() == 1000 and not panel.clock.isActive()

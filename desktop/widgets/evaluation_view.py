@@ -16,7 +16,6 @@ class EvaluationView(QWidget):
         self.scores.setWordWrap(True)
         self.scores.setToolTip("Scored on examples held back from training (the test split)")
         self.confusion = QTableWidget(0, 0)
-        self.confusion.setMaximumHeight(110)
         self.confusion.setToolTip("Rows: the actual label; columns: what the model predicted")
         self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.confusion.setVisible(False)
@@ -62,3 +61,6 @@ class EvaluationView(QWidget):
                 item.setToolTip(f"{v} test examples labeled {labels[i]} were predicted "
                                 f"{labels[j]}")
                 self.confusion.setItem(i, j, item)
+        rows = self.confusion.verticalHeader()          # as tall as its rows, no empty band
+        self.confusion.setFixedHeight(self.confusion.horizontalHeader().height() +
+                                      rows.length() + 2 * self.confusion.frameWidth())

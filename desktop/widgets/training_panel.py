@@ -18,7 +18,7 @@ from engine.events import Finished, Progress, Started, Validated
 from engine.kinds import Kind
 
 from ..common import duration
-from .loss_chart import LossChart
+from .loss_chart import SHARE_BOUNDS, LossChart
 
 PERMILLE = 1000
 STOPPING = "Stopping: finishing this step and saving…"
@@ -57,7 +57,7 @@ class TrainingPanel(QWidget):
         unit = f" ({kind.loss_unit})" if kind.loss_unit else ""
         self.chart = LossChart(f"Loss{unit}", y_label=kind.loss_unit or "loss")
         self.metric_chart = LossChart(metric.capitalize(), y_label=metric,
-                                      y_bounds=(0.0, 1.0)) if metric else None
+                                      y_bounds=SHARE_BOUNDS) if metric else None
         self.progress = QProgressBar()
         self.progress.setRange(0, PERMILLE)
         self.progress.setValue(0)
