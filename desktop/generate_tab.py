@@ -17,7 +17,7 @@ class GenerateTab(TrainingTab):
 
     def __init__(self, engine, window, parent=None):
         super().__init__(engine, window, "my-model", parent)
-        self.panel.status.setText("Pick a text and press Train.")
+        self.show_last_run("Pick a text and press Train.")
         self.sampling._match_preset()
         self.sampling.update_buttons()
 

@@ -23,8 +23,12 @@ def _wait(app, window, seconds=1800):
 
 
 def save(window, path: Path):
+    from PySide6.QtCore import Qt
     from PySide6.QtGui import QImage
-    window.grab().toImage().convertToFormat(QImage.Format_Indexed8).save(str(path))
+    # 256 colours without dithering: flat areas stay flat, so the PNG stays small
+    image = window.grab().toImage().convertToFormat(
+        QImage.Format_Indexed8, Qt.ThresholdDither | Qt.AvoidDither | Qt.ThresholdAlphaDither)
+    image.save(str(path), "PNG", 0)             # 0: the most compressed
 
 
 def main(out: str):

@@ -20,8 +20,8 @@ class SentimentTab(TrainingTab):
         form = self.settings.form
         for vote in ("lexicon_weight", "unfamiliar_weight"):   # the votes need the lexicon
             form["lexicon"].toggled.connect(form[vote].setEnabled)
-        self.panel.status.setText("Pick labeled data and press Train.")
         self.analysis.update_buttons()
+        self.show_last_run("Pick labeled data and press Train.")
 
     def make_picker(self):
         return LabeledPicker(self.engine, f"{self.group}-check")

@@ -165,21 +165,8 @@ class TrainingTab(QWidget):
         return bool(self.settings.form.values(self.kind.train_config).get("patience"))
 
     def show_resume(self):
-        from engine.errors import StudioError
-        from engine.runs import RunFolder, resolve_run, run_exists
-        name = self.settings.run_name.text().strip()
-        meta = None
-        if run_exists(name):
-            try:
-                meta = RunFolder(resolve_run(name, allow_path=False)).read_meta(kind=self.kind.name)
-            except StudioError:
-                meta = None
-        note = ""
-        if meta is not None and self.picker.ref() not in (None, meta.corpus.get("name"),
-                                                          meta.corpus.get("path")):
-            note = (", not the one chosen above" + (" (which was refused)"
-                                                    if self.picker.refusal else ""))
-        self.resume.show_run(name, meta, note, self.settings.budget())
+        self.resume.show_run(self.run_name.text().strip(), self.kind.name, self.picker.ref(),
+                             self.picker.refusal is not None, self.settings.budget())
 
     def dragEnterEvent(self, event):
         if event.mimeData().hasUrls():
@@ -268,6 +255,18 @@ class TrainingTab(QWidget):
         self.runs.refresh(select)
         self.show_resume()
         self.update_buttons()
+
+    def show_last_run(self, idle_message: str):
+        """At start: the run named in the settings, if there is one of this kind (its curves,
+        its own results), else ``idle_message``."""
+        name = self.run_name.text().strip()
+        self.panel.status.setText(idle_message)
+        path = self.resume.run_path(name, self.kind.name)
+        if path:
+            self.panel.status.setText(f"{name}, as it was last saved. Resume continues it; "
+                                      f"Train starts a new model.")
+            self.load_history(path)
+            self.run_loaded(path)
 
     def select_run(self, name: str):
         """Show a trained model: its curves, ready to use or resume."""

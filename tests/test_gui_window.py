@@ -302,3 +302,19 @@ def test_an_empty_state_leaves_the_screen_once_a_model_exists(qtbot, window, tex
     QTest.qWait(50)
     assert output.placeholderText().startswith("Generated text appears here")
     assert Paints.count > 0                           # and it was painted again
+
+
+def test_a_returning_user_sees_the_last_run_again(qtbot, window, text_file, studio_home):
+    """At start, the run named in the settings (the last one trained) shows its curves and
+    says what Resume and Train will do, instead of an empty chart."""
+    make_runs(studio_home, text_file, "my-model", epochs="0.3")   # the Generate tab's name
+    close_for_good(window)
+    from desktop.app import MainWindow
+    again = MainWindow()
+    again.confirm_close = False
+    wait_idle(qtbot, again)
+    panel = again.generate.panel
+    assert panel.chart.points("validation") >= 1
+    assert panel.status.text().startswith("my-model, as it was last saved")
+    assert again.generate.resume.isVisible() or not again.isVisible()
+    close_for_good(again)

@@ -37,10 +37,32 @@ class ResumeChoice(QWidget):
         layout.addLayout(row)
         self.setVisible(False)
 
-    def show_run(self, name: str, meta, data_note: str = "", budget: Optional[dict] = None):
-        """Describe run ``name`` (None: no run of that name, nothing to say); ``budget``: the
-        minutes or epochs set above, for the "budget set above" entry."""
-        self.meta = meta
+    @staticmethod
+    def run_meta(name: str, kind: str):
+        """The record of the run called ``name`` if it is one of ``kind`` (else None)."""
+        from engine.errors import StudioError
+        from engine.runs import RunFolder, resolve_run, run_exists
+        if not run_exists(name):
+            return None
+        try:
+            return RunFolder(resolve_run(name, allow_path=False)).read_meta(kind=kind)
+        except StudioError:
+            return None
+
+    def run_path(self, name: str, kind: str) -> Optional[str]:
+        from engine.runs import resolve_run
+        return str(resolve_run(name, allow_path=False)) if self.run_meta(name, kind) else None
+
+    def show_run(self, name: str, kind: str, chosen: Optional[str], refused: bool,
+                 budget: Optional[dict] = None):
+        """Describe the run called ``name`` (nothing, if there is no such run of ``kind``);
+        ``chosen``: the data chosen above (``refused`` when it was); ``budget``: the minutes or
+        epochs set above, for the "budget set above" entry."""
+        meta = self.meta = self.run_meta(name, kind)
+        data_note = ""
+        if meta is not None and chosen not in (None, meta.corpus.get("name"),
+                                               meta.corpus.get("path")):
+            data_note = ", not the one chosen above" + (" (which was refused)" if refused else "")
         self.setVisible(meta is not None)
         if meta is None:
             return
