@@ -308,7 +308,7 @@ def test_a_returning_user_sees_the_last_run_again(qtbot, window, text_file, stud
     """At start, the run named in the settings (the last one trained) shows its curves and
     says what Resume and Train will do, instead of an empty chart."""
     make_runs(studio_home, text_file, "my-model", epochs="0.3")   # the Generate tab's name
-    close_for_good(window)
+    window.close()
     from desktop.app import MainWindow
     again = MainWindow()
     again.confirm_close = False
