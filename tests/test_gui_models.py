@@ -167,19 +167,25 @@ def test_failed_rename_keeps_the_original_selection(qtbot, window, text_file, st
     assert models.selected_names() == ["c"] and (studio_home / "runs" / "c").is_dir()
 
 
-def test_help_opens_the_guide_and_export_offers_only_formats_that_work(qtbot, window, text_file):
+def test_help_opens_the_guide_and_export_offers_only_formats_that_work(qtbot, window,
+                                                                       tmp_path):
     from PySide6.QtWidgets import QTextBrowser
     from desktop.guide import show_guide
+    from .gui_helpers import set_tiny_sentiment
+    from .sentiment_helpers import synthetic_rows, write_csv
     guide = show_guide(window)
     assert "Bits per character" in guide.findChild(QTextBrowser).toPlainText()
     guide.close()
-    tab = window.generate
-    set_tiny_generator(tab, text_file, "three-layers", epochs=1)
-    tab.settings.form["num_layers"].setValue(3)
+    tab = window.sentiment
+    set_tiny_sentiment(tab, write_csv(tmp_path / "reviews.csv", synthetic_rows(120)),
+                       "both-ways", epochs=1)
+    tab.settings.form["bidirectional"].setChecked(True)
     train_and_wait(qtbot, window, tab)
     models = window.models
     models.refresh()
-    models.select("three-layers")
+    models.select("both-ways")
     onnx = models.export_format.model().item(models.export_format.findText("onnx"))
-    assert not onnx.isEnabled() and "at most 2 layers" in onnx.toolTip()
+    assert not onnx.isEnabled() and "SequenceReverse" in onnx.toolTip()
+    # the reason names the settings by their labels on screen, not their flags
     assert "--" not in onnx.toolTip() and '"Format"' in onnx.toolTip()
+    assert '"Read both ways"' in onnx.toolTip()
