@@ -4,15 +4,19 @@ import sys
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QShortcut
-from PySide6.QtWidgets import QApplication, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget
 
-from .common import plain_words
-from .generate_tab import SAMPLE, TRAIN, GenerateTab
+from engine.kinds import KINDS
+from engine.wording import in_app_words
+
+from .generate_tab import GenerateTab
 from .guide import show_guide
 from .models_tab import ModelsTab
-from .sentiment_tab import TRAIN as SENTIMENT_TRAIN
+from .recent import recent
+from .sampling_panel import SAMPLE
 from .sentiment_tab import SentimentTab
 from .settings import settings
+from .widgets.wheel_guard import WheelGuard
 from .workers import EngineThread, MainThreadGarbageCollector
 
 
@@ -65,7 +69,7 @@ class MainWindow(QMainWindow):
     def __init__(self):
         super().__init__()
         self.setWindowTitle("RNN Studio")
-        self.resize(1280, 860)
+        self.resize(1280, 720)
         self.last_error = None
         self.confirm_close = True            # tests switch the question off
         self.collector = MainThreadGarbageCollector(self)   # before the engine thread starts
@@ -73,17 +77,24 @@ class MainWindow(QMainWindow):
         self.generate = GenerateTab(self.engine, self)
         self.sentiment = SentimentTab(self.engine, self)
         self.models = ModelsTab(self.engine, self)
+        self.training_tabs = {GenerateTab.kind.name: self.generate,
+                              SentimentTab.kind.name: self.sentiment}
+        assert set(self.training_tabs) == set(KINDS), "a kind of model without a tab"
         self.tabs = QTabWidget()
         self.tabs.addTab(self.generate, "Generate")
         self.tabs.addTab(self.sentiment, "Sentiment")
         self.tabs.addTab(self.models, "Models")
         self.setCentralWidget(self.tabs)
-        self.statusBar()
-        self.generate.runs_changed.connect(self.runs_changed)
-        self.sentiment.runs_changed.connect(self.runs_changed)
+        # "Working…" stays in a corner of its own: a menu's hints use the status bar's message
+        self.working = QLabel("")
+        self.working.setToolTip("Whether the engine is busy (training, reading, generating)")
+        self.statusBar().addPermanentWidget(self.working)
+        for tab in self.training_tabs.values():
+            tab.runs_changed.connect(self.runs_changed)
         self.models.load_requested.connect(self.load_run)
-        self.engine.busy_changed.connect(
-            lambda busy: self.statusBar().showMessage("Working…" if busy else "Ready", 0 if busy else 3000))
+        self.engine.busy_changed.connect(self._show_busy)
+        self.wheel_guard = WheelGuard(self)
+        self.wheel_guard.guard(self)
         self.last_warning = None
         self.engine_warnings = EngineWarnings(self)
         self.engine_warnings.warned.connect(self.show_warning)
@@ -97,8 +108,25 @@ class MainWindow(QMainWindow):
         if s.value("window/dark") in (True, "true"):
             self.dark_action.setChecked(True)
 
+    def _show_busy(self, busy: bool):
+        self.working.setText("Working…" if busy else "Ready")
+
     def _menus(self):
         file_menu = self.menuBar().addMenu("&File")
+        for label, keys, tab in (("Open &text…", QKeySequence.Open, self.generate),
+                                 ("Open &labeled data…", "Ctrl+L", self.sentiment)):
+            action = QAction(label, self, shortcut=QKeySequence(keys))
+            action.setStatusTip(tab.picker.open_buttons[0].toolTip())
+            action.triggered.connect(lambda _=False, tab=tab: self.open_data(tab))
+            file_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("&Recent files")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        file_menu.addSeparator()
+        export = QAction("&Export…", self, shortcut=QKeySequence("Ctrl+E"))
+        export.setStatusTip("Export the model chosen in the Models tab (or the current tab's)")
+        export.triggered.connect(self.export_current)
+        file_menu.addAction(export)
+        file_menu.addSeparator()
         quit_action = QAction("&Quit", self, shortcut=QKeySequence.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
@@ -116,24 +144,60 @@ class MainWindow(QMainWindow):
             "classifiers on your own machine.\nMXNet Gluon, gluonnlp, nltk, PySide6. MIT licence."))
         help_menu.addAction(about)
 
+    def open_data(self, tab):
+        """File > Open…: the tab's own file dialog, on its tab."""
+        self.tabs.setCurrentWidget(tab)
+        tab.picker.open_buttons[0].click()
+
+    def _fill_recent(self):
+        self.recent_menu.clear()
+        files = recent()
+        for kind, path in files:
+            tab = self.training_tabs.get(kind)
+            if tab is None:
+                continue
+            action = self.recent_menu.addAction(f"{path}  ({KINDS[kind].called})")
+            action.triggered.connect(lambda _=False, tab=tab, path=path: self.open_recent(tab,
+                                                                                         path))
+        if not files:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
+    def open_recent(self, tab, path: str):
+        self.tabs.setCurrentWidget(tab)
+        tab.picker.add(path)
+
+    def export_current(self):
+        """File > Export…: the run selected in the Models tab, else the current tab's."""
+        current = self.tabs.currentWidget()
+        if current is not self.models and getattr(current, "runs", None) is not None and \
+                current.runs.currentText():
+            self.models.refresh()
+            self.models.select(current.runs.currentText())
+        self.tabs.setCurrentWidget(self.models)
+        if self.models.selected_names():
+            self.models.choose_export_folder()
+        else:
+            self.show_error("Nothing to export", "Choose a model in the list first.")
+
     def _shortcuts(self):
         for keys, action in (("Ctrl+T", self.train_current), ("Ctrl+G", self.generate.generate),
                              ("Esc", self.stop_current)):
             QShortcut(QKeySequence(keys), self, activated=action)
 
+    def current_training_tab(self):
+        current = self.tabs.currentWidget()
+        return current if current in self.training_tabs.values() else None
+
     def train_current(self):
-        if self.tabs.currentWidget() is self.sentiment:
-            self.sentiment.start_training(False)
-        else:
-            self.generate.start_training(False)
+        (self.current_training_tab() or self.generate).start_training(False)
 
     def stop_current(self):
-        if self.tabs.currentWidget() is self.sentiment:
-            self.engine.stop(SENTIMENT_TRAIN)
-        elif self.engine.running(SAMPLE):
+        """Esc: stop the current tab's training, or the text being generated."""
+        tab = self.current_training_tab()
+        if tab is self.generate and self.engine.running(SAMPLE):
             self.engine.stop(SAMPLE)
-        else:
-            self.engine.stop(TRAIN)
+        elif tab is not None:
+            tab.stop_training()
 
     def set_dark(self, on: bool):
         app = QApplication.instance()
@@ -142,9 +206,10 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(DARK_RADIOS if on else "")
         settings().setValue("window/dark", on)
 
-    def show_error(self, title: str, message: str):
-        """A readable, non-blocking dialog (never a traceback), in the app's words."""
-        message = plain_words(message)
+    def show_error(self, title: str, message):
+        """A readable, non-blocking dialog (never a traceback), in the app's words: a
+        StudioError names settings by their labels, and every message starts with a capital."""
+        message = in_app_words(message)
         self.last_error = (title, message)
         self.statusBar().showMessage(f"{title}: {message}", 10000)
         box = QMessageBox(QMessageBox.Warning, title, message, QMessageBox.Ok, self)
@@ -160,16 +225,13 @@ class MainWindow(QMainWindow):
 
     def runs_changed(self):
         self.models.refresh()
-        self.generate.refresh_runs()
-        self.sentiment.refresh_runs()
+        for tab in self.training_tabs.values():
+            tab.refresh_runs()
 
     def load_run(self, kind: str, name: str):
-        if kind == "generator":
-            self.generate.select_run(name)
-            self.tabs.setCurrentWidget(self.generate)
-        else:
-            self.sentiment.select_run(name)
-            self.tabs.setCurrentWidget(self.sentiment)
+        tab = self.training_tabs[kind]
+        tab.select_run(name)
+        self.tabs.setCurrentWidget(tab)
 
     def closeEvent(self, event):
         if self.engine.busy and self.confirm_close:
@@ -178,8 +240,8 @@ class MainWindow(QMainWindow):
             if answer != QMessageBox.Yes:
                 event.ignore()
                 return
-        self.generate.save_settings()
-        self.sentiment.save_settings()
+        for tab in self.training_tabs.values():
+            tab.save_settings()
         s = settings()
         s.setValue("window/geometry", self.saveGeometry())
         s.setValue("window/tab", self.tabs.currentIndex())

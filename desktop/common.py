@@ -1,7 +1,5 @@
 """Small helpers shared by the tabs: formatting and form rows with tooltips."""
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDoubleSpinBox, QScrollArea, QSpinBox,
-                               QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QDoubleSpinBox, QSpinBox
 
 
 def spin(low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
@@ -32,32 +30,6 @@ def duration(seconds) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def settings_column(*items) -> QScrollArea:
-    """The left-hand column of a training tab: group boxes and button rows, scrolling."""
-    column = QWidget()
-    layout = QVBoxLayout(column)
-    for item in items:
-        if isinstance(item, QWidget):
-            layout.addWidget(item)
-        else:
-            layout.addLayout(item)
-    layout.addStretch(1)
-    scroll = QScrollArea()
-    scroll.setWidgetResizable(True)
-    scroll.setWidget(column)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-    scroll.setMinimumWidth(column.sizeHint().width() + 24)
-    return scroll
-
-
-def side_by_side(left: QWidget, right: QWidget) -> QSplitter:
-    split = QSplitter(Qt.Horizontal)
-    split.addWidget(left)
-    split.addWidget(right)
-    split.setSizes([380, 820])
-    return split
-
-
 def select_or_add(combo, path: str):
     """Select the entry for ``path`` in a combo box of sources, adding it first if new,
     without emitting currentIndexChanged (the caller decides what follows)."""
@@ -71,27 +43,23 @@ def select_or_add(combo, path: str):
     combo.blockSignals(False)
 
 
-# The engine words its messages for the command line; the app says the same in its own terms.
-_CLI_TO_GUI = [
-    ("pass --resume to continue it, or choose another --out",
-     "press Resume to continue it, or choose another run name"),
-    ("or pass its encoding (e.g. --encoding cp1252 or latin-1)",
-     "or choose its encoding (e.g. cp1252 or latin-1) under Encoding"),
-    ("Use --format mxnet, or train without --bidirectional.",
-     'Export it as MXNet instead, or train without "Read both ways".'),
-    ("Use --format mxnet.", "Export it as MXNet instead."),
-    ("use --format mxnet", "export it as MXNet instead"),
-    ("pass a larger --epochs (or --minutes) to train on",
-     "give it a larger budget (more epochs or minutes) to train on"),
-    ("try a lower --lr", "try a lower learning rate"),
-]
+def set_placeholder(edit, text: str):
+    """Set a text box's placeholder and repaint it: Qt (6.11) does not, so an empty state
+    ("No model yet…") stayed on screen after the first model was trained."""
+    if edit.placeholderText() != text:
+        edit.setPlaceholderText(text)
+        edit.viewport().update()
 
 
-def plain_words(message: str) -> str:
-    """An engine message in the app's words (no command-line flags)."""
-    for cli, gui in _CLI_TO_GUI:
-        message = message.replace(cli, gui)
-    return message
+def save_text(window, path: str, text: str) -> bool:
+    """Write ``text`` to ``path`` (UTF-8); a failure is said in a dialog. True if saved."""
+    from pathlib import Path
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as err:
+        window.show_error("Cannot save", f"{path}: {err.strerror}")
+        return False
+    return True
 
 
 def ask_about_existing_run(parent, name: str) -> str:
@@ -141,7 +109,7 @@ def settle_run_name(tab, resume: bool):
         try:
             delete_run(name)
         except StudioError as err:           # being trained elsewhere, say
-            tab.window.show_error("Cannot overwrite", str(err))
+            tab.window.show_error("Cannot overwrite", err)
             return None
         tab.window.runs_changed()
         return False

@@ -7,8 +7,11 @@ GUIDE = """
 <h3>Writing like a text (Generate)</h3>
 <p>Pick a text (a built-in one, or any plain-text file: a few hundred thousand characters or
 more), press <b>Train</b>, watch the loss fall, then press <b>Generate</b>. The model learns to
-guess the next character. <b>Stop</b> keeps everything learned so far; <b>Resume</b> goes on
-exactly where it stopped.</p>
+guess the next character. A <b>preset</b> sets everything for a budget of minutes and says what
+to expect; the line under the budget estimates how long training takes. The advice under the
+text says what would go wrong, and its button fixes it. <b>Stop</b> finishes the step it is on
+and keeps everything learned so far; <b>Resume</b> goes on exactly where it stopped, for the
+rest of its budget or the budget you set.</p>
 <p><b>Bits per character</b> is how surprised the model is by text it never trained on: lower is
 better. About 4 bits is "knows the alphabet", 2.5 "knows words", below 2 it writes convincing
 phrases. On this kind of 2-core machine the default model reaches about 2.2 bits per character

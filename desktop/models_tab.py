@@ -1,23 +1,25 @@
-"""The Models tab: every run in the runs folder, its details and loss curve, and what can be done
-with it: load it into the other tabs, rename, delete, export, open its folder."""
+"""The Models tab: every run in the runs folder, newest first, sortable by any column; details
+of one run, or of several side by side with their curves overlaid on a chosen axis; and what can
+be done with a run: load it into its tab, rename, delete, export, open its folder."""
 import datetime
-from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout,
-                               QHeaderView, QInputDialog, QMessageBox, QPlainTextEdit, QPushButton,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout,
+                               QHeaderView, QInputDialog, QLabel, QMessageBox, QPushButton,
+                               QSplitter, QTableWidget, QTableWidgetItem, QTextBrowser,
+                               QVBoxLayout, QWidget)
 
+from engine.kinds import KINDS
 from engine.run_meta import RunMeta
 
-from .common import plain_words
-from .run_summary import chart_series, headline, summary
-from .widgets.loss_chart import LossChart
+from .run_export import RunExporter
+from .run_summary import X_AXES, chart_series, headline, side_by_side, summary
+from .widgets.loss_chart import SHARE_BOUNDS, LossChart
 
-EXPORT = "models-export"
-COLUMNS = ["name", "kind", "corpus", "size", "score", "steps", "saved"]
+COLUMNS = ["name", "kind", "data", "size", "score", "steps", "saved"]
+SAVED = COLUMNS.index("saved")
 EMPTY = ("No models yet. Train one in the Generate tab (a text generator) or the Sentiment tab "
          "(a sentiment classifier); it appears here, where you can load, rename, export or "
          "delete it.")
@@ -30,6 +32,19 @@ def _size(n) -> str:
         n /= 1024
 
 
+class SortItem(QTableWidgetItem):
+    """A cell that sorts by its value (a number, a time), not by its text."""
+
+    def __init__(self, text: str, key):
+        super().__init__(text)
+        self.key = key
+
+    def __lt__(self, other):
+        if isinstance(other, SortItem) and type(self.key) is type(other.key):
+            return self.key < other.key
+        return super().__lt__(other)
+
+
 class ModelsTab(QWidget):
     load_requested = Signal(str, str)          # kind, run name
 
@@ -39,28 +54,48 @@ class ModelsTab(QWidget):
         self.runs, self.metas = [], {}
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeToContents)
+        header.setStretchLastSection(True)
+        header.setSortIndicator(SAVED, Qt.DescendingOrder)       # newest first
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.NoEditTriggers)
         self.table.setSortingEnabled(True)
-        self.table.setToolTip("Select several runs to overlay their loss curves")
-        self.details = QPlainTextEdit()
-        self.details.setReadOnly(True)
-        self.chart = LossChart("Validation", x_label="epoch")
+        self.table.setToolTip("Click a heading to sort; select several runs (Ctrl or Shift) to "
+                              "compare them")
+        self.details = QTextBrowser()
+        self.details.setOpenLinks(False)
+        self.chart = LossChart("Validation", x_label="passes over the data")
+        self.x_axis = QComboBox()
+        for key, (label, _) in X_AXES.items():
+            self.x_axis.addItem(label, key)
+        self.x_axis.setToolTip("What the comparison's horizontal axis counts: passes mean little "
+                               "across data of very different size; time or items seen compare "
+                               "fairly")
         self.buttons = {}
         row = QHBoxLayout()
-        for key, label in (("refresh", "Refresh"), ("load", "Load"), ("rename", "Rename…"),
-                           ("delete", "Delete…"), ("export", "Export…"), ("open", "Open folder")):
+        for key, label, tip in (("refresh", "Refresh", "Read the runs folder again"),
+                                ("load", "Load", "Open the run in its tab, to use or resume"),
+                                ("rename", "Rename…", "Give the run another name"),
+                                ("delete", "Delete…", "Delete the run and its files (asks)"),
+                                ("export", "Export…", "Write files to use the model without "
+                                 "RNN Studio"),
+                                ("open", "Open folder", "Show the run's folder")):
             self.buttons[key] = QPushButton(label)
+            self.buttons[key].setToolTip(tip)
             row.addWidget(self.buttons[key])
-        self.export_format = QComboBox()
-        self.export_format.addItems(["mxnet", "onnx"])
-        self.export_format.setToolTip("MXNet symbol + params (always), or ONNX where the "
-                                      "converter supports the model")
-        row.insertWidget(5, self.export_format)
+        self.exporter = RunExporter(self)
+        self.export_format = self.exporter.format
+        fmt = QLabel("Format")
+        fmt.setToolTip(self.export_format.toolTip())
+        row.insertWidget(5, fmt)
+        row.insertWidget(6, self.export_format)
         row.addStretch(1)
+        axis_label = QLabel("Compare over")
+        axis_label.setToolTip(self.x_axis.toolTip())
+        row.addWidget(axis_label)
+        row.addWidget(self.x_axis)
         bottom = QSplitter(Qt.Horizontal)
         bottom.addWidget(self.details)
         bottom.addWidget(self.chart)
@@ -73,6 +108,7 @@ class ModelsTab(QWidget):
 
         self.table.itemSelectionChanged.connect(self.show_selected)
         self.table.doubleClicked.connect(lambda _: self.load_selected())
+        self.x_axis.currentIndexChanged.connect(lambda _: self.show_selected())
         # clicked(bool) would hand its `checked` flag to the first parameter of a slot that has
         # one (it once switched off Delete's confirmation): connect through lambdas that pass
         # nothing, so no button can fill in a slot's argument
@@ -93,17 +129,22 @@ class ModelsTab(QWidget):
         for i, r in enumerate(self.runs):
             meta = self.metas[r["name"]]
             score, detail = headline(meta) if meta else (r.get("error", ""), "")
-            saved = r.get("saved_at")
-            values = [r["name"], r.get("kind", "?"), r.get("corpus") or "–",
-                      _size(r.get("size_bytes", 0)), score, str(r.get("steps", "")),
-                      datetime.datetime.fromtimestamp(saved).strftime("%Y-%m-%d %H:%M") if saved else ""]
-            for j, v in enumerate(values):
-                item = QTableWidgetItem(v)
+            saved = r.get("saved_at") or 0.0
+            kind = KINDS[r["kind"]].called if r.get("kind") in KINDS else r.get("kind", "?")
+            cells = [(r["name"], r["name"].lower()), (kind, kind), (r.get("corpus") or "–", None),
+                     (_size(r.get("size_bytes", 0)), r.get("size_bytes", 0)), (score, None),
+                     (f"{r.get('steps', 0):,}", r.get("steps", 0)),
+                     (datetime.datetime.fromtimestamp(saved).strftime("%Y-%m-%d %H:%M")
+                      if saved else "", saved)]
+            for j, (text, key) in enumerate(cells):
+                item = SortItem(text, key) if key is not None else QTableWidgetItem(text)
                 item.setData(Qt.UserRole, r["name"])
                 if j == COLUMNS.index("score") and detail:
                     item.setToolTip(detail)
                 self.table.setItem(i, j, item)
         self.table.setSortingEnabled(True)
+        header = self.table.horizontalHeader()
+        self.table.sortItems(header.sortIndicatorSection(), header.sortIndicatorOrder())
         self.table.blockSignals(True)
         self.table.clearSelection()
         for i in range(self.table.rowCount()):
@@ -116,12 +157,15 @@ class ModelsTab(QWidget):
         """The run's checked record (None for a damaged run: its error is shown instead)."""
         from engine.errors import StudioError
         from engine.runs import RunFolder
-        if run.get("kind") == "damaged":
+        if run.get("kind") not in KINDS:
             return None
         try:
             return RunFolder(run["path"]).read_meta()
         except StudioError:
             return None
+
+    def names_in_order(self):
+        return [self.table.item(i, 0).text() for i in range(self.table.rowCount())]
 
     def selected_names(self):
         rows = sorted({i.row() for i in self.table.selectedItems()})
@@ -150,27 +194,33 @@ class ModelsTab(QWidget):
             return
         # one kind on one axis, each run in a colour of its own whatever else is selected
         same_kind = [n for n in names if self.metas.get(n) and self.metas[n].kind == meta.kind]
-        axis = chart_series(meta)[0]
-        self.chart.set_labels(axis.capitalize(), axis)
+        x_axis = self.x_axis.currentData()
+        axis = chart_series(meta, x_axis)[0]
+        self.chart.set_labels(axis.capitalize(), axis, x_label=self.x_axis.currentText(),
+                              y_bounds=SHARE_BOUNDS if KINDS[meta.kind].higher_is_better
+                              else (0.0, None))
         for name in same_kind:
-            points = chart_series(self.metas[name])[1]
+            points = chart_series(self.metas[name], x_axis)[1]
             if points:
                 self.chart.set_series(name, *zip(*points), stable_colour=True)
-        lines = summary(run["name"], meta, run.get("size_bytes"))
-        if len(names) > 1:
-            left_out = [n for n in names if n not in same_kind]
-            head = (f"{len(same_kind)} {meta.kind} runs overlaid: {', '.join(same_kind)}"
-                    if len(same_kind) > 1 else f"The chart shows {same_kind[0]}")
-            lines = [head + (f" (not {', '.join(left_out)}: another kind of model)"
-                             if left_out else ""), ""] + lines
-        self.details.setPlainText("\n".join(lines))
+        if len(names) == 1:
+            self.details.setPlainText("\n".join(summary(run["name"], meta,
+                                                        run.get("size_bytes"))))
+            return
+        left_out = [n for n in names if n not in same_kind]
+        head = (f"{len(same_kind)} {KINDS[meta.kind].called}s compared" if len(same_kind) > 1
+                else f"The chart shows {same_kind[0]}")
+        head += f" (not {', '.join(left_out)}: another kind of model)" if left_out else ""
+        table = side_by_side([(n, self.metas[n], self._run(n).get("size_bytes"))
+                              for n in names if self.metas.get(n)])
+        self.details.setHtml(f"<p>{head}</p>{table}")
 
     # ---- actions -------------------------------------------------------------------------------
     def load_selected(self):
         names = self.selected_names()
         if names:
             run = self._run(names[0])
-            if run and run.get("kind") in ("generator", "sentiment"):
+            if run and run.get("kind") in KINDS:
                 self.load_requested.emit(run["kind"], run["name"])
 
     def rename_selected(self):
@@ -191,7 +241,7 @@ class ModelsTab(QWidget):
             # make the next Delete… remove the other run
             self.window.runs_changed()
             self.select(old)
-            self.window.show_error("Cannot rename", str(err))
+            self.window.show_error("Cannot rename", err)
             return
         self.window.runs_changed()
         self.select(new)
@@ -218,45 +268,30 @@ class ModelsTab(QWidget):
             for name in names:
                 delete_run(name)
         except (StudioError, OSError) as err:
-            self.window.show_error("Cannot delete", str(err))
+            self.window.show_error("Cannot delete", err)
         self.window.runs_changed()
 
     def choose_export_folder(self):
-        names = self.selected_names()
-        if not names:
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Export into this (empty) folder")
-        if folder:
-            self.export(names[0], Path(folder) / f"{names[0]}-export", self.export_format.currentText())
+        self.exporter.choose_folder()
 
     def export(self, name: str, out, fmt: str = "mxnet"):
-        from engine.export import export_run
-        self.engine.submit(EXPORT, lambda should_stop: str(export_run(name, out, fmt)),
-                           on_done=self._exported, streams=False,
-                           on_error=lambda message: self.window.show_error("Export failed",
-                                                                           message))
+        self.exporter.export(name, out, fmt)
+
+    @property
+    def exported(self):
+        return self.exporter.dialog
+
+    @property
+    def last_export(self):
+        return self.exporter.last
 
     def open_folder(self):
         names = self.selected_names()
         if names:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._run(names[0])["path"])))
 
-    def _exported(self, folder: str):
-        self.window.statusBar().showMessage(f"Exported to {folder}", 10000)
-        self.last_export = folder
-
     def _update_buttons(self):
         names = self.selected_names()
         for key in ("load", "rename", "delete", "export", "open"):
             self.buttons[key].setEnabled(bool(names))
-        self._offer_formats(self.metas.get(names[0]) if names else None)
-
-    def _offer_formats(self, meta):
-        """ONNX is offered only for runs the converter can take; the reason is its tooltip."""
-        from engine.export import onnx_refusal
-        refusal = onnx_refusal(meta) if meta is not None else None
-        item = self.export_format.model().item(self.export_format.findText("onnx"))
-        item.setEnabled(refusal is None)
-        item.setToolTip(plain_words(refusal) if refusal else "ONNX, for onnxruntime and others")
-        if refusal and self.export_format.currentText() == "onnx":
-            self.export_format.setCurrentText("mxnet")
+        self.exporter.offer_formats(self.metas.get(names[0]) if names else None)

@@ -1,17 +1,15 @@
 """Form rows made from config fields (engine/config.py): each setting's widget, range, starting
 value, label and tooltip come from the field, so the GUI never retypes a default. Settings marked
-``advanced`` go into a collapsed "Advanced" box that a newcomer can ignore."""
+``advanced`` go under a closed "Advanced settings" heading that a newcomer can ignore."""
 import math
 from typing import Dict, Iterable, Tuple
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox,
-                               QLineEdit, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QLabel,
+                               QLineEdit, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from engine.config import settings_of, value_type
-
-
-def _label(f) -> str:
-    return f.metadata["label"] or f.name.replace("_", " ").capitalize()
+from engine.wording import label_of
 
 
 def setting_widget(cls, f) -> QWidget:
@@ -23,12 +21,13 @@ def setting_widget(cls, f) -> QWidget:
         w.addItems(list(m["choices"]))
         w.setCurrentText(default)
     elif kind is bool:
-        w = QCheckBox(_label(f))
+        w = QCheckBox(label_of(f))
         w.setChecked(default)
     elif kind is int:
         w = QSpinBox()
         w.setRange(int(m["low"]), int(m["high"]))
         w.setSingleStep(int(m["step"] or 1))
+        w.setGroupSeparatorShown(int(m["high"]) >= 100_000)     # 200,003, not 200003
         w.setValue(default)
     elif kind is float:
         w = QDoubleSpinBox()
@@ -67,19 +66,25 @@ class SettingsForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         self.basic = QFormLayout()
         layout.addLayout(self.basic)
-        self.advanced = QGroupBox("Advanced")
+        # a heading that opens the advanced settings (a collapsed group box looked like an
+        # empty field)
+        self.advanced = QToolButton()
+        self.advanced.setText("Advanced settings")
         self.advanced.setCheckable(True)
-        self.advanced.setChecked(False)
+        self.advanced.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.advanced.setArrowType(Qt.RightArrow)
+        self.advanced.setAutoRaise(True)
         self.advanced.setToolTip("Settings a first model does not need; the defaults are what "
                                  "measured best here")
         inner = QWidget()
         self.advanced_rows = QFormLayout(inner)
-        QVBoxLayout(self.advanced).addWidget(inner)
-        self.advanced.toggled.connect(inner.setVisible)
-        self.advanced.toggled.connect(lambda on: self.advanced.setFlat(not on))
+        self.advanced_rows.setContentsMargins(12, 0, 0, 0)
         inner.setVisible(False)
-        self.advanced.setFlat(True)             # collapsed: a heading, not an empty frame
+        self.advanced.toggled.connect(inner.setVisible)
+        self.advanced.toggled.connect(
+            lambda on: self.advanced.setArrowType(Qt.DownArrow if on else Qt.RightArrow))
         layout.addWidget(self.advanced)
+        layout.addWidget(inner)
         skip = set(skip)
         for cls, kind in sources:
             for f in settings_of(cls, kind):
@@ -87,8 +92,8 @@ class SettingsForm(QWidget):
                     continue
                 w = setting_widget(cls, f)
                 self.widgets[f.name], self._classes[f.name] = w, cls
-                rows = self.advanced_rows if f.metadata["advanced"] else self.basic
-                rows.addRow("" if isinstance(w, QCheckBox) else _label(f), w)
+                self.add_row("" if isinstance(w, QCheckBox) else label_of(f), w,
+                             f.metadata["advanced"])
 
     def __getitem__(self, name: str) -> QWidget:
         return self.widgets[name]
@@ -98,5 +103,39 @@ class SettingsForm(QWidget):
         names = {f.name for f in settings_of(cls)}
         return {k: widget_value(w) for k, w in self.widgets.items() if k in names}
 
-    def add_row(self, label: str, widget: QWidget, advanced: bool = False):
-        (self.advanced_rows if advanced else self.basic).addRow(label, widget)
+    def add_row(self, label: str, widget: QWidget, advanced: bool = False) -> QLabel:
+        """A row: ``label`` (with the widget's tooltip, so pointing at either explains it)."""
+        text = QLabel(label)
+        text.setToolTip(widget.toolTip())
+        text.setBuddy(widget)
+        (self.advanced_rows if advanced else self.basic).addRow(text, widget)
+        return text
+
+    def set_values(self, values: dict):
+        """Set fields by name (unknown names are ignored)."""
+        for name, value in values.items():
+            w = self.widgets.get(name)
+            if isinstance(w, QComboBox):
+                w.setCurrentText(str(value))
+            elif isinstance(w, QCheckBox):
+                w.setChecked(bool(value))
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                w.setValue(value)
+            elif isinstance(w, QLineEdit):
+                w.setText(str(value))
+
+    def defaults(self) -> dict:
+        """Each field's default (what a config made with no arguments has)."""
+        return {name: getattr(cls(), name) for name, cls in self._classes.items()}
+
+    def changed_signals(self):
+        """The signal of each widget that fires when its value changes."""
+        for w in self.widgets.values():
+            if isinstance(w, QComboBox):
+                yield w.currentIndexChanged
+            elif isinstance(w, QCheckBox):
+                yield w.toggled
+            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
+                yield w.valueChanged
+            else:
+                yield w.textChanged

@@ -21,6 +21,7 @@ from typing import Callable, Optional
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.errors import StudioError
+from engine.wording import in_app_words
 
 
 def _ignore(*_):
@@ -58,8 +59,8 @@ class _Worker(QObject):
                 for item in result:
                     self.event.emit(job.id, job.name, item)
                 result = None
-        except StudioError as err:
-            self.failed.emit(job.id, job.name, str(err))
+        except StudioError as err:                # in the app's words: labels, not flags
+            self.failed.emit(job.id, job.name, in_app_words(err))
         except Exception as err:              # a bug: keep the app alive and say what happened
             from engine.crash_report import describe_unexpected
             traceback.print_exc()
@@ -118,6 +119,11 @@ class EngineThread(QObject):
     def busy_with_runs(self) -> bool:
         """A queued or running job reads or writes run folders (training, sampling, export)."""
         return any(j.uses_runs for j in self._pending.values())
+
+    @property
+    def training(self) -> bool:
+        """A training job (of any tab: their names end in "-train") is queued or running."""
+        return any(j.name.endswith("-train") for j in self._pending.values())
 
     def running(self, name: str) -> bool:
         return any(j.name == name for j in self._pending.values())

@@ -4,6 +4,7 @@ import argparse
 from typing import Iterable
 
 from .config import default_of, settings_of, value_type
+from .wording import flag_of
 
 GIVEN = "given_settings"      # the parsed namespace's set of the settings typed on the command line
 
@@ -16,15 +17,6 @@ class _Setting(argparse.Action):
     def __call__(self, parser, namespace, values, option_string=None):
         setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
         setattr(namespace, GIVEN, set(getattr(namespace, GIVEN, ())) | {self.dest})
-
-
-def flag_of(f) -> str:
-    """``--hidden`` for hidden_size (its metadata), ``--no-lexicon`` for a setting that is on by
-    default, else the field's name with dashes."""
-    if f.metadata["flag"]:
-        return f.metadata["flag"]
-    name = f.name.replace("_", "-")
-    return f"--no-{name}" if f.default is True else f"--{name}"
 
 
 def _help(f, default) -> str:

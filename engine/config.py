@@ -108,13 +108,17 @@ class TrainConfig(_JSONConfig):
     lr: float = setting(2e-3, "Adam's learning rate after the warm-up", label="Learning rate",
                         low=1e-6, high=1.0, step=5e-4)
     lr_decay: float = setting(0.95, "The learning rate is multiplied by this after each epoch",
-                              low=0.0, high=1.0, advanced=True)
+                              label="Learning-rate decay per epoch", low=0.0, high=1.0,
+                              advanced=True)
     warmup_steps: int = setting(50, "Steps over which the learning rate rises from 0",
-                                flag="--warmup", low=0, high=100000, advanced=True)
-    clip: float = setting(5.0, "Gradients are scaled down to this global norm", low=1e-6,
-                          high=1e6, advanced=True)
-    weight_decay: float = setting(0.0, "L2 penalty on the weights (Adam's wd)", low=0.0, high=1.0,
-                                  advanced=True)
+                                flag="--warmup", label="Warm-up steps", low=0, high=100000,
+                                advanced=True)
+    clip: float = setting(5.0, "Largest step the weights may take at once: bigger gradients "
+                          "are scaled down to this size (their global norm)",
+                          label="Gradient limit", low=1e-6, high=1e6, advanced=True)
+    weight_decay: float = setting(0.0, "Pulls every weight a little toward zero at each step "
+                                  "(an L2 penalty, Adam's wd); 0 = off", label="Weight shrinking",
+                                  low=0.0, high=1.0, advanced=True)
     epochs: Optional[float] = setting(None, "Passes over the training data (default 5 for a "
                                       "generator, 10 for a sentiment model, unless --minutes "
                                       "is given)", label="Epochs", low=0.01, high=100000,
@@ -124,21 +128,24 @@ class TrainConfig(_JSONConfig):
     anneal: str = setting("none", "'cosine': with a time budget, the learning rate also follows "
                           "a cosine down to 5 % over it (measured worse on 10 minutes of "
                           "Shakespeare, 2.31 vs 2.24 bits per character: not the default)",
-                          choices=("none", "cosine"), advanced=True)
-    val_fraction: float = setting(0.05, "Share of the data held back to validate on", low=1e-6,
-                                  high=0.5, advanced=True)
-    test_fraction: float = setting(0.1, "Share of the data held back for the final test",
+                          label="Learning-rate curve", choices=("none", "cosine"),
+                          advanced=True)
+    val_fraction: float = setting(0.05, "Share of the data held back to check the model on "
+                                  "while it trains (validation)", label="Share held back to check",
+                                  low=1e-6, high=0.5, advanced=True)
+    test_fraction: float = setting(0.1, "Share of the data held back for the final test, never "
+                                   "seen in training", label="Share held back to test",
                                    low=0.0, high=0.5, advanced=True, kinds=("sentiment",))
     seed: int = setting(0, "Seeds the data order, the initial weights and dropout: same seed, "
                         "same run", label="Seed", low=0, high=2**31 - 1)
-    log_interval: int = setting(20, "Steps between progress reports", low=1, high=2**31 - 1,
-                                advanced=True)
+    log_interval: int = setting(20, "Steps between progress reports", label="Steps per report",
+                                low=1, high=2**31 - 1, advanced=True)
     val_interval: int = setting(200, "Steps between validations and checkpoints (also at each "
-                                "epoch's end)", low=1, high=2**31 - 1, advanced=True,
-                                kinds=("generator",))
+                                "epoch's end)", label="Steps per check and save", low=1,
+                                high=2**31 - 1, advanced=True, kinds=("generator",))
     sample_length: int = setting(200, "Characters in the preview written after each "
-                                 "validation", low=0, high=100000, advanced=True,
-                                 kinds=("generator",))
+                                 "validation", label="Preview length", low=0, high=100000,
+                                 advanced=True, kinds=("generator",))
     patience: int = setting(0, "Stop after this many validations without a better score "
                             "(0 = never)", label="Patience", low=0, high=10000, advanced=True)
     precision: str = setting("fp32", "Arithmetic of the recurrent layer: fp32; bf16 (bfloat16, "
@@ -227,30 +234,37 @@ class SentimentConfig(_JSONConfig):
     bidirectional: bool = setting(False, "Also read each text backwards: half the speed, no "
                                   "ONNX export, and no more accurate in the mixture here",
                                   label="Read both ways", advanced=True)
-    dropout: float = setting(0.4, "Dropout on the embeddings and the pooled features",
+    dropout: float = setting(0.4, "Share of the word vectors and of the reader's summary "
+                             "dropped while training (fights overfitting)", label="Dropout",
                              low=0.0, high=0.95, step=0.05, advanced=True)
     lexicon: bool = setting(True, "Give the network each word's VADER valence (helps on words "
-                            "the training data never had)", label="VADER lexicon features")
-    word_vectors: str = setting("ppmi", "ppmi: frozen vectors from unlabeled text; learned: "
-                                "trained from scratch with the classifier",
-                                choices=("ppmi", "learned"), advanced=True)
+                            "the training data never had)", label="Use the VADER word list")
+    word_vectors: str = setting("ppmi", "ppmi: word meanings worked out once from which words "
+                                "appear together in the texts, then kept fixed; learned: "
+                                "learned from scratch with the classifier",
+                                label="Word meanings", choices=("ppmi", "learned"),
+                                advanced=True)
     unlabeled: str = setting("auto", "Extra unlabeled text for the word vectors: a built-in "
                              "labeled corpus or a labeled file (its texts only); 'auto': "
                              "movie-reviews for the built-in movie sentences and snippets; "
                              "'' = none",
-                             advanced=True)
+                             label="Extra text for word meanings", advanced=True)
     extra_train: str = setting("auto", "Extra labeled texts the linear half also learns from "
                                "(never validation or test); 'auto': movie-reviews for "
-                               "movie-sentences and movie-snippets; '' = none", advanced=True)
-    linear: bool = setting(True, "Mix in a TF-IDF word 1-2 gram linear classifier (linear.py)",
-                           label="Linear half", advanced=True)
+                               "movie-sentences and movie-snippets; '' = none",
+                               label="Extra labeled texts", advanced=True)
+    linear: bool = setting(True, "Mix in a second, simple classifier that weighs which words "
+                           "and word pairs a text has (TF-IDF 1-2 grams, linear.py)",
+                           label="Word-count classifier beside the reader", advanced=True)
     linear_buckets: int = 1_048_577  # its hashed gram table (ids 1..2^20; fewer collide more)
     linear_l2: float = 1e-4      # its L2 penalty
-    lexicon_prior: float = setting(1.0, "How strongly the linear half's weights for lexicon "
-                                   "words are pulled toward the words' VADER valence instead of "
-                                   "toward zero (0 = off)", low=0.0, high=100.0, advanced=True)
-    mix: float = setting(0.3, "The recurrent reader's weight against the linear half (1 = the "
-                         "reader only); 0.3 measured better than 0.5", low=0.0, high=1.0,
+    lexicon_prior: float = setting(1.0, "How strongly the word-count classifier starts from "
+                                   "the VADER lexicon's score of each word it knows, instead of "
+                                   "from zero (0 = off)", label="Start from the lexicon's scores",
+                                   low=0.0, high=100.0, advanced=True)
+    mix: float = setting(0.3, "The reader's share of the verdict against the word-count "
+                         "classifier's (1 = the reader only); 0.3 measured better than 0.5",
+                         label="Reader's share of the verdict", low=0.0, high=1.0,
                          advanced=True)
     lexicon_weight: float = setting(0.0, "How much the VADER lexicon's own verdict counts beside "
                                     "the trained model on every text (0 = not at all). More "
@@ -262,16 +276,18 @@ class SentimentConfig(_JSONConfig):
                                        "words and word pairs the training texts never had "
                                        "(0 = off)", label="Vote on unfamiliar text", low=0.0,
                                        high=16.0, step=0.5, advanced=True)
-    ngram_buckets: int = setting(200_003, "Hashed word 1-2 gram table of the reader's n-gram "
-                                 "branch (0 = off)", low=0, high=10_000_000, advanced=True)
-    ngram_size: int = setting(16, "Width of the n-gram branch's vectors", low=1, high=1024,
-                              advanced=True)
-    max_len: int = setting(400, "Words kept per text (longer texts are cut)", low=1,
-                           high=100000, advanced=True)
-    min_freq: int = setting(1, "Words seen fewer times in training become unknown", low=1,
-                            high=1000, advanced=True)
-    max_vocab: int = setting(30_000, "Most frequent words kept", low=1, high=10_000_000,
-                             advanced=True)
+    ngram_buckets: int = setting(200_003, "Slots in the table of words and word pairs the "
+                                 "reader also looks up (hashed 1-2 grams; 0 = off)",
+                                 label="Word-pair table size", low=0, high=10_000_000,
+                                 advanced=True)
+    ngram_size: int = setting(16, "Numbers per entry of that word-pair table",
+                              label="Word-pair vector width", low=1, high=1024, advanced=True)
+    max_len: int = setting(400, "Words kept per text (longer texts are cut)",
+                           label="Words read per text", low=1, high=100000, advanced=True)
+    min_freq: int = setting(1, "Words seen fewer times in training become unknown",
+                            label="Times a word must appear", low=1, high=1000, advanced=True)
+    max_vocab: int = setting(30_000, "Most frequent words kept", label="Words in the vocabulary",
+                             low=1, high=10_000_000, advanced=True)
     data: SentimentData = SentimentData()
 
     def __post_init__(self):

@@ -33,6 +33,7 @@ from typing import List, Optional, TextIO
 from .errors import StudioError
 from .stop_signals import STOP_SIGNALS, after_hangup, say, signal_name
 from .training import rank_channel
+from .kinds import names as kind_names
 
 CONNECTED = re.compile(r"(is connected to others|the scheduler is connected to)")
 PS_LITE_LINE = re.compile(r"ps-lite/src/")     # ps-lite's own log lines (PS_VERBOSE=1)
@@ -66,10 +67,10 @@ def worker_command(train_command: List[str]) -> List[str]:
     command = list(train_command)
     if command and os.path.basename(command[0]) in ("rnn-studio", "rnn_studio"):
         command = command[1:]
-    if len(command) < 2 or command[1] != "train" or command[0] not in ("generator",
-                                                                       "sentiment"):
+    if len(command) < 2 or command[1] != "train" or command[0] not in kind_names():
         raise StudioError("launch runs a train command: rnn-studio launch --workers N -- "
-                          "generator train ... (or sentiment train ...)")
+                          + " (or ".join(f"{k} train ..." for k in kind_names())
+                          + ")" * (len(kind_names()) - 1))
     if KVSTORE_FLAG in command:
         given = command[command.index(KVSTORE_FLAG) + 1:][:1]
         if not given or not given[0].startswith("dist_"):

@@ -40,6 +40,7 @@ from .disk import mxnet_write, reason
 from .errors import StudioError
 from .paths import runs_dir
 from .run_meta import FORMAT, RunMeta
+from .wording import setting
 
 META = "meta.json"
 MANIFEST = "manifest.json"
@@ -203,8 +204,8 @@ class RunFolder:
     def require_new(self):
         """Refuse to start a fresh run on top of an existing one."""
         if self.exists():
-            raise StudioError(f"{self.path} already holds a run: pass --resume to continue it, "
-                              f"or choose another --out")
+            raise StudioError(f"{self.path} already holds a run: continue it with ",
+                              setting("resume"), ", or choose another ", setting("out"))
 
     # ---- one writer -----------------------------------------------------------------------
     @contextlib.contextmanager

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Iterator, List
 
 from .errors import StudioError
+from .wording import setting
 
 CHUNK_BYTES = 1 << 22          # 4 MiB per read
 _SNIFF_BYTES = 1 << 16
@@ -41,7 +42,8 @@ def _encoding_error(path: Path, err: UnicodeDecodeError, offset: int, lines_befo
     return StudioError(
         f"{path}: not valid {encoding} (byte 0x{err.object[err.start]:02x} at offset {byte_at}, "
         f"line {line}); "
-        f"save it as UTF-8, or pass its encoding (e.g. --encoding cp1252 or latin-1)")
+        f"save it as UTF-8, or set ", setting("encoding"), " to its encoding (e.g. cp1252 or "
+        "latin-1)")
 
 
 def inspect_text_file(path, encoding: str = "utf-8") -> TextInfo:

@@ -79,3 +79,47 @@ def test_the_schedule_can_anneal_over_a_time_budget():
     assert learning_rate(100, 10, 1.0, 0, 1.0, budget_share=0.0) == 1.0
     assert abs(learning_rate(100, 10, 1.0, 0, 1.0, budget_share=1.0) - 0.05) < 1e-12
     assert learning_rate(100, 10, 1.0, 0, 1.0, budget_share=0.5) == 0.525
+
+
+class SlowStepTask(LineTask):
+    """Each step is slow on the device and quick in Python (a chain of matrix products the
+    loss depends on): the case where Python could queue many steps ahead of MXNet's engine."""
+
+    def __init__(self):
+        super().__init__()
+        self.steps_per_epoch = 10_000           # no epoch's end (a validation syncs) in sight
+
+    def forward(self, index):
+        loss, n, out = super().forward(index % 8)
+        m = nd.ones((300, 300)) / 300
+        for _ in range(20):
+            m = nd.dot(m, m)
+        return loss + 0 * m.sum(), n, out
+
+
+def test_a_stop_lands_within_about_one_step(tmp_path):
+    """When should_stop() says so, at most about one step of work is still queued on MXNet's
+    engine: the save that follows starts at once (it once waited for every step Python had
+    queued ahead: a minute with the default model on a busy CPU)."""
+    import time
+    seen = {"calls": 0}
+
+    def should_stop():
+        seen["calls"] += 1
+        if seen["calls"] == 3:
+            seen["third"] = time.perf_counter()
+        if seen["calls"] < 11:
+            return False
+        if "queued" not in seen:
+            asked = time.perf_counter()
+            nd.waitall()                        # what is still queued when the stop is seen
+            seen["queued"] = time.perf_counter() - asked
+            seen["per_step"] = (asked - seen["third"]) / 8
+        return True
+    config = TrainConfig(lr=0.1, epochs=1, warmup_steps=0, log_interval=10_000)
+    run = RunFolder(tmp_path / "slow")
+    with run.writing():
+        events = list(loop.train(run, SlowStepTask(), config, RunMeta("line", {}), mx.cpu(),
+                                 False, should_stop))
+    assert events[-1].reason == "stopped" and events[-1].step == 10
+    assert seen["queued"] < 2 * seen["per_step"], seen

@@ -34,8 +34,11 @@ class SampleView(QPlainTextEdit):
         self._info: List[tuple] = []   # per generated character: (position, char, prob, alternatives)
 
     def start(self, prime: str):
+        """A new text, starting with ``prime``, in the plain format: ``clear`` keeps the
+        cursor's last format, which would shade the prime like the previous text's end."""
         self.clear()
         self._info = []
+        self.setCurrentCharFormat(QTextCharFormat())
         self.insertPlainText(prime)
 
     def append_chars(self, chars):

@@ -8,6 +8,7 @@ import mxnet as mx
 from mxnet import nd
 
 from ..config import GeneratorConfig
+from ..errors import StudioError
 from ..export_folder import prepare_export_folder
 from .load import load_generator
 from .model import CharRNN, CharRNNStep
@@ -67,7 +68,7 @@ print(text)
 """
 
 
-def onnx_refusal(config: GeneratorConfig) -> Optional[str]:
+def onnx_refusal(config: GeneratorConfig) -> Optional[StudioError]:
     """Why a generator cannot be exported to ONNX: never (None). Every generator exports its
     one-step model; the whole-sequence model too where the converter takes it
     (``sequence_onnx_refusal``)."""

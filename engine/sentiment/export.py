@@ -7,6 +7,7 @@ import mxnet as mx
 
 from ..config import SentimentConfig
 from ..errors import StudioError
+from ..wording import setting
 from ..export_folder import prepare_export_folder
 from .features import example_input_shapes, to_batch
 from .predict import SentimentPredictor
@@ -43,20 +44,23 @@ print(dict(zip(meta["labels"], probs.round(3))))
 """
 
 
-def onnx_refusal(config: SentimentConfig) -> Optional[str]:
-    """Why mxnet 1.9.1's ONNX converter cannot take this sentiment model (None: it can)."""
+def onnx_refusal(config: SentimentConfig) -> Optional[StudioError]:
+    """Why mxnet 1.9.1's ONNX converter cannot take this sentiment model (None: it can), as the
+    error an export would raise."""
     if config.bidirectional:
-        return ("ONNX export of a bidirectional sentiment model is not possible: mxnet 1.9.1's "
+        return StudioError("ONNX export of a bidirectional sentiment model is not possible: mxnet 1.9.1's "
                 "converter has no SequenceReverse, which the padding-safe backward reader "
-                "needs. Use --format mxnet, or train without --bidirectional.")
+                "needs. Set ", setting("format"), " to mxnet, or train without ",
+                setting("bidirectional"), ".")
     return None
 
 
 def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
     predictor = SentimentPredictor.load(ref)
     model, c = predictor.model, predictor.model.config
-    if fmt == "onnx" and onnx_refusal(c):
-        raise StudioError(onnx_refusal(c))
+    refusal = onnx_refusal(c) if fmt == "onnx" else None
+    if refusal:
+        raise refusal
     prepare_export_folder(out, force)
     example = predictor.featurizer.examples(["a warm-up sentence"])
     with mx.autograd.predict_mode():
@@ -79,7 +83,7 @@ def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
             raise
         except Exception as err:      # the converter's own failures are plain exceptions
             raise StudioError(f"ONNX export failed in mxnet's converter ({err}); "
-                              f"use --format mxnet") from None
+                              "set ", setting("format"), " to mxnet") from None
         info["onnx"] = {"file": "model.onnx", "opset": 13,
                         "output_names": output_names(str(out / "model"))}
     (out / "meta.json").write_text(json.dumps(info))

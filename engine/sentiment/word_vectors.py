@@ -72,6 +72,8 @@ def ppmi_svd_vectors(token_lists: List[List[str]], idx_to_token: List[str], dim:
         return out
     u, s = randomized_svd(ppmi(cooccurrence(token_lists, index, window)), dim, seed)
     vectors = u * np.sqrt(s)[None, :]
+    if vectors.shape[1] < dim:       # fewer words than dimensions (a small file): the rest are 0
+        vectors = np.pad(vectors, ((0, 0), (0, dim - vectors.shape[1])))
     vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-8)
     width = vectors.shape[1]                  # min(dim, words)
     for i, token in enumerate(idx_to_token):

@@ -35,6 +35,7 @@ from ..run_meta import RunMeta
 from ..runs import RunFolder
 from ..schedule import learning_rate, stop_reason
 from ..seeding import seed_step
+from ..wording import setting
 from .distributed import Cluster, clip_and_update
 
 
@@ -215,8 +216,9 @@ class _Session:
         self.total_steps = math.ceil(tc.epochs * self.steps_per_epoch) \
             if tc.epochs is not None else None
         if self.total_steps is not None and self.state.step >= self.total_steps:
-            raise StudioError(f"{run.path} already finished its {tc.epochs:g} epoch(s): "
-                              f"pass a larger --epochs (or --minutes) to train on")
+            raise StudioError(f"{run.path} already finished its {tc.epochs:g} epoch(s): to train "
+                              f"on, give it more ", setting("epochs"), " (or ", setting("minutes"),
+                              ")")
         self.params = [p for p in task.trainable.values() if p.grad_req != "null"]
         self.start_time = time.time()
         self.deadline = self.start_time + tc.minutes * 60 if tc.minutes is not None else None
@@ -302,7 +304,7 @@ class _Session:
         mean_loss = totals.pop("loss") / interval.steps
         if not math.isfinite(mean_loss):
             raise StudioError(f"training diverged at step {st.step} (loss is {mean_loss}); "
-                              f"try a lower --lr")
+                              f"try a lower ", setting("lr"))
         now = time.time()
         per_step = (now - interval.start) / interval.steps
         eta = (self.total_steps - st.step) * per_step if self.total_steps is not None else None
@@ -376,8 +378,8 @@ class _Session:
                 yield Saved(st.step, str(self.run.path), False)
         if reason == "data changed":
             raise StudioError(f"{self.problem or 'the training data changed on another worker'}"
-                              f"; the checkpoint of step {st.step} is saved: train again with "
-                              f"--resume (the text is checked and encoded again)")
+                              f"; the checkpoint of step {st.step} is saved: train again with ",
+                              setting("resume"), " (the text is checked and encoded again)")
         if self.cluster.writer:
             self.meta = self.task.finish(self.run, self.meta)
         yield Finished(st.step, reason, str(self.run.path),

@@ -1,0 +1,53 @@
+"""How the settings a message names are called on each face (see ``errors.StudioError``).
+
+A config field's flag and label come from its ``setting(...)`` metadata (engine/config.py); the
+few options that are no config field (a command's ``--out``, ``--resume``, ...) are listed here.
+"""
+from dataclasses import fields
+
+from .config import GeneratorConfig, SentimentConfig, SentimentTrainConfig, TrainConfig
+from .errors import Setting, StudioError
+
+# options of the commands that are not config fields: name -> (flag, the app's label for it)
+OPTIONS = {
+    "resume": ("--resume", "Resume"),
+    "out": ("--out", "Run name"),
+    "encoding": ("--encoding", "Encoding"),
+    "format": ("--format", "Format"),
+}
+_CONFIGS = (GeneratorConfig, TrainConfig, SentimentConfig, SentimentTrainConfig)
+
+
+def flag_of(f) -> str:
+    """``--hidden`` for hidden_size (its metadata), ``--no-lexicon`` for a setting that is on by
+    default, else the field's name with dashes."""
+    if f.metadata["flag"]:
+        return f.metadata["flag"]
+    name = f.name.replace("_", "-")
+    return f"--no-{name}" if f.default is True else f"--{name}"
+
+
+def label_of(f) -> str:
+    """The app's label of a config field: its ``label``, else its name in words."""
+    return f.metadata["label"] or f.name.replace("_", " ").capitalize()
+
+
+def setting(name: str) -> Setting:
+    """The setting ``name`` (a config field or one of ``OPTIONS``), to name in a StudioError."""
+    if name in OPTIONS:
+        return Setting(name, *OPTIONS[name])
+    for cls in _CONFIGS:
+        for f in fields(cls):
+            if f.name == name and "help" in f.metadata:
+                return Setting(name, flag_of(f), label_of(f))
+    raise KeyError(f"no setting called {name!r}")
+
+
+def in_app_words(error) -> str:
+    """A message as the app says it: settings by the labels on screen, in quotes, and the
+    first letter a capital (the engine's messages may start with a path or a lower case)."""
+    if isinstance(error, StudioError):
+        text = error.worded(lambda s: f'"{s.label}"')
+    else:
+        text = str(error)
+    return text[:1].upper() + text[1:]
