@@ -34,14 +34,15 @@ a CPU) works in tiles of 6 rows whose remainders of 1-3 rows use other kernels. 
   input (``_rows_agree``): the kernel is then the same for every lane position, so a lane's
   result depends only on its own inputs. A lone stream runs in a padded block too.
 
-**Speed** (the default 2 x 512 LSTM, ~12.6 MB of weights a step; README "Many samples"): one
-lane is bound by streaming the weights, so 8 lanes cost the compute of 8 chains per weight
-instead. On this project's 2-core AMD EPYC (Zen 3, AVX2), shared: one stream ran ~1.7x the
-numpy fallback's characters per second, 8 streams together 3.3-3.9x one stream (the fallback:
-2.0-3.3x). The 8-lane products are bound by one core's multiply-adds (25 M per step, ~0.65 ms at
-peak), against ~0.3 ms to stream the weights for one lane from L3, so on one core the products
-alone cannot go past ~4x; the kernel runs on the calling thread only: an OpenMP split measured
-~10x slower on the shared machine (its threads wait for each other whenever one is descheduled).
+**Speed** (the default 2 x 512 LSTM, 12.7 MB of weights a step; README "Many samples at once"):
+one lane is bound by streaming the weights, 8 lanes by the multiply-adds of 8 chains per weight.
+On this project's shared 2-core AMD EPYC (Zen 3, AVX2), in alternating rounds: one stream ran
+2.2-2.4x the numpy fallback's characters per second, and 8 streams together 3.4-3.9x one stream
+(the fallback: 2.8-2.9x). One core cannot reach 4x there: 8 lanes are 25 M multiply-adds a step
+(~0.65 ms at the core's peak; the kernel reaches 65-85 % of it) against ~0.3 ms to stream the
+weights once from L3 for one lane, and the gates' exp and tanh grow with the lanes too. The
+kernel runs on the calling thread only: an OpenMP split of its output blocks keeps every bit but
+measured ~10x slower on the shared machine (its threads wait whenever one is descheduled).
 
 Both start from the fused layer's states after each lane's prime text and return float32 logits;
 ``softmax_rows`` turns them into probabilities at each lane's inverse temperature, row by row.
