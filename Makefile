@@ -25,11 +25,15 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 
 # the oneDNN RNN library (engine/native); when it cannot be built, this says why and goes on
 engine/native/lib/libornn.so: engine/native/onednn_rnn.cpp engine/native/build.py $(VENV)/.installed
-	$(BIN)/python -m engine.native.build
+	$(BIN)/python -m engine.native.build onednn
+
+# the sampler's lanes kernel (plain C, needs only gcc); without it sampling runs on numpy
+engine/native/lib/liblanes.so: engine/native/lanes.c engine/native/build.py $(VENV)/.installed
+	$(BIN)/python -m engine.native.build lanes
 
 # corpora are built twice: into the tests' folder and into your own RNN_STUDIO_HOME (where the
 # app and the CLI look), so nothing needs the network after setup
-setup: $(VENV)/.installed engine/native/lib/libornn.so
+setup: $(VENV)/.installed engine/native/lib/libornn.so engine/native/lib/liblanes.so
 	RNN_STUDIO_HOME=$(HOME_DIR) $(BIN)/rnn-studio corpora build all
 	$(BIN)/rnn-studio corpora build all
 
@@ -68,4 +72,4 @@ bench: setup
 	$(BIN)/rnn-studio bench --json
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache engine/native/lib/libornn.so
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache engine/native/lib/libornn.so engine/native/lib/liblanes.so

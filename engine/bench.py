@@ -2,8 +2,8 @@
 
 Training speed comes from the real training loop (``train_generator``) on a synthetic text, in
 fp32 and, where the CPU has it, bf16 (``train_chars_per_s_bf16``, else null; ``cpu`` says what
-the CPU supports); sampling speed from the real ``Sampler``, one stream and eight at once. Speed
-targets live here, not in tests.
+the CPU supports); sampling speed from the real ``Sampler``, one stream and eight at once, and
+which stepper drew them (``sampler``). Speed targets live here, not in tests.
 """
 import os
 import resource
@@ -61,7 +61,8 @@ def bench_generator(model: GeneratorConfig, train: TrainConfig, seconds: float, 
 
 def sampling_rates(sampler, seconds: float, streams: int = 8, length: int = 500) -> dict:
     """Characters per second of one stream and of ``streams`` streams drawn together (all
-    counted), measured in alternating rounds so that a busy machine slows both alike."""
+    counted), measured in alternating rounds so that a busy machine slows both alike; and which
+    stepper drew them (``sampler``: the lanes kernel, numpy's matvecs or MXNet's cell stack)."""
     from .config import SamplingConfig
     sampler.sample_text(length=50, seed=0)   # warm-up
     solo, many, start, seed = [], [], time.perf_counter(), 0
@@ -75,7 +76,8 @@ def sampling_rates(sampler, seconds: float, streams: int = 8, length: int = 500)
         seed += streams
     one, together = float(np.median(solo)), float(np.median(many))
     return {"sample_chars_per_s": one, f"sample_chars_per_s_{streams}_streams": together,
-            f"sample_streams_speedup_{streams}": together / one}
+            f"sample_streams_speedup_{streams}": together / one,
+            "sampler": sampler.stepper.name}
 
 
 def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,

@@ -41,6 +41,8 @@ def random_sampler(mode, hidden, layers, stepper):
     sampler = Sampler(model, vocab)
     if stepper == "mxnet":                  # the GPU's stepper, run here on the CPU
         sampler.stepper = MXNetStepper(model, mx.cpu())
+    elif stepper == "matvec":               # the CPU's stepper without the lanes kernel
+        sampler.stepper = NumpyStepper(model, kernel=False)
     return sampler
 
 
@@ -53,7 +55,7 @@ def drawn(sampler, configs):
     return out
 
 
-@pytest.mark.parametrize("stepper", ["numpy", "mxnet"])
+@pytest.mark.parametrize("stepper", ["numpy", "matvec", "mxnet"])
 @pytest.mark.parametrize("mode,hidden,layers", [("lstm", 24, 2), ("gru", 13, 2), ("lstm", 7, 1)])
 def test_a_stream_beside_others_is_exactly_the_stream_alone(mode, hidden, layers, stepper):
     sampler = random_sampler(mode, hidden, layers, stepper)

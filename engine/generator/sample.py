@@ -97,20 +97,49 @@ class Lanes:
 
     def draw(self, lane: int, stream: int) -> SampledChar:
         """Draw lane ``lane``'s next character (reported as belonging to ``stream``)."""
-        c, probs = self.configs[lane], self.probs[lane]
-        idx = draw(probs, self.rngs[lane], c.temperature, **c.filters)
-        top = np.argpartition(-probs, min(3, len(probs) - 1))[:3]
-        top = top[np.argsort(-probs[top])]
+        return self.draw_many([lane], [stream])[0]
+
+    def draw_many(self, lanes: Sequence[int], streams: Sequence[int]) -> List[SampledChar]:
+        """Draw the next character of each lane in ``lanes`` (reported as belonging to the
+        matching ``streams``) with the numpy work shared by all of them. Row by row it is
+        exactly ``draw()``: the same filters, one uniform draw from the lane's own generator
+        (none when greedy), the same cumulative sums (numpy adds along a row in order) and the
+        same pick (a count of the sums at or below the draw is ``searchsorted(side="right")``)."""
+        rows = np.asarray(lanes, dtype=np.int64)
+        probs = self.probs[rows]
+        configs = [self.configs[i] for i in lanes]
+        greedy = np.array([c.temperature == 0 for c in configs])
+        filtered = [j for j, c in enumerate(configs)
+                    if not greedy[j] and any(v is not None for v in c.filters.values())]
+        p = probs.copy() if filtered else probs
+        for j in filtered:
+            p[j] = filter_probs(probs[j], **configs[j].filters)
+        cum = np.cumsum(p, axis=1)
+        u = np.array([0.0 if g else self.rngs[i].random_sample() for i, g in zip(lanes, greedy)])
+        picks = np.minimum((cum <= (u * cum[:, -1])[:, None]).sum(axis=1), probs.shape[1] - 1)
+        if greedy.any():
+            picks[greedy] = np.argmax(probs[greedy], axis=1)
+        top = np.argpartition(-probs, min(3, probs.shape[1] - 1), axis=1)[:, :3]
+        across = np.arange(len(rows))[:, None]
+        top = top[across, np.argsort(-probs[across, top], axis=1)]
         chars = self.sampler.vocab.chars
-        return SampledChar(chars[idx], float(probs[idx]),
-                           tuple((chars[j], float(probs[j])) for j in top), stream,
-                           float(self.logp[lane, idx]))
+        chosen = probs[across[:, 0], picks].tolist()
+        logps = self.logp[rows, picks].tolist()
+        tops, top_probs = top.tolist(), probs[across, top].tolist()
+        return [SampledChar(chars[idx], chosen[j], tuple(zip([chars[t] for t in tops[j]],
+                                                               top_probs[j])),
+                            stream, logps[j])
+                for j, (idx, stream) in enumerate(zip(picks.tolist(), streams))]
 
     def advance(self, lanes: Sequence[int], chars: Sequence[str]):
         """Feed each lane in ``lanes`` its character; their distributions move on."""
-        rows = np.asarray(lanes, dtype=np.int64)
-        tokens = self.sampler.vocab.encode("".join(chars))
-        self._set(self.sampler.stepper.advance(tokens, rows), rows)
+        ids = self.sampler.char_ids
+        tokens = np.array([ids[c] for c in chars], dtype=np.int64)
+        if list(lanes) == list(range(len(self))):       # every lane, in order
+            self._set(self.sampler.stepper.advance(tokens))
+        else:
+            rows = np.asarray(lanes, dtype=np.int64)
+            self._set(self.sampler.stepper.advance(tokens, rows), rows)
 
     def select(self, lanes: Sequence[int], rngs: Optional[List[np.random.RandomState]] = None,
                configs: Optional[List[SamplingConfig]] = None):
@@ -127,6 +156,7 @@ class Sampler:
     def __init__(self, model: CharRNN, vocab: CharVocab, ctx=None):
         self.model, self.vocab, self.ctx = model, vocab, ctx or mx.cpu()
         self.stepper = make_stepper(model, self.ctx)
+        self.char_ids = {c: i for i, c in enumerate(vocab.chars)}
         self._primes: Dict[str, tuple] = {}
 
     def check_prime(self, prime: str):
@@ -167,7 +197,7 @@ class Sampler:
         while going:
             if should_stop():
                 return
-            chars = [lanes.draw(i, i) for i in going]
+            chars = lanes.draw_many(going, going)
             yield chars
             for i in going:
                 left[i] -= 1

@@ -3,9 +3,13 @@
 A lane is one stream of text: its own hidden state, stepped with its own character. Two
 implementations of the same step:
 
-* ``NumpyStepper`` (CPU): plain float32 numpy, the first layer's input projection folded into a
-  (vocab x 4H) lookup table. Each lane's matrix products are the same BLAS matrix-vector call a
-  lane stepped alone makes; everything around them (gates, softmax) runs on all lanes at once.
+* ``NumpyStepper`` (CPU): float32 on the host, the first layer's input projection folded into a
+  (vocab x 4H) lookup table. Its matrix products go through the lanes kernel
+  (engine/native/lanes.c, ``KernelProducts``): one call per weight matrix for every lane, each
+  weight read once per step for up to 8 lanes. Where the kernel is not built it falls back to one
+  numpy matrix-vector product per lane (``MatvecProducts``, the earlier way, bit for bit).
+  Everything around the products (gates, softmax, the draws in sample.py) runs on all lanes at
+  once.
 * ``MXNetStepper`` (GPU): the hybridized cell stack (``CharRNNStep``), every lane of a block in
   one matrix-matrix product per weight matrix.
 
@@ -15,15 +19,30 @@ both cases. A BLAS matrix-matrix product does not promise that: measured here, O
 gives a row different bits when the number of rows or its position changes, and oneDNN (MXNet on
 a CPU) works in tiles of 6 rows whose remainders of 1-3 rows use other kernels. So:
 
-* the numpy stepper makes one matrix-vector product per lane (the identical call whatever the
-  batch), and only the element-wise work is shared. On this kind of CPU that is also the fast
-  choice: a skinny matrix-matrix product (2-16 rows) measured 7-10x the time of a matrix-vector
-  product over the same 4 MB of weights (both libraries repack or reorder the weights per call),
-  so batching there would have cost more than it saves;
+* the lanes kernel fixes each output's summation order by construction: output ``o`` of lane
+  ``l`` is one chain ``acc = fma(W[o, k], x[l, k], acc)`` over k = 0, 1, ... from +0, whatever
+  the number of lanes and wherever the lane sits. It vectorises across outputs (8 per AVX2
+  register), never across k, and a different lane count only changes which chains run side by
+  side. Its plain C path (CPUs without AVX2 and FMA) runs the same chains with ``fmaf`` and so
+  gives the same bits; the path is picked once per process anyway. tests/test_lanes_kernel.py
+  checks every position among 1-17 lanes against a lane alone and against the C path;
+* the fallback makes one matrix-vector product per lane (the identical call whatever the batch);
+* everything else is element-wise (numpy's float32 functions compute an element the same way
+  wherever it sits) or row by row (softmax, cumulative sums, draws);
 * the MXNet stepper always runs blocks of the same number of lanes (``width``), padded, chosen
   when it is built by checking that every row of a block computes the same bits from the same
   input (``_rows_agree``): the kernel is then the same for every lane position, so a lane's
   result depends only on its own inputs. A lone stream runs in a padded block too.
+
+**Speed** (the default 2 x 512 LSTM, 12.7 MB of weights a step; README "Many samples at once"):
+one lane is bound by streaming the weights, 8 lanes by the multiply-adds of 8 chains per weight.
+On this project's shared 2-core AMD EPYC (Zen 3, AVX2), in alternating rounds: one stream ran
+2.2-2.4x the numpy fallback's characters per second, and 8 streams together 3.4-3.9x one stream
+(the fallback: 2.8-2.9x). One core cannot reach 4x there: 8 lanes are 25 M multiply-adds a step
+(~0.65 ms at the core's peak; the kernel reaches 65-85 % of it) against ~0.3 ms to stream the
+weights once from L3 for one lane, and the gates' exp and tanh grow with the lanes too. The
+kernel runs on the calling thread only: an OpenMP split of its output blocks keeps every bit but
+measured ~10x slower on the shared machine (its threads wait whenever one is descheduled).
 
 Both start from the fused layer's states after each lane's prime text and return float32 logits;
 ``softmax_rows`` turns them into probabilities at each lane's inverse temperature, row by row.
@@ -34,11 +53,16 @@ from typing import List, Optional, Sequence
 import numpy as np
 from mxnet import nd
 
+from ..native import lanes as lanes_kernel
 from .model import CharRNN, CharRNNStep
 
 
 def _sigmoid(x):
-    return 1.0 / (1.0 + np.exp(-x))
+    """1 / (1 + exp(-x)), computed in one new array."""
+    out = np.negative(x)
+    np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
 
 
 def softmax_rows(logits: np.ndarray, inv_t: np.ndarray) -> np.ndarray:
@@ -91,10 +115,57 @@ class _Lanes:
         return softmax_rows(self.advance(np.array([token])), np.array([inv_t]))[0]
 
 
+class MatvecProducts:
+    """``x @ w.T`` as one numpy (BLAS) matrix-vector product per row: a row's bits never depend
+    on how many rows there are. The fallback where the lanes kernel is not built."""
+
+    def __init__(self, name: str = "numpy matvec per lane"):
+        self.name = name
+
+    @staticmethod
+    def prepare(w: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(w)
+
+    def __call__(self, w: np.ndarray, x: np.ndarray) -> np.ndarray:
+        out = np.empty((len(x), w.shape[0]), dtype=np.float32)
+        for i, row in enumerate(x):
+            out[i] = w @ row
+        return out
+
+
+class KernelProducts:
+    """``x @ w.T`` for all rows in one call of the lanes kernel (engine/native/lanes.c): each
+    weight read once per step for every lane, each output one fixed chain of fused
+    multiply-adds, so a row's bits never depend on the other rows."""
+
+    def __init__(self):
+        self.name = f"lanes kernel ({lanes_kernel.PATHS[lanes_kernel.best_path()]})"
+        self.prepare = lanes_kernel.PackedWeights
+
+    def __call__(self, w, x: np.ndarray) -> np.ndarray:
+        return w.products(x)
+
+
+def host_products(kernel: Optional[bool] = None):
+    """The lanes kernel when it is built (``kernel`` None or True), else numpy's matvecs;
+    ``kernel=True`` without the library is an error, ``False`` asks for numpy."""
+    why = lanes_kernel.unavailable_reason()
+    if kernel is False:
+        return MatvecProducts()
+    if kernel is None and why is not None:
+        return MatvecProducts(f"numpy matvec per lane: {why}")
+    if why is not None:
+        raise RuntimeError(why)
+    return KernelProducts()
+
+
 class NumpyStepper(_Lanes):
-    def __init__(self, model: CharRNN):
+    def __init__(self, model: CharRNN, kernel: Optional[bool] = None):
         cfg = model.config
         self.mode, self.hidden, self.layers = cfg.mode, cfg.hidden_size, cfg.num_layers
+        self.products = host_products(kernel)
+        self.name = self.products.name
+        prepare = self.products.prepare
 
         def get(layer, kind):
             return getattr(model.encoder, f"l{layer}_{kind}").data().asnumpy()
@@ -104,46 +175,41 @@ class NumpyStepper(_Lanes):
             w_i, w_h = get(layer, "i2h_weight"), get(layer, "h2h_weight")
             b_i, b_h = get(layer, "i2h_bias"), get(layer, "h2h_bias")
             if layer == 0:          # embedding -> input projection is a table lookup
-                w_i = embed @ w_i.T + b_i
+                w_i = np.ascontiguousarray(embed @ w_i.T + b_i)
                 b_i = None
-            self.layer_weights.append((np.ascontiguousarray(w_i), np.ascontiguousarray(w_h), b_i, b_h))
-        self.w_out = np.ascontiguousarray(model.decoder.weight.data().asnumpy())
+            else:
+                w_i = prepare(w_i)
+            self.layer_weights.append((w_i, prepare(w_h), b_i, b_h))
+        self.w_out = prepare(model.decoder.weight.data().asnumpy())
         self.b_out = model.decoder.bias.data().asnumpy()
 
-    @staticmethod
-    def _products(w: np.ndarray, x: np.ndarray) -> np.ndarray:
-        """``x @ w.T`` as one matrix-vector product per row: a row's bits never depend on how
-        many rows there are (see the module's docstring)."""
-        out = np.empty((len(x), w.shape[0]), dtype=np.float32)
-        for i, row in enumerate(x):
-            out[i] = w @ row
-        return out
-
     def advance(self, tokens: np.ndarray, lanes: Optional[Sequence[int]] = None) -> np.ndarray:
-        """Feed ``tokens[j]`` to lane ``lanes[j]`` (all lanes when None); the logits (n, vocab)."""
-        rows = self._rows(lanes)
+        """Feed ``tokens[j]`` to lane ``lanes[j]`` (all lanes when None); the logits (n, vocab).
+        Every step is element-wise or a row-independent product, so a lane's bits are the same
+        in any company."""
+        rows = slice(None) if lanes is None else np.asarray(lanes, dtype=np.int64)
         tokens = np.asarray(tokens, dtype=np.int64)
         H = self.hidden
         x = None
         for layer, (w_i, w_h, b_i, b_h) in enumerate(self.layer_weights):
             state = self.states[layer]
             h_prev = state[0][rows]
-            gx = w_i[tokens] if layer == 0 else self._products(w_i, x) + b_i
-            gh = self._products(w_h, h_prev) + b_h
+            gx = w_i[tokens] if layer == 0 else self.products(w_i, x) + b_i
+            gh = self.products(w_h, h_prev) + b_h
             if self.mode == "lstm":
                 g = gx + gh
-                c = (_sigmoid(g[:, H:2 * H]) * state[1][rows]
-                     + _sigmoid(g[:, :H]) * np.tanh(g[:, 2 * H:3 * H]))
+                i_f = _sigmoid(g[:, :2 * H])            # the input and forget gates at once
+                c = i_f[:, H:] * state[1][rows] + i_f[:, :H] * np.tanh(g[:, 2 * H:3 * H])
                 h = _sigmoid(g[:, 3 * H:]) * np.tanh(c)
                 state[1][rows] = c
             else:
-                r = _sigmoid(gx[:, :H] + gh[:, :H])
-                z = _sigmoid(gx[:, H:2 * H] + gh[:, H:2 * H])
-                n = np.tanh(gx[:, 2 * H:] + r * gh[:, 2 * H:])
+                r_z = _sigmoid(gx[:, :2 * H] + gh[:, :2 * H])
+                z = r_z[:, H:]
+                n = np.tanh(gx[:, 2 * H:] + r_z[:, :H] * gh[:, 2 * H:])
                 h = (1.0 - z) * n + z * h_prev
             state[0][rows] = h
             x = h
-        return self._products(self.w_out, x) + self.b_out
+        return self.products(self.w_out, x) + self.b_out
 
 
 class _LogitStep(CharRNNStep):
@@ -165,6 +231,7 @@ class MXNetStepper(_Lanes):
         self.net.copy_from(model)
         self.net.hybridize(static_alloc=True, static_shape=True)
         self.width = self._uniform_width(width)
+        self.name = f"mxnet cell stack ({ctx}), blocks of {self.width} lanes"
 
     def _run(self, tokens: np.ndarray, flat_states: List[np.ndarray]):
         out = self.net(nd.array(tokens, ctx=self.ctx),

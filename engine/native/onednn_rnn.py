@@ -8,6 +8,7 @@ import ctypes
 from functools import lru_cache
 from typing import Optional, Sequence
 
+from . import open_library
 from .build import LIBRARY
 
 _ERR = 1024
@@ -22,13 +23,10 @@ class NativeError(RuntimeError):
 @lru_cache(maxsize=None)
 def _load():
     """(library, None) or (None, why it is not there)."""
-    if not LIBRARY.is_file():
-        return None, ("the oneDNN RNN library is not built (run `make setup`, or "
-                      "`python -m engine.native.build` after pip install 'rnn-studio[bf16]')")
-    try:
-        lib = ctypes.CDLL(str(LIBRARY), mode=ctypes.RTLD_LOCAL)
-    except OSError as err:
-        return None, f"the oneDNN RNN library does not load: {err}"
+    lib, why = open_library(LIBRARY, "the oneDNN RNN library",
+                            "`python -m engine.native.build` after pip install 'rnn-studio[bf16]'")
+    if lib is None:
+        return None, why
     vp, i, sz, cp = ctypes.c_void_p, ctypes.c_int, ctypes.c_size_t, ctypes.c_char_p
     lib.ornn_create.restype = vp
     lib.ornn_create.argtypes = [i, i, i, i, i, i, i, i, i, cp, sz]
