@@ -35,10 +35,12 @@ def train_rate(model: GeneratorConfig, train: TrainConfig, seconds: float, run: 
     from .generator.train import CorpusRef, train_generator
     config = train.replace(minutes=seconds / 60, epochs=None, val_interval=10**9, sample_length=0,
                            log_interval=5)
-    rates = [e.items_per_s for e in train_generator(run, CorpusRef(str(text), "bench"), model,
-                                                    config) if isinstance(e, Progress)]
-    steady = rates[1:] or rates          # the first interval includes graph building
-    return float(np.median(steady))
+    events = list(train_generator(run, CorpusRef(str(text), "bench"), model, config))
+    rates = [e.items_per_s for e in events if isinstance(e, Progress)]
+    if len(rates) < 2:     # too slow a machine for two reports in the time: the whole run's rate
+        done = events[-1]                                        # (Finished)
+        return done.step * train.batch_size * train.seq_len / max(done.elapsed_s, 1e-9)
+    return float(np.median(rates[1:]))   # the first interval includes graph building
 
 
 def bench_generator(model: GeneratorConfig, train: TrainConfig, seconds: float, home: Path) -> dict:
