@@ -38,7 +38,9 @@ class CopiedTextChecker(QObject):
         super().__init__(parent or view)
         self.engine, self.view, self.line = engine, view, line
         self.report = None
+        self.highlight = True               # show the copied spans (the line is always said)
         self._checked_text = None
+        self._selections = []
         view.viewport().installEventFilter(self)     # runs before the view's own tooltips
 
     def check(self, run_path: str, text: Optional[str] = None):
@@ -57,8 +59,13 @@ class CopiedTextChecker(QObject):
         self.engine.submit(JOB, job, streams=False, on_done=lambda r: self._show(r, text),
                            on_error=self._failed)
 
+    def set_highlight(self, on: bool):
+        """Show or hide the copied spans found (no new check)."""
+        self.highlight = on
+        self.view.setExtraSelections(self._selections if on else [])
+
     def clear(self):
-        self.report, self._checked_text = None, None
+        self.report, self._checked_text, self._selections = None, None, []
         self.view.setExtraSelections([])
         if self.line is not None:
             self.line.setText("")
@@ -81,7 +88,8 @@ class CopiedTextChecker(QObject):
             selection = QTextEdit.ExtraSelection()
             selection.cursor, selection.format = cursor, fmt
             selections.append(selection)
-        self.view.setExtraSelections(selections)
+        self._selections = selections
+        self.set_highlight(self.highlight)
         if self.line is not None:
             self.line.setText(report.line())
         self.checked.emit(report)
@@ -97,7 +105,7 @@ class CopiedTextChecker(QObject):
         return next((s for s in self.report.spans if s.start <= position < s.end), None)
 
     def eventFilter(self, watched, event):
-        if event.type() == QEvent.ToolTip and self.report is not None:
+        if event.type() == QEvent.ToolTip and self.report is not None and self.highlight:
             span = self.span_at(self.view.cursorForPosition(event.pos()).position())
             if span is not None:
                 QToolTip.showText(event.globalPos(), f"copied: {span.length:,} characters "
