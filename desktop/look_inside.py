@@ -166,10 +166,7 @@ class LookInsideView(QWidget):
         if not text.strip():
             self._set_status("No sample yet: generate one in the Generate tab first.")
             return
-        self.source.blockSignals(True)
         self.source.setCurrentText(LAST)
-        self.source.blockSignals(False)
-        self._source_changed()
         self.record_text(text, "the last sample")
 
     def record_file(self, path: str):

@@ -151,6 +151,9 @@ class SamplingPanel(QGroupBox):
         self.generating.emit()
         self.views.setCurrentWidget(self.one)
         self.one.start(base.prime, self.confidence.isChecked())
+        label = self.sentiment.steer_label()
+        self.one.novelty.setText(f"Writing… steered toward {label}: {base.candidates} candidate "
+                                 f"lines at each {base.steer_at} end" if label else "Writing…")
         run = self.runs.path()
         self.engine.submit(SAMPLE, sample_job(run, self.checkpoint.currentText(),
                                               make_grid(base, {}), self.sentiment.judge_path(),
@@ -215,6 +218,8 @@ class SamplingPanel(QGroupBox):
         self.generate_button.setText("Generate all" if many else "Generate")
         self.generate_button.setToolTip("Generate every sample of the grid together (Ctrl+G)"
                                         if many else "Generate text (Ctrl+G)")
+        for w in (self.settings.temperature, self.settings.temperature_label):
+            w.setEnabled(not many)         # the grid has its list of temperatures
         if many:
             self.give_room(True)           # side by side needs the height
 

@@ -127,9 +127,9 @@ class TrainConfig(_JSONConfig):
                                   "(an L2 penalty, Adam's wd); 0 = off", label="Weight shrinking",
                                   low=0.0, high=1.0, advanced=True)
     epochs: Optional[float] = setting(None, "Passes over the training data (default 5 for a "
-                                      "generator, 10 for a sentiment model, unless --minutes "
-                                      "is given)", label="Epochs", low=0.01, high=100000,
-                                      step=1, type=float)
+                                      "generator, 10 for a sentiment model, unless a budget in "
+                                      "minutes is given)", label="Epochs", low=0.01,
+                                      high=100000, step=1, type=float)
     minutes: Optional[float] = setting(None, "Wall-clock budget in minutes", label="Minutes",
                                        low=0.01, high=1e6, step=1, type=float, suggested=10)
     anneal: str = setting("none", "'cosine': with a time budget, the learning rate also follows "

@@ -65,6 +65,7 @@ def hover(view, position: int) -> str:
 
 def test_many_samples_side_by_side_through_one_job_then_one_goes_on(qtbot, window, text_file,
                                                                     studio_home, tmp_path):
+    from desktop.widgets.copied_text import short_line
     from desktop.widgets.sample_grid import GRID_JOB
     tab, sampling = window.generate, window.generate.sampling
     set_tiny_generator(tab, text_file, "grid-gen", epochs=2)
@@ -99,7 +100,8 @@ def test_many_samples_side_by_side_through_one_job_then_one_goes_on(qtbot, windo
     assert [layout.getItemPosition(i)[:2] for i in range(4)] == [(0, 0), (0, 1), (1, 0), (1, 1)]
     assert "4 samples, 160 characters" in grid.status.text()
     for cell in grid.cells:                           # under each: what it copied
-        assert cell.novelty.text() == cell.checker.report.line()
+        assert cell.novelty.text() == short_line(cell.checker.report)
+        assert cell.novelty.toolTip().startswith(cell.checker.report.line())
     copied = [c for c in grid.cells if c.checker.copied_spans()]
     assert copied, "a model of one repeated sentence copies it"
     assert len(copied[0].text.extraSelections()) == len(copied[0].checker.copied_spans())
@@ -126,7 +128,7 @@ def test_many_samples_side_by_side_through_one_job_then_one_goes_on(qtbot, windo
                                                         temperature=1.2, seed=2), {})
     assert sampling.output.toPlainText() == cell.full_text() + more[0].text
     one = sampling.one                                # its novelty line, its copied stretches
-    assert one.novelty.text() == one.checker.report.line()
+    assert one.novelty.text() == short_line(one.checker.report)
     spans = one.checker.copied_spans()
     assert spans and len(sampling.output.extraSelections()) == len(spans)
     start, end = spans[0]

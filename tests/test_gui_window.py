@@ -324,8 +324,10 @@ def test_every_setting_a_person_can_change_has_a_tooltip(qtbot, window):
                                    QRadioButton, QSlider, QSpinBox)
     kinds = (QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QRadioButton, QSlider, QSpinBox,
              QPushButton)
+    import re
+    from PySide6.QtWidgets import QWidget
     missing = []
-    for tab in (window.generate, window.sentiment, window.models):
+    for tab in (window.generate, window.look_inside, window.sentiment, window.models):
         for w in (w for kind in kinds for w in tab.findChildren(kind)):
             if isinstance(w, QLineEdit) and isinstance(w.parent(), (QSpinBox, QDoubleSpinBox,
                                                                     QComboBox)):
@@ -334,6 +336,9 @@ def test_every_setting_a_person_can_change_has_a_tooltip(qtbot, window):
                 missing.append(f"{type(tab).__name__}: {type(w).__name__} {w.objectName()!r} "
                                f"{getattr(w, 'text', lambda: '')()!r}")
     assert not missing, missing
+    flags = [w.toolTip() for w in window.findChildren(QWidget) if re.search(r"--[a-z]",
+                                                                             w.toolTip())]
+    assert not flags, flags                   # the app's words name no command-line flag
 
 
 def test_an_empty_state_leaves_the_screen_once_a_model_exists(qtbot, window, text_file,

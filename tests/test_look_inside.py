@@ -201,8 +201,10 @@ def test_copied_text_is_highlighted_with_its_novelty_line(qtbot, engine, planted
     assert selections[0].format.background().color() == COPIED
     share = checker.report.share()
     assert 0.2 < share < 0.5
-    assert line.text().startswith(f"{share:.0%}".replace("%", " %") + " of 20-character windows")
-    assert f"longest 80 characters, from line {training[:5000].count(chr(10)) + 1:,}" in line.text()
+    assert line.text() == f"Copied: {share:.0%} (longest 80 characters)".replace("%", " %")
+    assert line.toolTip().startswith(f"{share:.0%}".replace("%", " %") + " of 20-character "
+                                     f"windows copied; longest 80 characters, from line "
+                                     f"{training[:5000].count(chr(10)) + 1:,}")
     port = sample.viewport()
     p = point_of(sample, 90)
     QApplication.sendEvent(port, QHelpEvent(QEvent.ToolTip, p, port.mapToGlobal(p)))

@@ -22,7 +22,8 @@ def legend_html() -> str:
     cells = []
     for v in (-1.0, -0.5, 0.0, 0.5, 1.0):
         c = value_colour(v)
-        cells.append(f'<span style="background-color: {c.name()}; color: black">'
+        ink = "white" if abs(v) > 0.6 else "black"        # as the text itself is drawn
+        cells.append(f'<span style="background-color: {c.name()}; color: {ink}">'
                      f'&nbsp;{v:+.1f}&nbsp;</span>')
     return "Cell value: " + "".join(cells)
 

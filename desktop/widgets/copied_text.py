@@ -29,6 +29,16 @@ def preview_line(ev) -> str:
     return text.replace("%", " %", 1)
 
 
+def short_line(report) -> str:
+    """The novelty of a text in a few words, for a line under a sample (``report.line()``, with
+    where the longest copy comes from, is its tooltip)."""
+    share = report.share()
+    if share is None:
+        return "Too short to check what was copied"
+    text = f"Copied: {share:.0%}".replace("%", " %")
+    return text + (f" (longest {report.longest.length:,} characters)" if report.longest else "")
+
+
 class CopiedTextChecker(QObject):
     checked = Signal(object)            # the NoveltyReport
     failed = Signal(str)
@@ -91,7 +101,9 @@ class CopiedTextChecker(QObject):
         self._selections = selections
         self.set_highlight(self.highlight)
         if self.line is not None:
-            self.line.setText(report.line())
+            self.line.setText(short_line(report))
+            self.line.setToolTip(f"{report.line()}. Of the sample, the share of its 20-character "
+                                 f"stretches found word for word in the training text")
         self.checked.emit(report)
 
     def _failed(self, message: str):

@@ -8,6 +8,7 @@ sample and each of its lines get a badge (label, probability).
 other setting comes from the panel's shared ``SamplingSettings``.
 """
 import time
+from pathlib import Path
 from typing import Dict, List, Optional
 
 from PySide6.QtCore import Signal
@@ -83,13 +84,14 @@ class SampleCell(QFrame):
         self.index, self.config = index, config
         self.setFrameShape(QFrame.StyledPanel)
         self.title = QLabel(f"<b>{title}</b>")
+        self.title.setWordWrap(True)
         self.badge = QLabel()
         self.badge.setToolTip("What the sentiment model says about this sample; hover the "
                               "text for each line")
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(QFont("monospace"))
-        self.text.setMinimumSize(180, 60)
+        self.text.setMinimumSize(150, 60)
         self.text.setPlainText(config.prime)
         self.novelty = QLabel()
         self.novelty.setWordWrap(True)
@@ -102,14 +104,17 @@ class SampleCell(QFrame):
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(self.badge)
+        buttons = QHBoxLayout()
         for b in (self.copy_button, self.save_button, self.continue_button):
-            head.addWidget(b)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
         box = QVBoxLayout(self)
         box.setContentsMargins(4, 2, 4, 2)
         box.setSpacing(2)
         box.addLayout(head)
         box.addWidget(self.text, 1)
         box.addWidget(self.novelty)
+        box.addLayout(buttons)
         self.lines: List[tuple] = []          # (text, label, probability) per judged line
         self.copy_button.clicked.connect(self.copy)
         self.save_button.clicked.connect(self.choose_file)
@@ -269,8 +274,10 @@ class SampleGrid(QWidget):
 
     def _done(self, _result):
         self.status.setText(f"{len(self.cells)} samples, "
-                            f"{sum(len(c.generated_text()) for c in self.cells):,} characters.")
+                            f"{sum(len(c.generated_text()) for c in self.cells):,} characters, "
+                            f"from {Path(self.run_path).name}.")
         for cell in self.cells:                 # one small engine job each, queued in turn
+            cell.text.moveCursor(QTextCursor.Start)          # read from the top
             cell.checker.check(self.run_path)
         self.finished.emit()
 

@@ -25,7 +25,7 @@ class SentimentChoice(QWidget):
         fields = {f.name: f for f in settings_of(SamplingConfig)}
         candidates = fields["candidates"].metadata
         self.judge = QComboBox()
-        self.judge.setMinimumContentsLength(9)
+        self.judge.setMinimumContentsLength(12)
         self.judge.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.judge.setToolTip("A trained sentiment model (see the Models tab) that judges every "
                               "sample and each of its lines; nobody: no judging, no steering")
