@@ -183,7 +183,7 @@ class SamplingPanel(QGroupBox):
 
     def stop(self):
         self.engine.stop(SAMPLE)
-        self.engine.stop(GRID_JOB)
+        self.grid.stop()
 
     def _sampled(self, run: str):
         self.window.statusBar().showMessage(

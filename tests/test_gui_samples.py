@@ -148,6 +148,16 @@ def test_many_samples_side_by_side_through_one_job_then_one_goes_on(qtbot, windo
     assert grid.status.text().startswith("Temperatures: '0.5,,1' is not")
     assert "--" not in grid.status.text() and jobs.count(GRID_JOB) == 1
 
+    # a long grid stops when asked, and says so
+    type_into(axes.temperatures, "0.5, 1")
+    sampling.settings.widgets["length"].setValue(100_000)
+    QTest.mouseClick(sampling.generate_button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: len(grid.cells[0].generated_text()) > 50, timeout=60_000)
+    QTest.mouseClick(sampling.stop_button, Qt.LeftButton)
+    wait_idle(qtbot, window)
+    assert grid.status.text().startswith("Stopped: 4 samples")
+    assert all(len(c.generated_text()) < 100_000 for c in grid.cells)
+
 
 def test_a_sentiment_model_judges_and_steers_what_the_generate_tab_writes(qtbot, window,
                                                                          tmp_path, studio_home):

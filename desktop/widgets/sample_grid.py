@@ -204,6 +204,7 @@ class SampleGrid(QWidget):
         self.checkpoint = "best"
         self.cells: List[SampleCell] = []
         self.highlight = True                 # copied stretches marked in every cell
+        self.stopped = False                  # the last job was stopped before its end
         self.axes = GridAxes()
         self.status = QLabel("Set the temperatures and seeds, then press Generate all.")
         self.status.setWordWrap(True)
@@ -232,6 +233,7 @@ class SampleGrid(QWidget):
             return None
         cells = make_grid(base, values)
         self._lay_out(cells, self.axes.layout_choice.currentText())
+        self.stopped = False
         self.status.setText(f"Generating {len(cells)} samples together…"
                             + (f" Steering toward {steer_label}." if steer_label else ""))
         return self.engine.submit(GRID_JOB, sample_job(self.run_path, self.checkpoint, cells,
@@ -240,7 +242,9 @@ class SampleGrid(QWidget):
                                   on_error=self._failed)
 
     def stop(self):
-        self.engine.stop(GRID_JOB)
+        if self.running:
+            self.stopped = True
+            self.engine.stop(GRID_JOB)
 
     def set_highlight(self, on: bool):
         self.highlight = on
@@ -273,7 +277,7 @@ class SampleGrid(QWidget):
             self.cells[item.cell].set_scores(item.label, item.probability, item.lines)
 
     def _done(self, _result):
-        self.status.setText(f"{len(self.cells)} samples, "
+        self.status.setText(("Stopped: " if self.stopped else "") + f"{len(self.cells)} samples, "
                             f"{sum(len(c.generated_text()) for c in self.cells):,} characters, "
                             f"from {Path(self.run_path).name}.")
         for cell in self.cells:                 # one small engine job each, queued in turn
