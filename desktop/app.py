@@ -1,4 +1,5 @@
-"""RNN Studio's main window: Generate, Sentiment and Models tabs over one engine thread."""
+"""RNN Studio's main window: Generate, Look inside, Sentiment and Models tabs over one engine
+thread."""
 import logging
 import sys
 
@@ -6,14 +7,16 @@ from PySide6.QtCore import QObject, Qt, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget
 
+from engine.errors import StudioError
 from engine.kinds import KINDS
 from engine.wording import in_app_words
 
 from .generate_tab import GenerateTab
 from .guide import show_guide
+from .look_inside import JOB as LOOK_JOB
+from .look_inside import LookInsideView
 from .models_tab import ModelsTab
 from .recent import recent
-from .sampling_panel import SAMPLE
 from .sentiment_tab import SentimentTab
 from .settings import settings
 from .widgets.wheel_guard import WheelGuard
@@ -62,7 +65,8 @@ class EngineWarnings(QObject, logging.Handler):
         logging.Handler.__init__(self, logging.WARNING)
 
     def emit(self, record):                  # logging's emit, called on the logging thread
-        self.warned.emit(record.getMessage())
+        worded = isinstance(record.msg, StudioError) and not record.args
+        self.warned.emit(in_app_words(record.msg) if worded else record.getMessage())
 
 
 class MainWindow(QMainWindow):
@@ -75,6 +79,7 @@ class MainWindow(QMainWindow):
         self.collector = MainThreadGarbageCollector(self)   # before the engine thread starts
         self.engine = EngineThread(self)
         self.generate = GenerateTab(self.engine, self)
+        self.look_inside = LookInsideView(self.engine)
         self.sentiment = SentimentTab(self.engine, self)
         self.models = ModelsTab(self.engine, self)
         self.training_tabs = {GenerateTab.kind.name: self.generate,
@@ -82,8 +87,11 @@ class MainWindow(QMainWindow):
         assert set(self.training_tabs) == set(KINDS), "a kind of model without a tab"
         self.tabs = QTabWidget()
         self.tabs.addTab(self.generate, "Generate")
+        self.tabs.addTab(self.look_inside, "Look inside")
         self.tabs.addTab(self.sentiment, "Sentiment")
         self.tabs.addTab(self.models, "Models")
+        self.tabs.setTabToolTip(1, "What a text generator's cells track, as it reads a text")
+        self._follow_the_generator()
         self.setCentralWidget(self.tabs)
         # "Working…" stays in a corner of its own: a menu's hints use the status bar's message
         self.working = QLabel("")
@@ -107,6 +115,32 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(s.value("window/geometry"))
         if s.value("window/dark") in (True, "true"):
             self.dark_action.setChecked(True)
+
+    def _follow_the_generator(self):
+        """The Look inside tab looks inside the generator chosen in the Generate tab (and a
+        choice there is made here too); its "last sample" is the Generate tab's."""
+        runs, look = self.generate.runs, self.look_inside
+        look.last_sample = self.generate.sampling.output.toPlainText
+        look.refresh_runs()
+        look.choose_run(runs.currentText())
+        runs.currentIndexChanged.connect(lambda _: look.choose_run(runs.currentText()))
+        look.runs.currentIndexChanged.connect(lambda _: self._choose_generator(
+            look.runs.currentText()))
+        self.generate.look_inside_requested.connect(self.show_look_inside)
+        # a run chosen quietly there (a training just finished) is followed when it shows
+        self.tabs.currentChanged.connect(lambda _: self.tabs.currentWidget() is look and
+                                         look.choose_run(runs.currentText()))
+
+    def _choose_generator(self, name: str):
+        if name and name != self.generate.runs.currentText():
+            self.generate.runs.refresh(select=name)
+            self.generate.sampling.update_buttons()
+
+    def show_look_inside(self, text: str):
+        """The Generate tab's "Look inside": record its sample in the Look inside tab."""
+        self.tabs.setCurrentWidget(self.look_inside)
+        self.look_inside.choose_run(self.generate.runs.currentText())
+        self.look_inside.record_sample(text)
 
     def _show_busy(self, busy: bool):
         self.working.setText("Working…" if busy else "Ready")
@@ -194,10 +228,12 @@ class MainWindow(QMainWindow):
     def stop_current(self):
         """Esc: stop the current tab's training, or the text being generated."""
         tab = self.current_training_tab()
-        if tab is self.generate and self.engine.running(SAMPLE):
-            self.engine.stop(SAMPLE)
+        if tab is self.generate and self.generate.sampling.busy:
+            self.generate.sampling.stop()
         elif tab is not None:
             tab.stop_training()
+        elif self.tabs.currentWidget() is self.look_inside:
+            self.engine.stop(LOOK_JOB)
 
     def set_dark(self, on: bool):
         app = QApplication.instance()
@@ -227,6 +263,7 @@ class MainWindow(QMainWindow):
         self.models.refresh()
         for tab in self.training_tabs.values():
             tab.refresh_runs()
+        self.look_inside.refresh_runs()
 
     def load_run(self, kind: str, name: str):
         tab = self.training_tabs[kind]

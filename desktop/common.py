@@ -51,15 +51,22 @@ def set_placeholder(edit, text: str):
         edit.viewport().update()
 
 
-def save_text(window, path: str, text: str) -> bool:
-    """Write ``text`` to ``path`` (UTF-8); a failure is said in a dialog. True if saved."""
+def write_text(path: str, text: str):
+    """Write ``text`` to ``path`` (UTF-8): None if saved, else why not (e.g. "Is a directory")."""
     from pathlib import Path
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as err:
-        window.show_error("Cannot save", f"{path}: {err.strerror}")
-        return False
-    return True
+        return err.strerror or str(err)
+    return None
+
+
+def save_text(window, path: str, text: str) -> bool:
+    """Write ``text`` to ``path`` (UTF-8); a failure is said in a dialog. True if saved."""
+    problem = write_text(path, text)
+    if problem is not None:
+        window.show_error("Cannot save", f"{path}: {problem}")
+    return problem is None
 
 
 def ask_about_existing_run(parent, name: str) -> str:

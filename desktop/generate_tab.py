@@ -1,7 +1,9 @@
 """The Generate tab: pick a text, train a character model while watching it learn, then sample.
 What every training tab has comes from TrainingTab; this adds the text picker, the advice and
-estimate for a text, the live sample under the charts, and the sampling area."""
-from PySide6.QtWidgets import QPlainTextEdit
+estimate for a text, the live sample under the charts with how much of it was copied from the
+training text (and how that grew, preview by preview), and the sampling area."""
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QVBoxLayout, QWidget
 
 import corpora
 from engine.events import Finished, SampleReady, Started
@@ -9,16 +11,29 @@ from engine.kinds import GENERATOR
 
 from .sampling_panel import SamplingPanel
 from .training_tab import TrainingTab
+from .widgets.copied_text import preview_line
 from .widgets.text_picker import TextPicker
+
+EARLIER = 5                      # earlier previews' shares shown beside the latest
+
+
+def preview_trend(step: int, line: str, earlier) -> str:
+    """The latest preview's novelty and the shares before it, oldest first."""
+    text = f"Step {step:,}: {line}."
+    if earlier:
+        text += " Earlier previews: " + ", ".join(f"{s:.0%}".replace("%", " %")
+                                                  for s in earlier[-EARLIER:]) + "."
+    return text
 
 
 class GenerateTab(TrainingTab):
     kind, group = GENERATOR, "generate"
+    look_inside_requested = Signal(str)       # a text to look inside the model with
 
     def __init__(self, engine, window, parent=None):
         super().__init__(engine, window, "my-model", parent)
         self.show_last_run("Pick a text and press Train.")
-        self.sampling._match_preset()
+        self.sampling.settings.match_preset()
         self.sampling.update_buttons()
 
     def make_picker(self):
@@ -31,11 +46,25 @@ class GenerateTab(TrainingTab):
         self.live_sample.setToolTip("What the model writes now, after each validation")
         self.live_sample.setMaximumHeight(90)
         self.live_sample.setMinimumHeight(40)
-        return self.live_sample
+        self.preview_novelty = QLabel()
+        self.preview_novelty.setWordWrap(True)
+        self.preview_novelty.setToolTip("How much of each preview is in the training text word "
+                                        "for word: a share that keeps growing means the model "
+                                        "is learning the text by heart")
+        self.preview_shares = []
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(self.live_sample)
+        column.addWidget(self.preview_novelty)
+        return box
 
     def use_area(self):
         self.sampling = SamplingPanel(self.engine, self.window, self.runs)
         self.sampling.generating.connect(self.save_settings)     # as a training start does
+        self.sampling.room_wanted.connect(lambda on: self.show_training(not on))
+        self.sampling.look_inside_requested.connect(self.look_inside_requested)
         return self.sampling
 
     # ---- the text ------------------------------------------------------------------------------
@@ -69,6 +98,9 @@ class GenerateTab(TrainingTab):
 
     def clear_own(self):
         self.live_sample.clear()
+        self.preview_novelty.clear()
+        self.preview_shares = []
+        self.sampling.give_room(False)          # the charts come back for the training
 
     def preparing(self) -> str:
         return "Reading the text…"
@@ -85,6 +117,15 @@ class GenerateTab(TrainingTab):
     def on_training_event(self, ev):
         if isinstance(ev, SampleReady):
             self.live_sample.setPlainText(ev.text)
+            line = preview_line(ev)
+            if line:
+                self.preview_novelty.setText(preview_trend(ev.step, line, self.preview_shares))
+                self.preview_shares.append(ev.copied_share)
+
+    def refresh_runs(self, select: str = None):
+        super().refresh_runs(select)
+        if hasattr(self, "sampling"):
+            self.sampling.sentiment.refresh_runs()
 
     def update_buttons(self, *_):
         super().update_buttons()

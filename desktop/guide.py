@@ -1,5 +1,5 @@
-"""Help > Guide: a short page on what the numbers mean, how long training takes, and what the
-sampling controls do."""
+"""Help > Guide: a short page on what the numbers mean, how long training takes, what the
+sampling controls do, and how to look inside a model."""
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout
 
 GUIDE = """
@@ -20,6 +20,18 @@ on held-out Shakespeare after 10 minutes of training.</p>
 characters (tidy, repetitive), above 1 unlikely ones (inventive, more mistakes); 0 always picks
 the likeliest. <b>Top-k</b> and <b>top-p</b> cut away the unlikely tail before picking. A fixed
 <b>seed</b> gives the same text again.</p>
+<p><b>Many samples</b> (beside <b>One sample</b>) writes one text per temperature and seed at
+once, side by side; <b>Continue</b> on one goes on writing it. <b>Judge with</b> a sentiment
+model gives every sample, and each line, a verdict; <b>Steer toward</b> one of its labels draws
+several candidate lines at each line end (the strength) and keeps the likeliest to carry it.</p>
+<p><b>Copied</b>, under each sample, is the share of it found word for word in the training text
+(20 characters or more in a row): a model that keeps copying more as it trains is learning the
+text by heart. <b>Highlight copied text</b> marks those stretches.</p>
+<h3>What the model learned (Look inside)</h3>
+<p>Pick a text for the model to read and press <b>Record</b>: every cell's value after each
+character is kept, and the cells are ranked by what they follow (quotes, a speaker's name, the
+position in the line, ...). Click a cell to colour the text by it (blue low, red high); select a
+stretch of text to find the cells that switch on across it and where else they do.</p>
 <h3>Reading sentiment (Sentiment)</h3>
 <p>Pick labeled data (a table with <i>text</i> and <i>label</i> columns), press <b>Train</b>.
 A tenth of the data is held back for the final <b>test accuracy</b>: the share of texts it never

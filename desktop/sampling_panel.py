@@ -1,60 +1,35 @@
-"""The Generate tab's sampling area: pick a trained generator, set how adventurous the text is,
-generate it streaming, shade it by confidence, copy or save it.
+"""The Generate tab's sampling area: pick a trained generator, set how adventurous the text is
+(the settings of ``SamplingConfig``, shared by every view), judge and steer it with a sentiment
+model, and generate: one sample (streaming, shaded by confidence, copy, save, continue, look
+inside) or many side by side (temperatures across, seeds down), each drawn by one engine job.
+Under every sample: how much of it was copied from the training text, highlighted if asked.
 
-It is its own component so that what comes next lands here without touching the training
-parts: more views of the samples beside the text (a grid of samples, a look inside the model)
-go in ``views`` with ``add_view``; controls for scoring or steering by sentiment, and a line
-under each sample (its novelty), go in ``extras`` with ``add_extra``.
+More views of the samples go in ``views`` with ``add_view``; lines under them in ``extras``
+with ``add_extra``.
 """
-import random
-import time
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout,
+                               QLabel, QPushButton, QTabWidget, QToolButton, QVBoxLayout,
+                               QWidget)
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QLineEdit, QPushButton, QSlider, QTabWidget,
-                               QVBoxLayout, QWidget)
+from engine.errors import StudioError
+from engine.wording import in_app_words
 
-from .common import dspin, save_text, set_placeholder, spin
-from .widgets.sample_view import SampleView, confidence_legend
+from .common import save_text, set_placeholder
+from .widgets.one_sample import OneSample
+from .widgets.sample_grid import GRID_JOB, SampleGrid, sample_job
+from .widgets.sample_view import confidence_legend
+from .widgets.sampling_settings import SamplingSettings, label
+from .widgets.sentiment_choice import SentimentChoice
 
 SAMPLE = "generate-sample"
-# Sampling presets: (temperature, top-k, top-p); "Custom" is whatever the controls say
-PRESETS = {"Safe": (0.5, 0, 0.9), "Balanced": (0.8, 0, 1.0), "Wild": (1.3, 0, 1.0)}
-PRESET_TIPS = {"Safe": "Likely characters only: tidy, repetitive text",
-               "Balanced": "Some surprise, mostly sensible: a good start (the default)",
-               "Wild": "Adventurous: inventive words, more mistakes",
-               "Custom": "Your own temperature, top-k and top-p"}
-
-
-def sample_job(run_path: str, checkpoint: str, options: dict, chunk_seconds: float = 0.03):
-    """A streaming engine job: yields lists of SampledChar, about every ``chunk_seconds``."""
-    def run(should_stop):
-        from engine.generator.load import load_generator
-        from engine.generator.sample import Sampler
-        model, vocab, _ = load_generator(run_path, checkpoint)
-        chunk, last = [], time.monotonic()
-        for ch in Sampler(model, vocab).generate(should_stop=should_stop, **options):
-            chunk.append(ch)
-            if time.monotonic() - last >= chunk_seconds:
-                yield chunk
-                chunk, last = [], time.monotonic()
-        if chunk:
-            yield chunk
-    return run
-
-
-def _labelled(grid: QGridLayout, row: int, column: int, text: str, widget: QWidget):
-    """A label (with the widget's tooltip) and its widget, side by side in the grid."""
-    label = QLabel(text)
-    label.setToolTip(widget.toolTip())
-    label.setBuddy(widget)
-    grid.addWidget(label, row, column)
-    grid.addWidget(widget, row, column + 1)
+ONE, MANY = "One sample", "Many samples"
 
 
 class SamplingPanel(QGroupBox):
     generating = Signal()                     # a text is about to be generated
+    room_wanted = Signal(bool)                # True: hide the training charts above
+    look_inside_requested = Signal(str)       # look inside the model as it reads this text
 
     def __init__(self, engine, window, runs, parent=None):
         super().__init__("Generate text", parent)
@@ -63,158 +38,161 @@ class SamplingPanel(QGroupBox):
         self.checkpoint.addItems(["best", "last"])
         self.checkpoint.setToolTip("best: the point in training that scored best on held-out "
                                    "text; last: where training stopped")
-        self.preset = QComboBox()
-        for name in [*PRESETS, "Custom"]:
-            self.preset.addItem(name)
-            self.preset.setItemData(self.preset.count() - 1, PRESET_TIPS[name], Qt.ToolTipRole)
-        self.preset.setToolTip("How adventurous the text is: Safe, Balanced or Wild set the "
-                               "temperature, top-k and top-p")
-        self.temperature = QSlider(Qt.Horizontal)
-        self.temperature.setRange(0, 200)
-        self.temperature.setValue(80)
-        self.temperature.setMinimumWidth(80)
-        self.temperature.setToolTip("0: always the likeliest character; higher: more adventurous")
-        self.temperature_label = QLabel("0.80")
-        self.temperature_label.setToolTip(self.temperature.toolTip())
-        self.top_k = spin(0, 1000, 0, "Keep only the k likeliest characters (0 = off)")
-        self.top_p = dspin(0.01, 1.0, 1.0, "Keep the likeliest characters holding this much "
-                           "probability (1 = off)", 0.05, 2)
-        self.length = spin(1, 100000, 500, "Characters to generate", 100)
-        self.seed = spin(0, 2**31 - 1, 1, "Same seed, same text")
-        self.fixed_seed = QCheckBox("fixed seed")
-        self.fixed_seed.setChecked(True)
-        self.fixed_seed.setToolTip("On: the same settings give the same text again. Off: a new "
-                                   "seed, and new text, each time")
+        self.room = QToolButton()
+        self.room.setCheckable(True)
+        self.room.setToolTip("Give generating the whole column: the training charts hide until "
+                             "you press this again or train")
+        self.settings = SamplingSettings(self)
+        self.sentiment = SentimentChoice()
+        self.prime = self.settings.prime
+        self.generate_button = QPushButton("Generate")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop generating")
+        self.one = OneSample(engine)
+        self.output = self.one.output
+        self.grid = SampleGrid(engine)
+        self.views = QTabWidget()
+        self.views.addTab(self.one, ONE)
+        self.views.addTab(self.grid, MANY)
+        self.views.setTabToolTip(0, "One text, streaming, with its confidence and alternatives")
+        self.views.setTabToolTip(1, "Many texts side by side: one per temperature and seed, all "
+                                 "drawn together")
         self.confidence = QCheckBox("shade by confidence")
         self.confidence.setToolTip("Shade unsure characters; hover to see the alternatives")
         self.confidence_legend = QLabel(confidence_legend())
         self.confidence_legend.setToolTip("How sure the model was of each character it wrote")
         self.confidence_legend.setVisible(False)
-        self.prime = QLineEdit()
-        self.prime.setPlaceholderText("Start with, e.g. ROMEO:")
-        self.prime.setToolTip("The text starts with this, and the model continues it")
-        self.generate_button = QPushButton("Generate")
-        self.generate_button.setToolTip("Generate text (Ctrl+G)")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop generating")
-        self.copy_button = QPushButton("Copy")
-        self.copy_button.setToolTip("Copy the text")
-        self.save_button = QPushButton("Save…")
-        self.save_button.setToolTip("Save the text to a file")
-        self.output = SampleView()
-        for box in (self.top_k, self.top_p, self.length, self.seed):
-            box.setMaximumWidth(110)
-        self.views = QTabWidget()
-        self.views.addTab(self.output, "Text")
-        self.views.tabBar().setVisible(False)        # shown once there is a second view
+        self.highlight = QCheckBox("highlight copied text")
+        self.highlight.setToolTip("Mark the stretches found word for word in the training text "
+                                  "(hover one to see where)")
         self.extras = QVBoxLayout()
 
-        grid = QGridLayout()
-        _labelled(grid, 0, 0, "Model", self.runs)
-        grid.addWidget(self.checkpoint, 0, 2)
-        _labelled(grid, 0, 3, "Style", self.preset)
-        _labelled(grid, 0, 5, "Temperature", self.temperature)
-        grid.addWidget(self.temperature_label, 0, 7)
-        _labelled(grid, 1, 0, "Top-k", self.top_k)
-        _labelled(grid, 1, 3, "Top-p", self.top_p)
-        _labelled(grid, 1, 5, "Length", self.length)
-        seed = QHBoxLayout()
-        for w in (QLabel("Seed"), self.seed, self.fixed_seed):
-            seed.addWidget(w)
-        seed.itemAt(0).widget().setToolTip(self.seed.toolTip())
-        seed.addStretch(1)
-        shade = QHBoxLayout()
-        shade.addWidget(self.confidence)
-        shade.addWidget(self.confidence_legend)
-        shade.addStretch(1)
+        self.views.setCornerWidget(self.room)
+        first = self.settings.first
+        caption = QLabel("Model")
+        caption.setToolTip(self.runs.toolTip())
+        for i, w in enumerate((caption, self.runs, self.checkpoint)):
+            first.insertWidget(i, w)
         actions = QHBoxLayout()
-        actions.addWidget(self.prime, 1)
-        for b in (self.generate_button, self.stop_button, self.copy_button, self.save_button):
-            actions.addWidget(b)
-        grid.setColumnStretch(6, 1)
+        start = QLabel(label("prime"))
+        start.setToolTip(self.prime.toolTip())
+        for w in (start, self.prime, self.confidence, self.highlight, self.generate_button,
+                  self.stop_button):
+            actions.addWidget(w, w is self.prime)
+        self.one.footer.insertWidget(0, self.confidence_legend)
         layout = QVBoxLayout(self)
-        layout.addLayout(grid)
-        options = QHBoxLayout()
-        options.addLayout(seed)
-        options.addLayout(shade, 1)
-        layout.addLayout(options)
+        layout.setSpacing(4)
+        for row in (first, self.settings.second):
+            layout.addLayout(row)
+        layout.addWidget(self.sentiment)
         layout.addLayout(actions)
         layout.addWidget(self.views, 1)
         layout.addLayout(self.extras)
 
         self.generate_button.clicked.connect(self.generate)
-        self.stop_button.clicked.connect(lambda: self.engine.stop(SAMPLE))
-        self.copy_button.clicked.connect(self.copy_output)
-        self.save_button.clicked.connect(self.save_output)
-        self.preset.currentTextChanged.connect(self._apply_preset)
-        for control in (self.temperature, self.top_k, self.top_p):
-            control.valueChanged.connect(lambda _: self._match_preset())
-        self.temperature.valueChanged.connect(
-            lambda v: self.temperature_label.setText(f"{v / 100:.2f}"))
+        self.stop_button.clicked.connect(self.stop)
+        self.room.toggled.connect(self._room_toggled)
+        self.views.currentChanged.connect(self._view_changed)
         self.confidence.toggled.connect(self.confidence_legend.setVisible)
+        self.highlight.toggled.connect(self._highlight)
+        self.one.message.connect(lambda text: self.window.statusBar().showMessage(text, 5000))
+        self.one.save_clicked.connect(self.save_output)
+        self.one.continue_clicked.connect(lambda: self.generate_one(self.output.toPlainText()))
+        self.one.look_inside_clicked.connect(self.look_inside_requested)
+        self.grid.continue_requested.connect(self.continue_from)
+        self.runs.currentIndexChanged.connect(lambda _: self.update_buttons())
         engine.jobs_changed.connect(self.update_buttons)
+        self._room_toggled(False)
+        self._view_changed(0)
+        self.highlight.setChecked(True)
 
     # ---- places for what comes next ------------------------------------------------------------
     def add_view(self, title: str, widget: QWidget):
-        """Another view of the samples beside the text (a grid, a look inside)."""
+        """Another view of the samples beside the text and the grid."""
         self.views.addTab(widget, title)
-        self.views.tabBar().setVisible(True)
 
     def add_extra(self, widget: QWidget):
-        """Controls or lines under the samples (scoring, steering, novelty)."""
+        """Controls or lines under the samples."""
         self.extras.addWidget(widget)
 
     # ---- generating ----------------------------------------------------------------------------
     def persisted(self) -> dict:
-        return {"temperature": self.temperature, "top_k": self.top_k, "top_p": self.top_p,
-                "prime": self.prime, "length": self.length, "sample_seed": self.seed,
-                "fixed_seed": self.fixed_seed, "confidence": self.confidence}
+        return {**self.settings.persisted(), **self.sentiment.persisted(),
+                **self.grid.axes.persisted(), "confidence": self.confidence,
+                "highlight_copied": self.highlight}
 
-    def options(self) -> dict:
-        if not self.fixed_seed.isChecked():
-            self.seed.setValue(random.randrange(2**31 - 1))
-        return {"prime": self.prime.text(), "length": self.length.value(),
-                "temperature": self.temperature.value() / 100.0,
-                "top_k": self.top_k.value() or None,
-                "top_p": self.top_p.value() if self.top_p.value() < 1.0 else None,
-                "seed": self.seed.value()}
+    @property
+    def busy(self) -> bool:
+        return self.engine.running(SAMPLE) or self.engine.running(GRID_JOB)
 
     def generate(self):
-        if not self.runs.path() or self.engine.running(SAMPLE):
+        """Generate in the view shown: one sample, or the grid."""
+        if self.views.currentWidget() is self.grid:
+            self.generate_grid()
+        else:
+            self.generate_one()
+
+    def _base(self, **overrides):
+        """The shared settings as a SamplingConfig (None, and said, if they are refused)."""
+        try:
+            return self.settings.config(**self.sentiment.steering(), **overrides)
+        except StudioError as err:
+            self.window.show_error("Cannot generate", err)
+            return None
+
+    def generate_one(self, prime: str = None):
+        """One sample (``prime``: the text to go on from; default the Prime box)."""
+        if not self.runs.path() or self.busy:
             return
-        options = self.options()
+        base = self._base(**({} if prime is None else {"prime": prime}))
+        if base is None:
+            return
+        from engine.generator.grid import make_grid
         self.generating.emit()
-        self.output.show_confidence = self.confidence.isChecked()
-        self.output.start(options["prime"])
-        self.engine.submit(SAMPLE, sample_job(self.runs.path(), self.checkpoint.currentText(),
-                                              options),
-                           on_event=self.output.append_chars, on_done=self._sampled,
+        self.views.setCurrentWidget(self.one)
+        self.one.start(base.prime, self.confidence.isChecked())
+        label = self.sentiment.steer_label()
+        self.one.novelty.setText(f"Writing… steered toward {label}: {base.candidates} candidate "
+                                 f"lines at each {base.steer_at} end" if label else "Writing…")
+        run = self.runs.path()
+        self.engine.submit(SAMPLE, sample_job(run, self.checkpoint.currentText(),
+                                              make_grid(base, {}), self.sentiment.judge_path(),
+                                              self.sentiment.steer_label()),
+                           on_event=self.one.on_event, on_done=lambda _: self._sampled(run),
                            on_error=lambda message: self.window.show_error("Cannot generate",
                                                                            message))
 
-    def _sampled(self, _result):
+    def generate_grid(self):
+        if not self.runs.path() or self.busy:
+            return
+        base = self._base()
+        if base is None:
+            return
+        self.generating.emit()
+        self.grid.set_run(self.runs.path(), self.checkpoint.currentText())
+        try:
+            self.grid.start(base, self.grid.axes.values(), self.sentiment.judge_path(),
+                            self.sentiment.steer_label())
+        except StudioError as err:                # a list that is no list
+            self.grid.status.setText(in_app_words(err))
+
+    def continue_from(self, text: str, settings: dict):
+        """A grid cell chosen: its settings here, and its text goes on in the One sample view."""
+        self.settings.set_values(settings)
+        self.generate_one(text)
+
+    def stop(self):
+        self.engine.stop(SAMPLE)
+        self.grid.stop()
+
+    def _sampled(self, run: str):
         self.window.statusBar().showMessage(
             f"{len(self.output.generated_text()):,} characters generated.", 5000)
+        self.one.checker.check(run)
 
-    def _apply_preset(self, name: str):
-        if name in PRESETS:
-            temperature, top_k, top_p = PRESETS[name]
-            self.temperature.setValue(round(temperature * 100))
-            self.top_k.setValue(top_k)
-            self.top_p.setValue(top_p)
-
-    def _match_preset(self):
-        """The preset that the controls now match, or Custom."""
-        now = (self.temperature.value() / 100, self.top_k.value(), round(self.top_p.value(), 2))
-        name = next((n for n, v in PRESETS.items() if v == now), "Custom")
-        self.preset.blockSignals(True)
-        self.preset.setCurrentText(name)
-        self.preset.blockSignals(False)
-
-    def copy_output(self):
-        text = self.output.toPlainText()
-        QGuiApplication.clipboard().setText(text)
-        self.window.statusBar().showMessage(f"Copied {len(text):,} characters.", 5000)
+    def _highlight(self, on: bool):
+        self.one.checker.set_highlight(on)
+        self.grid.set_highlight(on)
 
     def save_output(self):
         path, _ = QFileDialog.getSaveFileName(self, "Save the generated text", "sample.txt",
@@ -226,14 +204,33 @@ class SamplingPanel(QGroupBox):
         if save_text(self.window, path, self.output.toPlainText()):
             self.window.statusBar().showMessage(f"Saved to {path}", 8000)
 
+    # ---- the room it takes ---------------------------------------------------------------------
+    def _room_toggled(self, on: bool):
+        self.room.setText("Show charts" if on else "Hide charts")
+        self.room_wanted.emit(on)
+
+    def give_room(self, on: bool):
+        """Take the whole column (True) or share it with the training charts (False)."""
+        self.room.setChecked(on)
+
+    def _view_changed(self, _index: int):
+        many = self.views.currentWidget() is self.grid
+        self.generate_button.setText("Generate all" if many else "Generate")
+        self.generate_button.setToolTip("Generate every sample of the grid together (Ctrl+G)"
+                                        if many else "Generate text (Ctrl+G)")
+        for w in (self.settings.temperature, self.settings.temperature_label):
+            w.setEnabled(not many)         # the grid has its list of temperatures
+        if many:
+            self.give_room(True)           # side by side needs the height
+
     def update_buttons(self, *_):
-        busy = self.engine.running(SAMPLE)
+        busy = self.busy
         # one engine thread: sampling waits while a model trains
         self.generate_button.setEnabled(not busy and not self.engine.training and
                                         bool(self.runs.path()))
         self.stop_button.setEnabled(busy)
+        self.one.set_buttons(busy)
         set_placeholder(
             self.output, "Generated text appears here. Press Generate." if self.runs.count() else
             "No text generator yet: pick a text on the left and press Train (a few minutes give "
             "a first result); then generate text here.")
-

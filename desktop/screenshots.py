@@ -1,10 +1,15 @@
-"""Regenerate the README's screenshots: ``python -m desktop.screenshots OUT_DIR``.
+"""Regenerate the README's screenshots: ``python -m desktop.screenshots OUT_DIR [--generator RUN]
+[--sentiment RUN]``.
 
 Opens the real window offscreen at 1280x720 (the smallest screen it is made for) over the
 current ``RNN_STUDIO_HOME``, trains a small generator and a small sentiment model through the GUI
-(unless runs named ``screenshot-*`` exist), samples, analyses a sentence, and saves one PNG per
-tab of the whole window with ``grab()``, in 256 colours to keep them small.
+unless the runs named exist (default ``screenshot-bard`` and ``screenshot-sentiment``), then,
+as a user would: generates one sample judged by the sentiment model, a grid of samples steered
+toward its second label, looks inside the generator on a slice of its training text, analyses a
+sentence, and saves one PNG per view of the whole window with ``grab()``, in 256 colours to
+keep them small.
 """
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -31,9 +36,84 @@ def save(window, path: Path):
     image.save(str(path), "PNG", 0)             # 0: the most compressed
 
 
-def main(out: str):
+def train_missing(app, window, have, generator: str, sentiment: str):
+    """Train the runs the pictures need through the GUI, unless they exist."""
+    gen, sent = window.generate, window.sentiment
+    if generator not in have:
+        gen.picker.source.setCurrentIndex(gen.picker.source.findData("shakespeare"))
+        gen.settings.preset.setCurrentText("Quick try")
+        gen.run_name.setText(generator)
+        _wait(app, window)
+        gen.start_training(resume=False)
+        _wait(app, window)
+    if sentiment not in have:
+        sent.picker.source.setCurrentIndex(sent.picker.source.findData("movie-sentences"))
+        sent.settings.set_values({"epochs": 6})
+        sent.run_name.setText(sentiment)
+        _wait(app, window)
+        sent.start_training(resume=False)
+        _wait(app, window)
+
+
+def shoot_generate(app, window, out_dir: Path, generator: str, sentiment: str):
+    """One sample, shaded and judged; then a grid steered toward the sentiment's last label."""
+    gen = window.generate
+    gen.select_run(generator)
+    sampling = gen.sampling
+    sampling.prime.setText("ROMEO:")
+    sampling.settings.preset.setCurrentText("Balanced")
+    sampling.settings.widgets["length"].setValue(600)
+    sampling.confidence.setChecked(True)
+    choice = sampling.sentiment
+    choice.judge.setCurrentIndex(choice.judge.findText(sentiment))
+    choice.label.setCurrentIndex(0)                  # judged, not steered
+    window.tabs.setCurrentWidget(gen)
+    sampling.generate()
+    _wait(app, window)
+    save(window, out_dir / "generate.png")
+
+    sampling.views.setCurrentWidget(sampling.grid)   # takes the column
+    sampling.settings.widgets["length"].setValue(240)
+    sampling.grid.axes.temperatures.setText("0.5, 0.8, 1.3")
+    sampling.grid.axes.seeds.setText("1, 2")
+    choice.label.setCurrentIndex(choice.label.count() - 1)
+    sampling.generate()
+    _wait(app, window)
+    sampling.grid.area.verticalScrollBar().setValue(0)
+    save(window, out_dir / "grid.png")
+    sampling.views.setCurrentWidget(sampling.one)
+    sampling.give_room(False)
+
+
+def shoot_look_inside(app, window, out_dir: Path, generator: str):
+    """A slice of the plays' held-out end, the cells ranked by speaker names."""
+    from PySide6.QtCore import Qt
+    look = window.look_inside
+    window.tabs.setCurrentWidget(look)
+    look.choose_run(generator)
+    look.source.setCurrentIndex(0)
+    look.start.setValue(4_600_000)
+    look.length.setValue(3000)
+    look.record()
+    _wait(app, window)
+    if look.look is None:
+        sys.exit(f"recording failed: {look.status.text()}")
+    look.rank_by.setCurrentIndex(max(0, look.rank_by.findData("speaker")))
+    listed = look.cells.findItems("2:439c", Qt.MatchExactly, 0)     # bard10's speaker cell
+    if listed:
+        look.cells.setCurrentItem(listed[0])
+    _wait(app, window)
+    save(window, out_dir / "look-inside.png")
+
+
+def main(argv=None):
     import tempfile
 
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("out", nargs="?", default="desktop/screenshots")
+    parser.add_argument("--generator", default="screenshot-bard")
+    parser.add_argument("--sentiment", default="screenshot-sentiment")
+    args = parser.parse_args(argv)
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
     # the shots show the defaults, whatever this user's own saved settings are
@@ -42,7 +122,7 @@ def main(out: str):
 
     from desktop.app import MainWindow
     from engine.runs import list_runs
-    out_dir = Path(out)
+    out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv)
     app.setStyle("Fusion")
@@ -51,38 +131,16 @@ def main(out: str):
     window.resize(1280, 720)
     window.show()
     have = {r["name"] for r in list_runs()}
-    gen, sent = window.generate, window.sentiment
     if not have:                    # a first start: the Models tab says what to do first
         window.tabs.setCurrentWidget(window.models)
         _wait(app, window)
         save(window, out_dir / "models-empty.png")
-    if "screenshot-bard" not in have:
-        gen.picker.source.setCurrentIndex(gen.picker.source.findData("shakespeare"))
-        gen.settings.preset.setCurrentText("Quick try")
-        gen.run_name.setText("screenshot-bard")
-        _wait(app, window)
-        gen.start_training(resume=False)
-        _wait(app, window)
-    gen.select_run("screenshot-bard")
-    sampling = gen.sampling
-    sampling.prime.setText("ROMEO:")
-    sampling.length.setValue(600)
-    sampling.confidence.setChecked(True)
-    sampling.preset.setCurrentText("Balanced")
-    sampling.generate()
-    _wait(app, window)
-    window.tabs.setCurrentWidget(gen)
-    _wait(app, window)
-    save(window, out_dir / "generate.png")
+    train_missing(app, window, have, args.generator, args.sentiment)
+    shoot_generate(app, window, out_dir, args.generator, args.sentiment)
+    shoot_look_inside(app, window, out_dir, args.generator)
 
-    if "screenshot-sentiment" not in have:
-        sent.picker.source.setCurrentIndex(sent.picker.source.findData("movie-sentences"))
-        sent.settings.set_values({"epochs": 6})
-        sent.run_name.setText("screenshot-sentiment")
-        _wait(app, window)
-        sent.start_training(resume=False)
-        _wait(app, window)
-    sent.select_run("screenshot-sentiment")
+    sent = window.sentiment
+    sent.select_run(args.sentiment)
     sent.analysis.text.setPlainText("A gripping story, though the ending was not good and the "
                                     "lead actor looked bored.")
     sent.analysis.analyse()
@@ -101,4 +159,4 @@ def main(out: str):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "desktop/screenshots")
+    main()

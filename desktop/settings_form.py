@@ -28,7 +28,7 @@ def setting_widget(cls, f) -> QWidget:
         w.setRange(int(m["low"]), int(m["high"]))
         w.setSingleStep(int(m["step"] or 1))
         w.setGroupSeparatorShown(int(m["high"]) >= 100_000)     # 200,003, not 200003
-        w.setValue(default)
+        w.setValue(default if default is not None else m.get("suggested") or m["low"])
     elif kind is float:
         w = QDoubleSpinBox()
         step = m["step"] or 0.05

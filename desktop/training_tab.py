@@ -77,7 +77,7 @@ class TrainingTab(QWidget):
                     scroll.verticalScrollBar().sizeHint().width() + 2 * scroll.frameWidth())
         left.setMinimumWidth(width)
         left.setMaximumWidth(width + 220)
-        training = QWidget()
+        self.training_area = training = QWidget()
         tv = QVBoxLayout(training)
         tv.setContentsMargins(0, 0, 0, 0)
         tv.addWidget(self.panel, 1)
@@ -124,6 +124,10 @@ class TrainingTab(QWidget):
 
     def clear_own(self):
         """A training starts: clear what the kind shows of the last one."""
+
+    def show_training(self, visible: bool):
+        """Show the charts above the use area, or hide them to give it the whole column."""
+        self.training_area.setVisible(visible)
 
     def preparing(self) -> str:
         return "Reading the data…"
@@ -211,6 +215,7 @@ class TrainingTab(QWidget):
             return trainer(run_dir, make_data() if make_data else None, model, train,
                            resume=resume, should_stop=should_stop)
         self.clear_own()
+        self.show_training(True)
         self.panel.starting(self.preparing(), prior,
                             train.minutes * 60 if train.minutes is not None else None)
         self.engine.submit(self.TRAIN, fn, on_event=self._on_training_event,

@@ -10,7 +10,7 @@ values and tooltips are all made from these fields, and the ranges are checked h
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Optional
 
-from .errors import StudioError
+from .errors import Setting, StudioError
 
 
 def setting(default, help: str, *, flag: Optional[str] = None, label: Optional[str] = None,
@@ -40,6 +40,11 @@ def default_of(cls, name: str):
     return f.default if f.default is not MISSING else f.default_factory()
 
 
+def label_of(f) -> str:
+    """The app's label of a config field: its ``label``, else its name in words."""
+    return f.metadata["label"] or f.name.replace("_", " ").capitalize()
+
+
 def value_type(f):
     return f.metadata.get("type") or type(f.default)
 
@@ -62,18 +67,20 @@ class _JSONConfig:
     def _check_ranges(self):
         for f in settings_of(type(self)):
             m, value = f.metadata, getattr(self, f.name)
-            who = f.name + (f" ({m['flag']})" if m["flag"] else "")
+            # the command line's words: "hidden_size (--hidden)"; the app's: its label
+            who = Setting(f.name, f.name + (f" ({m['flag']})" if m["flag"] else ""),
+                          label_of(f))
             if value is None:
                 continue
             if m["choices"] and value not in m["choices"]:
                 shown = " or ".join(repr(c) for c in m["choices"])
-                raise StudioError(f"{who} must be {shown}, not {value!r}")
+                raise StudioError(who, f" must be {shown}, not {value!r}")
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 continue
             if m["low"] is not None and value < m["low"]:
-                raise StudioError(f"{who} must be at least {m['low']}, not {value}")
+                raise StudioError(who, f" must be at least {m['low']}, not {value}")
             if m["high"] is not None and value > m["high"]:
-                raise StudioError(f"{who} must be at most {m['high']}, not {value}")
+                raise StudioError(who, f" must be at most {m['high']}, not {value}")
 
 
 @dataclass(frozen=True)
@@ -120,9 +127,9 @@ class TrainConfig(_JSONConfig):
                                   "(an L2 penalty, Adam's wd); 0 = off", label="Weight shrinking",
                                   low=0.0, high=1.0, advanced=True)
     epochs: Optional[float] = setting(None, "Passes over the training data (default 5 for a "
-                                      "generator, 10 for a sentiment model, unless --minutes "
-                                      "is given)", label="Epochs", low=0.01, high=100000,
-                                      step=1, type=float)
+                                      "generator, 10 for a sentiment model, unless a budget in "
+                                      "minutes is given)", label="Epochs", low=0.01,
+                                      high=100000, step=1, type=float)
     minutes: Optional[float] = setting(None, "Wall-clock budget in minutes", label="Minutes",
                                        low=0.01, high=1e6, step=1, type=float, suggested=10)
     anneal: str = setting("none", "'cosine': with a time budget, the learning rate also follows "

@@ -22,6 +22,11 @@ class Setting:
         return self.flag
 
 
+class CommandLineOnly(str):
+    """Words only the command line shows (advice about a flag the app has no control for);
+    the app leaves them out."""
+
+
 Part = Union[str, Setting]
 
 
@@ -38,5 +43,7 @@ class StudioError(Exception):
         return tuple(p for p in self.parts if isinstance(p, Setting))
 
     def worded(self, name_of: Callable[[Setting], str]) -> str:
-        """The message with each setting named by ``name_of`` (a face's own wording)."""
-        return "".join(name_of(p) if isinstance(p, Setting) else str(p) for p in self.parts)
+        """The message with each setting named by ``name_of`` (a face's own wording), without
+        the command line's own words."""
+        return "".join(name_of(p) if isinstance(p, Setting) else str(p) for p in self.parts
+                       if not isinstance(p, CommandLineOnly))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from .errors import StudioError
+from .wording import setting
 
 BF16_FLAGS = ("avx512_bf16", "amx_bf16")   # /proc/cpuinfo names of AVX512_BF16 and AMX-BF16
 SHOWN_FLAGS = ("avx2", "avx512f", "avx512_core", "avx512_bf16", "avx512_fp16", "amx_bf16",
@@ -70,11 +71,13 @@ def training_path(requested: str, ctx_name: str = "cpu",
     """The precision and layer for ``--precision requested`` on this machine. ``auto``: bf16
     where it can run, else fp32. An explicit bf16 that cannot run is a StudioError saying why."""
     if requested not in ("fp32", "bf16", "auto"):
-        raise StudioError(f"--precision must be fp32, bf16 or auto, not {requested!r}")
+        raise StudioError(setting("precision"), f" must be fp32, bf16 or auto, not "
+                          f"{requested!r}")
     on_cpu = (ctx_name or "cpu").strip().lower().startswith("cpu")
     why = bf16_unavailable(flags) if on_cpu else "bf16 training runs on the CPU only (--ctx cpu)"
     if requested == "bf16" and why:
-        raise StudioError(f"--precision bf16: {why}; use --precision fp32 or auto")
+        raise StudioError(setting("precision"), f" bf16: {why}; use ", setting("precision"),
+                          " fp32 or auto")
     if requested == "bf16" or requested == "auto" and not why:
         return TrainingPath("bf16", "onednn")
     if on_cpu and os.environ.get(LAYER_ENV) == "onednn":

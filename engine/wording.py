@@ -5,7 +5,8 @@ few options that are no config field (a command's ``--out``, ``--resume``, ...) 
 """
 from dataclasses import fields
 
-from .config import GeneratorConfig, SentimentConfig, SentimentTrainConfig, TrainConfig
+from .config import (GeneratorConfig, SamplingConfig, SentimentConfig, SentimentTrainConfig,
+                     TrainConfig, label_of)
 from .errors import Setting, StudioError
 
 # options of the commands that are not config fields: name -> (flag, the app's label for it)
@@ -14,8 +15,9 @@ OPTIONS = {
     "out": ("--out", "Run name"),
     "encoding": ("--encoding", "Encoding"),
     "format": ("--format", "Format"),
+    "property": ("--property", "Your own property"),     # the Look inside view's NAME=REGEX
 }
-_CONFIGS = (GeneratorConfig, TrainConfig, SentimentConfig, SentimentTrainConfig)
+_CONFIGS = (GeneratorConfig, TrainConfig, SentimentConfig, SentimentTrainConfig, SamplingConfig)
 
 
 def flag_of(f) -> str:
@@ -25,11 +27,6 @@ def flag_of(f) -> str:
         return f.metadata["flag"]
     name = f.name.replace("_", "-")
     return f"--no-{name}" if f.default is True else f"--{name}"
-
-
-def label_of(f) -> str:
-    """The app's label of a config field: its ``label``, else its name in words."""
-    return f.metadata["label"] or f.name.replace("_", " ").capitalize()
 
 
 def setting(name: str) -> Setting:

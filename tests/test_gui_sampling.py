@@ -11,19 +11,25 @@ from .gui_helpers import (answer_dialog, set_tiny_generator, train_and_wait,  # 
 
 
 def test_sampling_presets_copy_and_save_say_what_they_did(qtbot, window, tmp_path):
+    from engine.config import SamplingConfig, default_of
     sampling = window.generate.sampling
-    assert sampling.preset.currentText() == "Balanced"           # the default controls
-    sampling.preset.setCurrentText("Wild")
-    assert sampling.temperature.value() == 130 and sampling.top_p.value() == 1.0
-    sampling.preset.setCurrentText("Safe")
-    assert sampling.temperature.value() == 50 and sampling.top_p.value() == 0.9
-    sampling.temperature.setValue(63)
-    assert sampling.preset.currentText() == "Custom"
-    sampling.temperature.setValue(80)
-    sampling.top_p.setValue(1.0)
-    assert sampling.preset.currentText() == "Balanced"
+    controls = sampling.settings
+    temperature, top_p = controls.temperature, controls.widgets["top_p"]
+    assert controls.preset.currentText() == "Balanced"           # the default controls
+    assert temperature.value() == round(default_of(SamplingConfig, "temperature") * 100)
+    assert controls.widgets["length"].value() == default_of(SamplingConfig, "length")
+    controls.preset.setCurrentText("Wild")
+    assert temperature.value() == 130 and top_p.value() == 1.0
+    controls.preset.setCurrentText("Safe")
+    assert temperature.value() == 50 and top_p.value() == 0.9
+    temperature.setValue(63)
+    assert controls.preset.currentText() == "Custom"
+    temperature.setValue(round(default_of(SamplingConfig, "temperature") * 100))
+    top_p.setValue(1.0)
+    assert controls.preset.currentText() == "Balanced"
+    assert controls.config() == SamplingConfig(seed=1)       # the defaults, the seed fixed at 1
     sampling.output.setPlainText("some text")
-    sampling.copy_button.click()
+    sampling.one.copy_button.click()
     assert "Copied 9 characters" in window.statusBar().currentMessage()
     sampling.write_output(str(tmp_path / "out.txt"))
     assert (tmp_path / "out.txt").read_text() == "some text"
@@ -54,7 +60,7 @@ def test_bad_inputs_and_shading_follow_the_controls(qtbot, window, tmp_path, tex
     sampling = tab.sampling
     # finding 13: shading on, then off: the next text is plain, its start included
     sampling.prime.setText("the ")
-    sampling.length.setValue(40)
+    sampling.settings.widgets["length"].setValue(40)
     sampling.confidence.click()
     sampling.generate_button.click()
     wait_idle(qtbot, window)

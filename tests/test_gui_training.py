@@ -51,9 +51,9 @@ def test_generate_tab_trains_stays_responsive_and_samples_like_the_cli(qtbot, wi
     sampling = tab.sampling
     assert tab.runs.currentText() == "gui-gen"
     sampling.prime.setText("the ")
-    sampling.length.setValue(60)
-    sampling.seed.setValue(5)
-    sampling.temperature.setValue(80)
+    sampling.settings.widgets["length"].setValue(60)
+    sampling.settings.seed.setValue(5)
+    sampling.settings.temperature.setValue(80)
     sampling.confidence.setChecked(True)
     assert sampling.confidence_legend.isVisible() and "unsure" in sampling.confidence_legend.text()
     sampling.generate_button.click()

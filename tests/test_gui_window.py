@@ -21,12 +21,27 @@ SCREENS = ((1280, 720), (1366, 768))
 DECORATIONS = (0, 40)          # a title bar, and some room for a panel or task bar
 
 
+def reachable(window, widget) -> bool:
+    """Shown, not covered or cut off, and inside the window."""
+    corner = widget.mapTo(window, QPoint(widget.width(), widget.height()))
+    return widget.isVisible() and not widget.visibleRegion().isEmpty() and \
+        corner.x() <= window.width() and corner.y() <= window.height()
+
+
 def test_the_window_fits_a_laptop_screen_with_every_control_reachable(qtbot, window):
     """Finding 8: the minimum size fits 1280x720 (less a title bar and a panel); at that size
-    Train, Resume and Stop are on screen in both training tabs; shading by confidence does not
-    widen the window."""
+    Train, Resume and Stop are on screen in both training tabs, and so are the sampling
+    controls in either view of the samples, and the Look inside tab's; shading by confidence
+    does not widen the window."""
+    sampling, look = window.generate.sampling, window.look_inside
     hint = window.minimumSizeHint()
     assert hint.width() <= SCREENS[0][0] and hint.height() <= SCREENS[0][1] - DECORATIONS[1], hint
+    sampling_controls = (sampling.generate_button, sampling.stop_button, sampling.prime,
+                         sampling.room, sampling.highlight, sampling.settings.seed,
+                         sampling.sentiment.strength, sampling.checkpoint)
+    views = ((sampling.one, (sampling.one.continue_button, sampling.one.look_button,
+                             sampling.one.save_button)),
+             (sampling.grid, (sampling.grid.axes.temperatures, sampling.grid.axes.layout_choice)))
     for width, height in ((hint.width(), hint.height()), *SCREENS):
         window.resize(width, height - DECORATIONS[1])
         for tab in (window.generate, window.sentiment):
@@ -34,10 +49,22 @@ def test_the_window_fits_a_laptop_screen_with_every_control_reachable(qtbot, win
             QTest.qWait(20)
             for button in (tab.panel.train_button, tab.panel.resume_button,
                            tab.panel.stop_button):
-                corner = button.mapTo(window, QPoint(button.width(), button.height()))
-                assert button.isVisible() and not button.visibleRegion().isEmpty()
-                assert corner.x() <= window.width() and corner.y() <= window.height()
+                assert reachable(window, button), (width, height, button.text())
+        window.tabs.setCurrentWidget(window.generate)
+        for view, controls in views:
+            sampling.views.setCurrentWidget(view)
+            QTest.qWait(20)
+            for w in (*sampling_controls, *controls):
+                assert reachable(window, w), (width, height, type(w).__name__)
+        sampling.give_room(False)
+        window.tabs.setCurrentWidget(look)
+        QTest.qWait(20)
+        for w in (look.record_button, look.stop_button, look.source, look.length, look.pattern,
+                  look.legend):
+            assert reachable(window, w), (width, height, type(w).__name__)
+    assert window.minimumSizeHint().height() <= hint.height()     # the grid's view asks no more
     window.tabs.setCurrentWidget(window.generate)
+    sampling.views.setCurrentWidget(sampling.one)
     before = window.minimumSizeHint().width()
     window.generate.sampling.confidence.click()
     QTest.qWait(20)
@@ -172,6 +199,35 @@ def test_the_engine_words_a_setting_for_each_face(qtbot, window, text_file, stud
     assert window.last_error[1].startswith("/") and '"Epochs"' in window.last_error[1]
 
 
+def test_messages_the_app_can_meet_name_no_flag(qtbot, window, text_file, tmp_path, caplog):
+    """Engine messages a GUI user can meet that name a flag on the command line: bf16 this CPU
+    lacks (the Advanced "Precision"), and labels that differ only in case (the command line's
+    --merge-label-case, which the app has no control for, is left out)."""
+    from engine.precision import bf16_unavailable
+    from .sentiment_helpers import synthetic_rows, write_csv
+    tab = window.generate
+    set_tiny_generator(tab, text_file, "bf16-run", epochs=1)
+    tab.settings.form["precision"].setCurrentText("bf16")
+    wait_idle(qtbot, window)
+    if bf16_unavailable() is not None:              # this CPU: refused, in the app's words
+        tab.panel.train_button.click()
+        wait_idle(qtbot, window)
+        title, message = window.last_error
+        assert title == "Training failed" and message.startswith('"Precision" bf16: ')
+        assert "--" not in message and 'use "Precision" fp32 or auto' in message
+        window.last_error = None
+    rows = [(t, label.upper() if i % 3 == 0 else label)
+            for i, (t, label) in enumerate(synthetic_rows(120))]
+    sentiment = window.sentiment
+    sentiment.picker.add(str(write_csv(tmp_path / "cased.csv", rows)))
+    sentiment.settings.set_values({"hidden_size": 16, "embed_size": 16, "epochs": 1})
+    sentiment.run_name.setText("cased")
+    train_and_wait(qtbot, window, sentiment)
+    assert "differ only in case" in window.last_warning and "--" not in window.last_warning
+    cli = " ".join(r.getMessage() for r in caplog.records)      # the command line's words
+    assert "differ only in case" in cli and "or pass --merge-label-case" in cli
+
+
 def test_dark_theme_keeps_disabled_controls_and_radio_buttons_visible(qtbot, window):
     from PySide6.QtGui import QPalette
     window.dark_action.setChecked(True)
@@ -268,8 +324,10 @@ def test_every_setting_a_person_can_change_has_a_tooltip(qtbot, window):
                                    QRadioButton, QSlider, QSpinBox)
     kinds = (QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QRadioButton, QSlider, QSpinBox,
              QPushButton)
+    import re
+    from PySide6.QtWidgets import QWidget
     missing = []
-    for tab in (window.generate, window.sentiment, window.models):
+    for tab in (window.generate, window.look_inside, window.sentiment, window.models):
         for w in (w for kind in kinds for w in tab.findChildren(kind)):
             if isinstance(w, QLineEdit) and isinstance(w.parent(), (QSpinBox, QDoubleSpinBox,
                                                                     QComboBox)):
@@ -278,6 +336,9 @@ def test_every_setting_a_person_can_change_has_a_tooltip(qtbot, window):
                 missing.append(f"{type(tab).__name__}: {type(w).__name__} {w.objectName()!r} "
                                f"{getattr(w, 'text', lambda: '')()!r}")
     assert not missing, missing
+    flags = [w.toolTip() for w in window.findChildren(QWidget) if re.search(r"--[a-z]",
+                                                                             w.toolTip())]
+    assert not flags, flags                   # the app's words name no command-line flag
 
 
 def test_an_empty_state_leaves_the_screen_once_a_model_exists(qtbot, window, text_file,

@@ -59,6 +59,40 @@ def test_a_message_names_its_setting_by_flag_on_the_command_line_and_by_label_in
     assert in_app_words(StudioError("no run named x")) == "No run named x"
 
 
+def test_the_messages_an_app_user_can_meet_keep_the_command_lines_words():
+    """Range checks, bf16 this CPU lacks, the Look inside view's own property, a grid's lists
+    and labels differing in case: the command line words them as before, the app by labels."""
+    from engine.config import GeneratorConfig, SamplingConfig
+    from engine.errors import CommandLineOnly
+    from engine.generator.grid import parse_values
+    from engine.generator.text_properties import parse_property
+    from engine.precision import training_path
+    said = {}
+    for name, make in (("range", lambda: GeneratorConfig(hidden_size=99999)),
+                       ("sampling", lambda: SamplingConfig(temperature=20)),
+                       ("bf16", lambda: training_path("bf16", flags=["avx2"])),
+                       ("property", lambda: parse_property("upper", "ABC")),
+                       ("list", lambda: parse_values("1,,2", "top_k"))):
+        with pytest.raises(StudioError) as caught:
+            make()
+        said[name] = (str(caught.value), in_app_words(caught.value))
+    assert said["range"] == ("hidden_size (--hidden) must be at most 4096, not 99999",
+                             '"Hidden size" must be at most 4096, not 99999')
+    assert said["sampling"][1] == '"Temperature" must be at most 10.0, not 20'
+    assert said["bf16"][0].startswith("--precision bf16: bf16 needs a CPU with AVX512_BF16")
+    assert said["bf16"][0].endswith("; use --precision fp32 or auto")
+    assert said["bf16"][1].startswith('"Precision" bf16: ')
+    assert said["property"] == ("--property takes NAME=REGEX (e.g. 'stage=\\[[^]]*\\]'), not "
+                                "'upper'", '"Your own property" takes NAME=REGEX (e.g. '
+                                "'stage=\\[[^]]*\\]'), not 'upper'")
+    assert said["list"] == ("--top-k: '1,,2' is not a comma-separated list of values",
+                            "\"Top-k\": '1,,2' is not a comma-separated list of values")
+    cased = StudioError("write each one way", CommandLineOnly(", or pass --merge-label-case"))
+    assert str(cased).endswith("or pass --merge-label-case")
+    assert in_app_words(cased) == "Write each one way"
+    assert all("--" not in app for _, app in said.values())
+
+
 def test_the_advice_says_what_the_engine_does_and_its_fix_works(tmp_path):
     text = tmp_path / "six.txt"
     text.write_text(("the quick brown fox jumps over the lazy dog.\n" * 140)[:6000])

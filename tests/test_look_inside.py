@@ -81,7 +81,7 @@ def background_at(text_view, position: int):
 def test_look_inside_records_on_the_engine_thread_ranks_recolours_and_follows_a_selection(
         qtbot, view, engine, planted_run, monkeypatch):
     import engine.generator.cell_ranking as cell_ranking
-    from desktop.look_inside import SELECTION, value_colour
+    from desktop.look_inside import OWN, SELECTION, value_colour
     run, _ = planted_run
     threads = []
     real_record = cell_ranking.record
@@ -92,7 +92,7 @@ def test_look_inside_records_on_the_engine_thread_ranks_recolours_and_follows_a_
     assert hint.width() <= 1260 and hint.height() <= 640         # fits a 1280 x 720 screen
     probe = planted_text(2500, seed=1)
     view.set_run(str(run))
-    view.source.setCurrentIndex(2)                          # "Your own text"
+    view.source.setCurrentText(OWN)                         # "Your own text"
     assert not view.text.isReadOnly()
     view.text.setPlainText(probe)                           # what a paste does
     QTest.mouseClick(view.record_button, Qt.LeftButton)
@@ -158,17 +158,18 @@ def test_look_inside_records_on_the_engine_thread_ranks_recolours_and_follows_a_
 
 def test_a_recording_of_the_training_text_and_its_errors(qtbot, view, engine, planted_run,
                                                          tmp_path):
+    from desktop.look_inside import NEW, SLICE
     run, text_file = planted_run
     failures = []
     view.failed.connect(failures.append)
     view.set_run(str(run))
-    view.source.setCurrentIndex(0)                          # a slice of the training text
+    view.source.setCurrentText(SLICE)                       # a slice of the training text
     view.start.setValue(1000)
     view.length.setValue(400)
     QTest.mouseClick(view.record_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: view.look is not None and not engine.busy, timeout=WAIT_MS)
     assert view.look.recording.text == text_file.read_text()[1000:1400]
-    view.source.setCurrentIndex(1)                          # a new sample
+    view.source.setCurrentText(NEW)                         # a new sample
     view.length.setValue(200)
     QTest.mouseClick(view.record_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: len(view.look.recording) == 200 and not engine.busy, timeout=WAIT_MS)
@@ -200,8 +201,10 @@ def test_copied_text_is_highlighted_with_its_novelty_line(qtbot, engine, planted
     assert selections[0].format.background().color() == COPIED
     share = checker.report.share()
     assert 0.2 < share < 0.5
-    assert line.text().startswith(f"{share:.0%}".replace("%", " %") + " of 20-character windows")
-    assert f"longest 80 characters, from line {training[:5000].count(chr(10)) + 1:,}" in line.text()
+    assert line.text() == f"Copied: {share:.0%} (longest 80 characters)".replace("%", " %")
+    assert line.toolTip().startswith(f"{share:.0%}".replace("%", " %") + " of 20-character "
+                                     f"windows copied; longest 80 characters, from line "
+                                     f"{training[:5000].count(chr(10)) + 1:,}")
     port = sample.viewport()
     p = point_of(sample, 90)
     QApplication.sendEvent(port, QHelpEvent(QEvent.ToolTip, p, port.mapToGlobal(p)))

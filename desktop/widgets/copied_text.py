@@ -29,6 +29,16 @@ def preview_line(ev) -> str:
     return text.replace("%", " %", 1)
 
 
+def short_line(report) -> str:
+    """The novelty of a text in a few words, for a line under a sample (``report.line()``, with
+    where the longest copy comes from, is its tooltip)."""
+    share = report.share()
+    if share is None:
+        return "Too short to check what was copied"
+    text = f"Copied: {share:.0%}".replace("%", " %")
+    return text + (f" (longest {report.longest.length:,} characters)" if report.longest else "")
+
+
 class CopiedTextChecker(QObject):
     checked = Signal(object)            # the NoveltyReport
     failed = Signal(str)
@@ -38,7 +48,9 @@ class CopiedTextChecker(QObject):
         super().__init__(parent or view)
         self.engine, self.view, self.line = engine, view, line
         self.report = None
+        self.highlight = True               # show the copied spans (the line is always said)
         self._checked_text = None
+        self._selections = []
         view.viewport().installEventFilter(self)     # runs before the view's own tooltips
 
     def check(self, run_path: str, text: Optional[str] = None):
@@ -57,8 +69,13 @@ class CopiedTextChecker(QObject):
         self.engine.submit(JOB, job, streams=False, on_done=lambda r: self._show(r, text),
                            on_error=self._failed)
 
+    def set_highlight(self, on: bool):
+        """Show or hide the copied spans found (no new check)."""
+        self.highlight = on
+        self.view.setExtraSelections(self._selections if on else [])
+
     def clear(self):
-        self.report, self._checked_text = None, None
+        self.report, self._checked_text, self._selections = None, None, []
         self.view.setExtraSelections([])
         if self.line is not None:
             self.line.setText("")
@@ -81,9 +98,12 @@ class CopiedTextChecker(QObject):
             selection = QTextEdit.ExtraSelection()
             selection.cursor, selection.format = cursor, fmt
             selections.append(selection)
-        self.view.setExtraSelections(selections)
+        self._selections = selections
+        self.set_highlight(self.highlight)
         if self.line is not None:
-            self.line.setText(report.line())
+            self.line.setText(short_line(report))
+            self.line.setToolTip(f"{report.line()}. Of the sample, the share of its 20-character "
+                                 f"stretches found word for word in the training text")
         self.checked.emit(report)
 
     def _failed(self, message: str):
@@ -97,7 +117,7 @@ class CopiedTextChecker(QObject):
         return next((s for s in self.report.spans if s.start <= position < s.end), None)
 
     def eventFilter(self, watched, event):
-        if event.type() == QEvent.ToolTip and self.report is not None:
+        if event.type() == QEvent.ToolTip and self.report is not None and self.highlight:
             span = self.span_at(self.view.cursorForPosition(event.pos()).position())
             if span is not None:
                 QToolTip.showText(event.globalPos(), f"copied: {span.length:,} characters "

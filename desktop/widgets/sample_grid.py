@@ -1,36 +1,35 @@
 """Many samples side by side: a grid of generated texts (temperatures across, seeds down, or a
-list), all drawn together through ONE engine job. Each cell can be copied, saved, or continued
-from (``SampleGrid.continue_requested``); with a sentiment model chosen, each sample and each of
-its lines get a badge (label, probability), and "Steer toward" keeps, at every line end, the
-likeliest of K candidate lines to carry a label.
+list), all drawn together through ONE engine job (``sample_job``, which the single sample uses
+too). Each cell can be copied, saved, or continued from (``SampleGrid.continue_requested``);
+under each, the share of it copied from the training text; with a sentiment model chosen, each
+sample and each of its lines get a badge (label, probability).
 
-Standalone pieces, to drop into the Generate tab: ``SampleGridControls`` (the settings, made
-from ``SamplingConfig``'s fields) and ``SampleGrid`` (the cells and the engine job), which takes
-the engine thread handle and a run path and reports through signals.
+``GridAxes`` holds what the grid varies (lists of temperatures and seeds, the layout); every
+other setting comes from the panel's shared ``SamplingSettings``.
 """
 import time
 from pathlib import Path
 from typing import Dict, List, Optional
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QFont, QGuiApplication, QTextCursor
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QGridLayout,
-                               QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
-                               QScrollArea, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFrame, QGridLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QPlainTextEdit, QScrollArea, QToolButton, QVBoxLayout,
+                               QWidget)
 
-from engine.config import SamplingConfig, default_of, settings_of
-from engine.errors import StudioError
+from engine.config import SamplingConfig
 
-from ..settings_form import setting_widget, widget_value
+from ..common import write_text
+from .copied_text import CopiedTextChecker
+from .sampling_settings import PRESETS, tip
 
-GRID_JOB = "gen-sample-grid"
-_FIELDS = {f.name: f for f in settings_of(SamplingConfig)}
+GRID_JOB = "generate-grid"
 
 
-def grid_job(run_path: str, checkpoint: str, cells, sentiment_run: Optional[str] = None,
-             steer_label: Optional[str] = None, chunk_seconds: float = 0.03):
-    """The engine job: yields lists of SampledChar (every cell's, about every
-    ``chunk_seconds``), then, with a sentiment run, one CellScores per cell."""
+def sample_job(run_path: str, checkpoint: str, cells, sentiment_run: Optional[str] = None,
+               steer_label: Optional[str] = None, chunk_seconds: float = 0.03):
+    """The engine job for one sample or a grid: yields lists of SampledChar (every cell's,
+    about every ``chunk_seconds``), then, with a sentiment run, one CellScores per cell."""
     def run(should_stop):
         from engine.generator.grid import cell_scores, draw_cells
         from engine.generator.load import load_generator
@@ -57,43 +56,64 @@ def grid_job(run_path: str, checkpoint: str, cells, sentiment_run: Optional[str]
     return run
 
 
-def _badge(label: Optional[str], probability: Optional[float]) -> str:
+def badge(label: Optional[str], probability: Optional[float]) -> str:
     return f"{label} {probability:.2f}" if label else "–"
 
 
+def lines_tip(lines) -> str:
+    """Each judged line's badge, for a tooltip."""
+    return "\n".join(f"[{badge(lab, p)}] {line[:70]}" for line, lab, p in lines) or \
+        "no lines to judge"
+
+
+def _tool(text: str, tip_text: str) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    button.setToolTip(tip_text)
+    return button
+
+
 class SampleCell(QFrame):
-    """One sample: its label, its text as it streams in, its sentiment, and what to do with it."""
+    """One sample: its label, its text as it streams in, its sentiment, how much of it was
+    copied from the training text, and what to do with it."""
     continue_clicked = Signal(int)
     message = Signal(str)                   # what copy or save did, for a status line
 
-    def __init__(self, index: int, title: str, config: SamplingConfig, parent=None):
+    def __init__(self, index: int, title: str, config: SamplingConfig, engine, parent=None):
         super().__init__(parent)
         self.index, self.config = index, config
         self.setFrameShape(QFrame.StyledPanel)
         self.title = QLabel(f"<b>{title}</b>")
+        self.title.setWordWrap(True)
         self.badge = QLabel()
         self.badge.setToolTip("What the sentiment model says about this sample; hover the "
                               "text for each line")
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setFont(QFont("monospace"))
-        self.text.setMinimumSize(220, 110)
+        self.text.setMinimumSize(150, 60)
         self.text.setPlainText(config.prime)
-        self.copy_button = QPushButton("Copy")
-        self.save_button = QPushButton("Save…")
-        self.continue_button = QPushButton("Continue")
-        self.continue_button.setToolTip("Generate more from the end of this sample, with its "
-                                        "settings")
+        self.novelty = QLabel()
+        self.novelty.setWordWrap(True)
+        self.novelty.setToolTip("How much of this sample is in the training text word for word")
+        self.checker = CopiedTextChecker(engine, self.text, self.novelty)
+        self.copy_button = _tool("Copy", "Copy this sample")
+        self.save_button = _tool("Save…", "Save this sample to a file")
+        self.continue_button = _tool("Continue", "Go on writing this sample, with its settings, "
+                                     "in the One sample view")
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(self.badge)
         buttons = QHBoxLayout()
         for b in (self.copy_button, self.save_button, self.continue_button):
             buttons.addWidget(b)
+        buttons.addStretch(1)
         box = QVBoxLayout(self)
-        box.setContentsMargins(4, 4, 4, 4)
+        box.setContentsMargins(4, 2, 4, 2)
+        box.setSpacing(2)
         box.addLayout(head)
         box.addWidget(self.text, 1)
+        box.addWidget(self.novelty)
         box.addLayout(buttons)
         self.lines: List[tuple] = []          # (text, label, probability) per judged line
         self.copy_button.clicked.connect(self.copy)
@@ -112,9 +132,8 @@ class SampleCell(QFrame):
 
     def set_scores(self, label, probability, lines):
         self.lines = list(lines)
-        self.badge.setText(_badge(label, probability))
-        self.text.setToolTip("\n".join(f"[{_badge(lab, p)}] {line[:70]}"
-                                       for line, lab, p in self.lines) or "no lines to judge")
+        self.badge.setText(badge(label, probability))
+        self.text.setToolTip(lines_tip(self.lines))
 
     def copy(self):
         QGuiApplication.clipboard().setText(self.full_text())
@@ -127,134 +146,53 @@ class SampleCell(QFrame):
             self.write(path)
 
     def write(self, path: str) -> bool:
-        try:
-            Path(path).write_text(self.full_text(), encoding="utf-8")
-        except OSError as err:
-            self.message.emit(f"Cannot save to {path}: {err.strerror}")
-            return False
-        self.message.emit(f"Saved to {path}")
-        return True
+        problem = write_text(path, self.full_text())
+        self.message.emit(f"Saved to {path}" if problem is None else
+                          f"Cannot save to {path}: {problem}")
+        return problem is None
 
 
-class SampleGridControls(QWidget):
-    """The grid's settings: lists of temperatures and seeds, the other sampling settings (from
-    ``SamplingConfig``), a sentiment model to judge with, and "Steer toward" (a label and a
-    strength, the number of candidates per line)."""
-    generate_clicked = Signal()
-    stop_clicked = Signal()
+class GridAxes(QWidget):
+    """What the grid varies: temperatures across, seeds down (lists), and its layout."""
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.temperatures = QLineEdit(str(default_of(SamplingConfig, "temperature")))
-        self.temperatures.setToolTip(_FIELDS["temperature"].metadata["help"] + ". A list "
-                                     "(0.5, 0.8, 1.1) gives one column per value")
-        self.seeds = QLineEdit(str(_FIELDS["seed"].metadata["suggested"]))
-        self.seeds.setToolTip(_FIELDS["seed"].metadata["help"] + ". A list (1, 2) gives one "
-                              "row per value")
-        self.widgets = {name: setting_widget(SamplingConfig, _FIELDS[name])
-                        for name in ("prime", "length", "top_k", "top_p")}
+        temperatures = sorted({p["temperature"] for p in PRESETS.values()})
+        self.temperatures = QLineEdit(", ".join(f"{t:g}" for t in temperatures))
+        self.temperatures.setToolTip(tip("temperature") + ". A list (0.5, 0.8, 1.3) gives one "
+                                     "column per value: the styles' temperatures to start")
+        self.seeds = QLineEdit("1, 2")
+        self.seeds.setToolTip(tip("seed") + ". A list (1, 2) gives one row per value")
         self.layout_choice = QComboBox()
         self.layout_choice.addItems(["grid", "list"])
         self.layout_choice.setToolTip("grid: temperatures across, seeds down; list: one below "
                                       "the other")
-        self.sentiment = QComboBox()
-        self.sentiment.setToolTip("A trained sentiment model to judge every sample and line "
-                                  "with (see the Models tab)")
-        self.steer_label = QComboBox()
-        self.steer_label.setToolTip("Steer toward: at each line end keep the candidate line "
-                                    "likeliest to carry this label")
-        candidates = _FIELDS["candidates"].metadata
-        self.strength = QSlider(Qt.Horizontal)
-        self.strength.setRange(candidates["low"], min(32, candidates["high"]))
-        self.strength.setValue(default_of(SamplingConfig, "candidates"))
-        self.strength.setToolTip(candidates["help"])
-        self.strength_label = QLabel()
-        self.generate_button = QPushButton("Generate all")
-        self.stop_button = QPushButton("Stop")
-        self.message = QLabel()
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #d9822b")
-        form = QFormLayout()
-        form.addRow(_FIELDS["temperature"].metadata["label"] + "s", self.temperatures)
-        form.addRow("Seeds", self.seeds)
-        for name, w in self.widgets.items():
-            form.addRow(_FIELDS[name].metadata["label"], w)
-        form.addRow("Layout", self.layout_choice)
-        form.addRow("Judge with", self.sentiment)
-        steer = QHBoxLayout()
-        steer.addWidget(self.steer_label)
-        steer.addWidget(self.strength, 1)
-        steer.addWidget(self.strength_label)
-        form.addRow("Steer toward", steer)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.generate_button)
-        buttons.addWidget(self.stop_button)
-        box = QVBoxLayout(self)
-        box.addLayout(form)
-        box.addLayout(buttons)
-        box.addWidget(self.message)
-        self.sentiment.currentIndexChanged.connect(lambda _: self._show_labels())
-        self.strength.valueChanged.connect(self._show_strength)
-        self.generate_button.clicked.connect(self.generate_clicked)
-        self.stop_button.clicked.connect(self.stop_clicked)
-        self._show_strength(self.strength.value())
-        self.refresh_runs()
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        for text, widget, stretch in (("Temperatures", self.temperatures, 2),
+                                      ("Seeds", self.seeds, 1), ("Layout", self.layout_choice, 0)):
+            caption = QLabel(text)
+            caption.setToolTip(widget.toolTip())
+            caption.setBuddy(widget)
+            row.addWidget(caption)
+            row.addWidget(widget, stretch)
 
-    def refresh_runs(self):
-        from engine.runs import list_runs
-        current = self.sentiment.currentData()
-        self.sentiment.blockSignals(True)
-        self.sentiment.clear()
-        self.sentiment.addItem("nobody (no sentiment)", None)
-        for r in list_runs(kind="sentiment"):
-            self.sentiment.addItem(r["name"], r["path"])
-        index = self.sentiment.findData(current)
-        self.sentiment.setCurrentIndex(max(0, index))
-        self.sentiment.blockSignals(False)
-        self._show_labels()
-
-    def choose_sentiment(self, path: str):
-        index = self.sentiment.findData(path)
-        if index < 0:
-            self.sentiment.addItem(Path(path).name, path)
-            index = self.sentiment.count() - 1
-        self.sentiment.setCurrentIndex(index)
-
-    def _show_labels(self):
-        from engine.runs import RunFolder
-        self.steer_label.clear()
-        self.steer_label.addItem("nothing (plain sampling)", None)
-        path = self.sentiment.currentData()
-        if path:
-            try:
-                labels = RunFolder(path).read_meta(kind="sentiment").labels
-            except StudioError as err:
-                self.message.setText(str(err))
-                labels = []
-            for label in labels:
-                self.steer_label.addItem(label, label)
-        self.steer_label.setEnabled(bool(path))
-        self.strength.setEnabled(bool(path))
-
-    def _show_strength(self, k: int):
-        self.strength_label.setText(f"{k} per line")
-
-    def request(self):
-        """(base SamplingConfig, the lists of temperatures and seeds, sentiment run path or None,
-        steer label or None); a StudioError says what is wrong."""
+    def values(self) -> Dict[str, list]:
+        """{"temperature": [...], "seed": [...]}; a StudioError says what is wrong."""
         from engine.generator.grid import parse_values
-        values = {"temperature": parse_values(self.temperatures.text(), "temperature",
-                                              "Temperatures"),
-                  "seed": parse_values(self.seeds.text(), "seed", "Seeds")}
-        base = SamplingConfig(**{k: widget_value(w) for k, w in self.widgets.items()},
-                              candidates=self.strength.value(),
-                              temperature=values["temperature"][0], seed=values["seed"][0])
-        return base, values, self.sentiment.currentData(), self.steer_label.currentData()
+        return {"temperature": parse_values(self.temperatures.text(), "temperature",
+                                            "Temperatures"),
+                "seed": parse_values(self.seeds.text(), "seed", "Seeds")}
+
+    def persisted(self) -> dict:
+        return {"grid_temperatures": self.temperatures, "grid_seeds": self.seeds,
+                "grid_layout": self.layout_choice}
 
 
 class SampleGrid(QWidget):
-    """The cells, filled by one engine job. ``continue_requested(text, settings)``: the chosen
-    cell's whole text (prime included) and its settings (``SamplingConfig.to_dict()``)."""
+    """The axes, the cells, and the one engine job that fills them. ``continue_requested(text,
+    settings)``: the chosen cell's whole text (prime included) and its settings
+    (``SamplingConfig.to_dict()``)."""
     continue_requested = Signal(str, dict)
     finished = Signal()
     failed = Signal(str)
@@ -265,16 +203,21 @@ class SampleGrid(QWidget):
         self.run_path: Optional[str] = None
         self.checkpoint = "best"
         self.cells: List[SampleCell] = []
-        self.status = QLabel("Choose settings and press Generate all.")
+        self.highlight = True                 # copied stretches marked in every cell
+        self.stopped = False                  # the last job was stopped before its end
+        self.axes = GridAxes()
+        self.status = QLabel("Set the temperatures and seeds, then press Generate all.")
+        self.status.setWordWrap(True)
         self.area = QScrollArea()
         self.area.setWidgetResizable(True)
         self.area.setWidget(QWidget())
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.axes)
         box.addWidget(self.status)
         box.addWidget(self.area, 1)
 
-    def set_run(self, run_path: str, checkpoint: str = "best"):
+    def set_run(self, run_path: Optional[str], checkpoint: str = "best"):
         self.run_path, self.checkpoint = run_path, checkpoint
 
     @property
@@ -282,31 +225,42 @@ class SampleGrid(QWidget):
         return self.engine.running(GRID_JOB)
 
     def start(self, base: SamplingConfig, values: Dict[str, list], sentiment_run=None,
-              steer_label=None, layout: str = "grid"):
-        """Lay out one cell per combination and submit the one job that fills them all."""
+              steer_label=None):
+        """Lay out one cell per combination and submit the one job that fills them all
+        (a StudioError says what is wrong with the lists)."""
         from engine.generator.grid import make_grid
         if self.run_path is None or self.running:
             return None
         cells = make_grid(base, values)
-        self._lay_out(cells, layout)
+        self._lay_out(cells, self.axes.layout_choice.currentText())
+        self.stopped = False
         self.status.setText(f"Generating {len(cells)} samples together…"
                             + (f" Steering toward {steer_label}." if steer_label else ""))
-        return self.engine.submit(GRID_JOB, grid_job(self.run_path, self.checkpoint, cells,
-                                                     sentiment_run, steer_label),
+        return self.engine.submit(GRID_JOB, sample_job(self.run_path, self.checkpoint, cells,
+                                                       sentiment_run, steer_label),
                                   on_event=self._on_event, on_done=self._done,
                                   on_error=self._failed)
 
     def stop(self):
-        self.engine.stop(GRID_JOB)
+        if self.running:
+            self.stopped = True
+            self.engine.stop(GRID_JOB)
+
+    def set_highlight(self, on: bool):
+        self.highlight = on
+        for cell in self.cells:
+            cell.checker.set_highlight(on)
 
     def _lay_out(self, cells, layout: str):
         holder = QWidget()
         grid = QGridLayout(holder)
+        grid.setContentsMargins(0, 0, 0, 0)
         self.cells = []
         for c in cells:
-            cell = SampleCell(c.index, c.label, c.config)
+            cell = SampleCell(c.index, c.label, c.config, self.engine)
             cell.continue_clicked.connect(self._continue)
             cell.message.connect(self.status.setText)
+            cell.checker.set_highlight(self.highlight)
             row, col = (c.row, c.col) if layout == "grid" else (c.index, 0)
             grid.addWidget(cell, row, col)
             self.cells.append(cell)
@@ -323,8 +277,12 @@ class SampleGrid(QWidget):
             self.cells[item.cell].set_scores(item.label, item.probability, item.lines)
 
     def _done(self, _result):
-        self.status.setText(f"{len(self.cells)} samples, "
-                            f"{sum(len(c.generated_text()) for c in self.cells):,} characters.")
+        self.status.setText(("Stopped: " if self.stopped else "") + f"{len(self.cells)} samples, "
+                            f"{sum(len(c.generated_text()) for c in self.cells):,} characters, "
+                            f"from {Path(self.run_path).name}.")
+        for cell in self.cells:                 # one small engine job each, queued in turn
+            cell.text.moveCursor(QTextCursor.Start)          # read from the top
+            cell.checker.check(self.run_path)
         self.finished.emit()
 
     def _failed(self, message: str):
@@ -334,32 +292,3 @@ class SampleGrid(QWidget):
     def _continue(self, index: int):
         cell = self.cells[index]
         self.continue_requested.emit(cell.full_text(), cell.config.to_dict())
-
-
-class SampleGridPanel(QWidget):
-    """The controls beside the grid, wired together: what the Generate tab drops in."""
-
-    def __init__(self, engine, parent=None):
-        super().__init__(parent)
-        self.controls = SampleGridControls()
-        self.grid = SampleGrid(engine)
-        box = QHBoxLayout(self)
-        box.addWidget(self.controls)
-        box.addWidget(self.grid, 1)
-        self.controls.generate_clicked.connect(self.generate)
-        self.controls.stop_clicked.connect(self.grid.stop)
-        self.grid.failed.connect(self.controls.message.setText)
-
-    def set_run(self, run_path: str, checkpoint: str = "best"):
-        self.grid.set_run(run_path, checkpoint)
-
-    def generate(self):
-        """Start the grid from the controls (a wrong list is said beside them)."""
-        self.controls.message.clear()
-        try:
-            base, values, sentiment, label = self.controls.request()
-            return self.grid.start(base, values, sentiment, label,
-                                   self.controls.layout_choice.currentText())
-        except StudioError as err:
-            self.controls.message.setText(str(err))
-            return None

@@ -11,6 +11,7 @@ from typing import Callable, Dict, Iterator, List, Optional, Sequence
 
 from ..config import SamplingConfig, value_type
 from ..errors import StudioError
+from ..wording import setting
 from .sample import SampledChar, Sampler
 
 AXES = ("temperature", "seed", "top_k", "top_p")    # the settings a grid may vary
@@ -22,17 +23,17 @@ def parse_values(text: str, name: str, shown: Optional[str] = None) -> list:
     it as ``shown`` (default: its command-line flag)."""
     field = next(f for f in fields(SamplingConfig) if f.name == name)
     kind = value_type(field)
-    flag = shown or "--" + name.replace("_", "-")
+    flag = shown or setting(name)          # the CLI: its flag; the app: its label
     parts = [p.strip() for p in str(text).split(",")]
     if not parts or any(not p for p in parts):
-        raise StudioError(f"{flag}: {text!r} is not a comma-separated list of values")
+        raise StudioError(flag, f": {text!r} is not a comma-separated list of values")
     try:
         values = [kind(p) for p in parts]
     except ValueError:
         what = "whole numbers" if kind is int else "numbers"
-        raise StudioError(f"{flag}: {text!r} is not a comma-separated list of {what}") from None
+        raise StudioError(flag, f": {text!r} is not a comma-separated list of {what}") from None
     if len(set(values)) != len(values):
-        raise StudioError(f"{flag}: {text!r} lists a value twice")
+        raise StudioError(flag, f": {text!r} lists a value twice")
     return values
 
 

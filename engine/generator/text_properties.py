@@ -11,6 +11,7 @@ from typing import List
 import numpy as np
 
 from ..errors import StudioError
+from ..wording import setting
 
 # A speaker's line in the built-in Shakespeare: "HAMLET:", "First Citizen:" (every word
 # capitalised, so a verse line that ends with a colon is not one).
@@ -53,7 +54,8 @@ def parse_property(spec: str, text: str) -> Property:
     """``NAME=REGEX`` from the command line."""
     name, sep, pattern = spec.partition("=")
     if not (sep and name.strip() and pattern):
-        raise StudioError(f"--property takes NAME=REGEX (e.g. 'stage=\\[[^]]*\\]'), not {spec!r}")
+        raise StudioError(setting("property"), f" takes NAME=REGEX (e.g. 'stage=\\[[^]]*\\]'), "
+                          f"not {spec!r}")
     return pattern_property(name.strip(), pattern, text)
 
 

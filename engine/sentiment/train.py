@@ -18,7 +18,7 @@ from mxnet import gluon, nd
 
 from ..atomic import atomic_write_json
 from ..config import SentimentConfig, TrainConfig
-from ..errors import StudioError
+from ..errors import CommandLineOnly, StudioError
 from ..run_meta import RunMeta
 from ..runs import RunFolder
 from ..seeding import seed_everything
@@ -108,11 +108,12 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
                           f"began with")
     variants = case_variants(classes)
     if variants and not resume:
-        log.warning("%s: labels that differ only in case train as separate classes: %s (%d "
-                    "classes); if they mean the same, write each one way, or pass "
-                    "--merge-label-case", data.source,
-                    "; ".join(" and ".join(repr(v) for v in g) for g in variants[:5]),
-                    len(classes))
+        groups = "; ".join(" and ".join(repr(v) for v in g) for g in variants[:5])
+        # a StudioError as the message: the app words it (it has no --merge-label-case)
+        log.warning(StudioError(f"{data.source}: labels that differ only in case train as "
+                                f"separate classes: {groups} ({len(classes)} classes); if they "
+                                f"mean the same, write each one way",
+                                CommandLineOnly(", or pass --merge-label-case")))
     split = _split_for(run, data, tc, resume)
     words = Featurizer(None, model_config.max_len, 0)       # tokenizing needs no vocabulary yet
     tokens = [words.tokens(t) for t in data.texts]
