@@ -5,6 +5,18 @@ from typing import Iterable
 
 from .config import default_of, settings_of, value_type
 
+GIVEN = "given_settings"      # the parsed namespace's set of the settings typed on the command line
+
+
+class _Setting(argparse.Action):
+    """Stores a setting's flag like argparse's ``store`` (``store_true``/``store_false`` for an
+    on/off setting) and notes in ``GIVEN`` that the person typed it, so that a later step
+    (``--recipe``) fills in only the settings left at their defaults."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, self.const if self.nargs == 0 else values)
+        setattr(namespace, GIVEN, set(getattr(namespace, GIVEN, ())) | {self.dest})
+
 
 def flag_of(f) -> str:
     """``--hidden`` for hidden_size (its metadata), ``--no-lexicon`` for a setting that is on by
@@ -32,15 +44,21 @@ def add_settings(parser: argparse.ArgumentParser, cls, kind: str = None,
         if f.name in skip:
             continue
         default = default_of(cls, f.name)
-        kwargs = dict(dest=f.name, help=_help(f, default))
+        kwargs = dict(dest=f.name, help=_help(f, default), action=_Setting)
         if isinstance(default, bool):
-            kwargs.update(action="store_false" if default else "store_true", default=default)
+            kwargs.update(nargs=0, const=not default, default=default)
         else:
             kwargs.update(type=value_type(f), default=default,
                           metavar=flag_of(f).lstrip("-").replace("-", "_").upper())
             if f.metadata["choices"]:
                 kwargs["choices"] = f.metadata["choices"]
         parser.add_argument(flag_of(f), **kwargs)
+    parser.set_defaults(**{GIVEN: set()})
+
+
+def given_settings(args: argparse.Namespace) -> set:
+    """The names of the settings typed on the command line (whatever their value)."""
+    return set(getattr(args, GIVEN, ()))
 
 
 def settings_from(cls, args: argparse.Namespace, kind: str = None, **overrides):

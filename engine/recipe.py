@@ -2,11 +2,14 @@
 settings that measured best for that budget on this kind of machine, and what to expect from them.
 
 The GUI's training presets and ``generator train --recipe`` read this table; every setting in a
-recipe stays overridable. The figures below are the ones measured so far (README, "Quality"):
-they are to be replaced by a table built by training each candidate for each budget.
+recipe stays overridable. The table is built by ``python -m engine.recipe_build`` (README,
+"Quality"): each candidate's held-out quality by training step, times the steps its speed buys
+in the budget.
 """
-from dataclasses import dataclass, field
-from typing import Dict, Optional, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Collection, Dict, Optional, Tuple
+
+from .config import GeneratorConfig, TrainConfig
 
 
 @dataclass(frozen=True)
@@ -16,17 +19,30 @@ class Recipe:
     model: Dict[str, object] = field(default_factory=dict)   # GeneratorConfig fields it sets
     train: Dict[str, object] = field(default_factory=dict)   # TrainConfig fields it sets
     bits_per_char: Tuple[float, float] = (0.0, 0.0)   # the range measured on held-out text
+                                              # ((0, 0): not measured, e.g. a scaled-down one)
     chars_per_s: Optional[float] = None       # training speed measured with it
     measured_on: str = ""                     # the text and machine the figures come from
+    precision: str = "fp32"                   # the arithmetic it was measured with (the build
+                                              # machine has no bf16: AVX2 only)
+    steps: Optional[int] = None               # training steps the budget bought when measured
 
     def describe(self) -> str:
         """One line for people: the budget, the model, and what to expect."""
         m = self.model
-        shape = f"{m.get('num_layers', 2)}x{m.get('hidden_size', 512)} {str(m.get('mode', 'lstm')).upper()}"
+        shape = (f"{m.get('num_layers', 2)}x{m.get('hidden_size', 512)} "
+                 f"{str(m.get('mode', 'lstm')).upper()}, {self.precision}")
         speed = f", ~{self.chars_per_s:,.0f} chars/s" if self.chars_per_s else ""
         low, high = self.bits_per_char
-        return (f"{self.minutes:g} minutes: {shape}{speed}, expect {low:.2f}-{high:.2f} bits per "
-                f"character ({self.measured_on})")
+        expect = (f"expect {low:.2f}-{high:.2f} bits per character" if high else
+                  "no measured expectation")
+        return f"{self.minutes:g} minutes: {shape}{speed}, {expect} ({self.measured_on})"
+
+    def configs(self, model: GeneratorConfig, train: TrainConfig,
+                keep: Collection[str] = ()) -> Tuple[GeneratorConfig, TrainConfig]:
+        """``model`` and ``train`` with this recipe's settings, except the fields named in
+        ``keep`` (those a person chose), which stay as given."""
+        return (model.replace(**{k: v for k, v in self.model.items() if k not in keep}),
+                train.replace(**{k: v for k, v in self.train.items() if k not in keep}))
 
 
 MEASURED_ON = "held-out Shakespeare, 2-core machine"
@@ -38,9 +54,55 @@ RECIPES: Tuple[Recipe, ...] = (
            (2.13, 2.25), None, MEASURED_ON),
 )
 
+# ---- short texts ---------------------------------------------------------------------------------
+# A recipe was measured on 4.7 M characters, seen less than once in its budget. On a short text
+# the same budget passes over it many times, and a model with far more weights than the text
+# has characters learns the text by heart (its validation loss rises while its training loss
+# falls). The rule: at most PARAMS_PER_CHAR weights per character of text (char-rnn's rule of
+# thumb: parameters and characters of the same order), reached by narrowing the layers; and a
+# run that will see its text more than once keeps dropout (the recipes' dropout 0 measured
+# better only while less than one pass is seen).
+PARAMS_PER_CHAR = 1.0
+SMALLEST_HIDDEN = 32
+DROPOUT_OVER_ONE_PASS = 0.2
+
+
+def parameters(model: Dict[str, object], vocab: int = 65) -> int:
+    """Weights of a CharRNN with these GeneratorConfig settings (``vocab`` characters): the
+    embedding, the recurrent layers (input, hidden and two biases per gate) and the output."""
+    config = GeneratorConfig(**model)
+    gates = 4 if config.mode == "lstm" else 3
+    h, total, width = config.hidden_size, vocab * config.embed_size, config.embed_size
+    for _ in range(config.num_layers):
+        total += gates * h * (width + h + 2)
+        width = h
+    return total + h * vocab + vocab
+
+
+def for_text(recipe: Recipe, text_chars: int) -> Recipe:
+    """``recipe`` made fit for a text of ``text_chars`` characters (the rule above); the recipe
+    itself when it already fits."""
+    model, train = dict(recipe.model), dict(recipe.train)
+    while (parameters(model) > PARAMS_PER_CHAR * text_chars
+           and model.get("hidden_size", 512) // 2 >= SMALLEST_HIDDEN):
+        model["hidden_size"] = model.get("hidden_size", 512) // 2
+    seen = (recipe.chars_per_s or 0) * recipe.minutes * 60
+    if seen > text_chars:
+        model["dropout"] = max(model.get("dropout", 0.0), DROPOUT_OVER_ONE_PASS)
+    if model == recipe.model and train == recipe.train:
+        return recipe
+    return replace(recipe, model=model, train=train, bits_per_char=(0.0, 0.0), steps=None,
+                   chars_per_s=None,
+                   measured_on=f"scaled down from the {recipe.name!r} recipe for a text of "
+                               f"{text_chars:,} characters; not measured")
+
 
 def recipe_for(minutes: float, text_chars: Optional[int] = None) -> Recipe:
     """The recipe for a budget of ``minutes``: the one measured for the largest budget that fits
-    in it (the smallest one for shorter budgets)."""
+    in it (the smallest one for shorter budgets), made fit for a text of ``text_chars``
+    characters when given."""
     fitting = [r for r in RECIPES if r.minutes <= minutes]
-    return max(fitting, key=lambda r: r.minutes) if fitting else min(RECIPES, key=lambda r: r.minutes)
+    recipe = (max(fitting, key=lambda r: r.minutes) if fitting
+              else min(RECIPES, key=lambda r: r.minutes))
+    return recipe if text_chars is None else for_text(recipe, text_chars)
+
