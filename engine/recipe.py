@@ -33,8 +33,12 @@ class Recipe:
                  f"{str(m.get('mode', 'lstm')).upper()}, {self.precision}")
         speed = f", ~{self.chars_per_s:,.0f} chars/s" if self.chars_per_s else ""
         low, high = self.bits_per_char
-        expect = (f"expect {low:.2f}-{high:.2f} bits per character" if high else
-                  "no measured expectation")
+        if not high:
+            expect = "no measured expectation"
+        elif round(low, 2) == round(high, 2):
+            expect = f"expect ~{high:.2f} bits per character"
+        else:
+            expect = f"expect {low:.2f}-{high:.2f} bits per character"
         return f"{self.minutes:g} minutes: {shape}{speed}, {expect} ({self.measured_on})"
 
     def configs(self, model: GeneratorConfig, train: TrainConfig,

@@ -7,9 +7,11 @@ thread count). So each candidate is measured in two separate parts:
 * ``curve``: one long run per candidate on a training text, checkpointed every ``--every``
   steps; after each checkpoint its parameters are loaded (``load_generator``) and scored on a
   held-out text (``evaluate_text``). Load-proof: the curve is bits per character by step.
-* ``speed``: short runs (``--seconds`` each) at a quiet moment, interleaved with the default
-  settings so that a busy moment shows in both: training chars/s and the seconds one validation
-  with its checkpoint takes (a time budget pays for those too).
+* ``speed``: short runs (``--steps`` each), each candidate's right after the default's, timed
+  in CPU seconds with one thread (what the work costs whatever else runs): the candidate's speed
+  relative to the default's, and the time a validation with its checkpoint takes (a time budget
+  pays for those too). ``table`` turns these into chars/s on the quiet machine with the
+  default's speed measured there (two threads, ``--default-speed``).
 * ``table``: a candidate's quality at B minutes is its curve at the steps B minutes buy at its
   speed; per budget, the best candidate. Prints the README's table and ``RECIPES``.
 
@@ -17,7 +19,7 @@ With the built-in corpus and one play held out (``python -m corpora.holdout macb
 
     python -m engine.recipe_build curve lstm512-d0 --train DIR/train.txt --heldout DIR/heldout.txt \\
         --work WORK --steps 1200
-    python -m engine.recipe_build speed --train DIR/train.txt --work WORK --seconds 30
+    OMP_NUM_THREADS=1 python -m engine.recipe_build speed --train DIR/train.txt --work WORK
     python -m engine.recipe_build table --work WORK
 
 Runs resume: ``curve`` again with more ``--steps`` trains the same run on.
@@ -43,6 +45,7 @@ CANDIDATES: Dict[str, Tuple[dict, dict]] = {
     "lstm512-d0-s50": ({"dropout": 0.0}, {"seq_len": 50}),
     "lstm256-d0-lr4e-3": ({"hidden_size": 256, "dropout": 0.0}, {"lr": 4e-3}),
     "gru512-d0": ({"mode": "gru", "dropout": 0.0}, {}),
+    "gru512-d0-lr4e-3": ({"mode": "gru", "dropout": 0.0}, {"lr": 4e-3}),
     "lstm1x768-d0": ({"num_layers": 1, "hidden_size": 768, "dropout": 0.0}, {}),
     "lstm3x512-d0": ({"num_layers": 3, "dropout": 0.0}, {}),
 }
@@ -50,6 +53,21 @@ DEFAULT = "lstm512"
 BUDGETS = (2, 10, 30)                        # minutes
 CURVE_VAL_FRACTION = 0.005                   # the curve runs' own validation: small, as the
                                              # held-out text is what they are judged on
+
+
+SPEED_FREE = ("lr", "lr_decay", "warmup_steps", "clip", "weight_decay")   # no effect on speed
+
+
+def speed_twin(name: str, measured) -> Optional[str]:
+    """``name`` itself if its speed was measured, else a measured candidate that differs from
+    it only in settings that cost no time (the learning rate, ...)."""
+    if name in measured:
+        return name
+
+    def shape(n):
+        model, train = CANDIDATES[n]
+        return model, {k: v for k, v in train.items() if k not in SPEED_FREE}
+    return next((m for m in sorted(measured) if shape(m) == shape(name)), None)
 
 
 def configs(name: str, **train_changes) -> Tuple[GeneratorConfig, TrainConfig]:
@@ -118,43 +136,56 @@ def bits_at(points: List[dict], step: float) -> Optional[float]:
 
 
 # ---- speed --------------------------------------------------------------------------------------
-def speed_once(name: str, train_path: str, work: Path, seconds: float) -> dict:
-    """One short run with the candidate's real settings (validation included): training chars/s
-    (after the first log interval, which pays for building the model) and the seconds its
-    closing validation with its checkpoint took."""
+def speed_once(name: str, train_path: str, work: Path, steps: int, validate: bool) -> dict:
+    """``steps`` training steps with the candidate's settings: chars per second of the clock
+    and per CPU second, by log interval after the first (which pays for building the model);
+    with ``validate``, also the clock and CPU seconds of a validation with its checkpoint.
+
+    With one thread (``OMP_NUM_THREADS=1``) the CPU seconds are what the work costs whatever
+    else runs: the measure that survives a busy machine."""
     import shutil
 
     from .generator.train import CorpusRef, train_generator
 
     run_dir = work / "speed" / name
     shutil.rmtree(run_dir, ignore_errors=True)
-    mc, tc = configs(name, minutes=seconds / 60, epochs=None, log_interval=5,
-                     val_interval=10 ** 9, sample_length=0)
-    rates, last, validation = [], None, None
-    for event in train_generator(run_dir, CorpusRef(train_path, "train"), mc, tc):
-        now = time.time()
+    mc, tc = configs(name, log_interval=3, val_interval=10 ** 9, sample_length=0)
+    # the loop validates after its last step: without ``validate`` the run is stopped first
+    last = steps if validate else steps + tc.log_interval
+    tc = tc.replace(epochs=max(0.01, (last - 0.5) / steps_per_epoch(train_path, tc)))
+    chars_per_step = tc.batch_size * tc.seq_len
+    wall, cpu, marks, measured = [], [], None, {"chars_per_step": chars_per_step}
+    done = [0]
+    events = train_generator(run_dir, CorpusRef(train_path, "train"), mc, tc,
+                             should_stop=lambda: not validate and done[0] >= steps)
+    for event in events:
+        now = (time.time(), time.process_time())
         if isinstance(event, Progress):
-            rates.append(event.items_per_s)
-            last = now
-        elif isinstance(event, Validated) and last is not None:
-            validation = now - last
+            done[0] = event.step
+            if marks is not None:
+                chars = (event.step - marks[2]) * chars_per_step
+                wall.append(chars / (now[0] - marks[0]))
+                cpu.append(chars / (now[1] - marks[1]))
+            marks = (*now, event.step)
+        elif isinstance(event, Validated):
+            measured.update(val_seconds=now[0] - marks[0], val_cpu_seconds=now[1] - marks[1])
     shutil.rmtree(run_dir, ignore_errors=True)
-    chars_per_s = statistics.median(rates[1:]) if len(rates) > 1 else None
-    return {"chars_per_s": chars_per_s, "val_seconds": validation,
-            "chars_per_step": tc.batch_size * tc.seq_len}
+    return dict(measured, chars_per_s=statistics.median(wall),
+                chars_per_cpu_s=statistics.median(cpu))
 
 
-def speed(names: List[str], train_path: str, work: Path, seconds: float, rounds: int):
-    """Each candidate right after the default, ``rounds`` times; appends one JSON line per pair
-    to ``WORK/speed.jsonl`` (with the load average, to pick the quiet rounds)."""
+def speed(names: List[str], train_path: str, work: Path, steps: int, rounds: int):
+    """Each candidate right after the default, ``rounds`` times (the default's first run also
+    times a validation: it costs as much as a hundred batches); appends one JSON line per pair
+    to ``WORK/speed.jsonl``, with the load average."""
     import os
     out = work / "speed.jsonl"
     out.parent.mkdir(parents=True, exist_ok=True)
-    for _ in range(rounds):
-        for name in names:
+    for round in range(rounds):
+        for i, name in enumerate(names):
             load = os.getloadavg()[0]
-            base = speed_once(DEFAULT, train_path, work, seconds)
-            cand = base if name == DEFAULT else speed_once(name, train_path, work, seconds)
+            base = speed_once(DEFAULT, train_path, work, steps, validate=round == i == 0)
+            cand = base if name == DEFAULT else speed_once(name, train_path, work, steps, False)
             row = {"candidate": name, "load1": load, "default": base, "measured": cand,
                    "threads": os.environ.get("OMP_NUM_THREADS"), "when": time.strftime("%H:%M:%S")}
             with open(out, "a") as f:
@@ -162,24 +193,29 @@ def speed(names: List[str], train_path: str, work: Path, seconds: float, rounds:
             print(json.dumps(row), flush=True)
 
 
-def speeds(work: Path) -> Dict[str, dict]:
-    """Per candidate: its chars/s relative to the default's (median over its pairs), the
-    default's best chars/s of all rounds (the quiet machine), and the validation seconds
-    scaled alike."""
+def speeds(work: Path, default_chars_per_s: float) -> Dict[str, dict]:
+    """Per candidate: its speed relative to the default's (the median over its pairs, by CPU
+    seconds), times ``default_chars_per_s``, the default's speed on the quiet machine. The
+    seconds a validation takes: the default's, measured in CPU seconds and turned into the
+    quiet machine's by the same speed-up as training, then scaled by the candidate's speed (a
+    validation is a hundred batches: the same forward work per character as training's, so it
+    scales with the candidate's speed and its batch's characters)."""
     path = work / "speed.jsonl"
     rows = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-    best_default = max((r["default"]["chars_per_s"] for r in rows), default=None)
-    best_default_val = min((r["default"]["val_seconds"] for r in rows
-                            if r["default"]["val_seconds"]), default=None)
+    rows = [r for r in rows if r["threads"] == "1"]         # CPU seconds mean work done
+    if not rows:
+        return {}
+    speedup = default_chars_per_s / statistics.median(r["default"]["chars_per_cpu_s"] for r in rows)
+    default_val = statistics.median(r["default"]["val_cpu_seconds"] for r in rows
+                                    if "val_cpu_seconds" in r["default"]) / speedup
     result = {}
     for name in {r["candidate"] for r in rows}:
         mine = [r for r in rows if r["candidate"] == name]
-        ratio = statistics.median(r["measured"]["chars_per_s"] / r["default"]["chars_per_s"]
+        ratio = statistics.median(r["measured"]["chars_per_cpu_s"] / r["default"]["chars_per_cpu_s"]
                                   for r in mine)
-        val_ratio = statistics.median(r["measured"]["val_seconds"] / r["default"]["val_seconds"]
-                                      for r in mine)
-        result[name] = {"chars_per_s": best_default * ratio, "ratio": ratio,
-                        "val_seconds": best_default_val * val_ratio,
+        result[name] = {"chars_per_s": default_chars_per_s * ratio, "ratio": ratio,
+                        "val_seconds": default_val / ratio * mine[0]["measured"]["chars_per_step"]
+                        / mine[0]["default"]["chars_per_step"],
                         "chars_per_step": mine[0]["measured"]["chars_per_step"], "pairs": len(mine)}
     return result
 
@@ -199,11 +235,15 @@ def steps_in(minutes: float, chars_per_s: float, chars_per_step: int, val_second
     return step
 
 
-def table(work: Path) -> List[dict]:
+def table(work: Path, default_chars_per_s: float) -> List[dict]:
     """Per budget and candidate: steps bought and held-out bits per character reached."""
-    rows = []
-    for name, sp in sorted(speeds(work).items()):
-        mc, tc = configs(name)
+    rows, measured = [], speeds(work, default_chars_per_s)
+    for name in sorted(CANDIDATES):
+        twin = speed_twin(name, measured)
+        if twin is None:
+            continue
+        sp = measured[twin]
+        _, tc = configs(name)
         points = read_curve(work, name)
         for minutes in BUDGETS:
             steps = steps_in(minutes, sp["chars_per_s"], sp["chars_per_step"], sp["val_seconds"],
@@ -214,8 +254,8 @@ def table(work: Path) -> List[dict]:
     return rows
 
 
-def print_table(work: Path):
-    rows = table(work)
+def print_table(work: Path, default_chars_per_s: float):
+    rows = table(work, default_chars_per_s)
     print("| budget | candidate | chars/s | steps | held-out bits/char |")
     print("|---|---|---|---|---|")
     for r in sorted(rows, key=lambda r: (r["minutes"], r["bits"] or math.inf)):
@@ -234,9 +274,12 @@ def main(argv=None):
     c.add_argument("--every", type=int, default=100, help="steps between checkpoints")
     s = sub.add_parser("speed", help="short speed runs, each after the default's")
     s.add_argument("candidates", nargs="*", help="default: all")
-    s.add_argument("--seconds", type=float, default=30)
+    s.add_argument("--steps", type=int, default=15)
     s.add_argument("--rounds", type=int, default=1)
     t = sub.add_parser("table", help="the best candidate per budget")
+    t.add_argument("--default-speed", type=float, required=True, metavar="CHARS_PER_S",
+                   help="the default settings' training chars/s on this machine when quiet "
+                   "(two threads)")
     for p in (c, s):
         p.add_argument("--train", required=True)
     for p in (c, s, t):
@@ -245,9 +288,9 @@ def main(argv=None):
     if args.command == "curve":
         curve(args.candidate, args.train, args.heldout, args.work, args.steps, args.every)
     elif args.command == "speed":
-        speed(args.candidates or list(CANDIDATES), args.train, args.work, args.seconds, args.rounds)
+        speed(args.candidates or list(CANDIDATES), args.train, args.work, args.steps, args.rounds)
     else:
-        print_table(args.work)
+        print_table(args.work, args.default_speed)
 
 
 if __name__ == "__main__":

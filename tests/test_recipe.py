@@ -8,7 +8,7 @@ from engine.cli_settings import given_settings, settings_from
 from engine.config import GeneratorConfig, TrainConfig, settings_of
 from engine.generator.train import build_model
 from engine.recipe import RECIPES, parameters, recipe_for
-from engine.recipe_build import CANDIDATES, bits_at, configs, steps_in
+from engine.recipe_build import CANDIDATES, bits_at, configs, speed_twin, steps_in
 from engine.runs import RunFolder
 
 from .conftest import repeating_text
@@ -128,3 +128,9 @@ def test_the_build_script_counts_validations_in_the_budget_and_interpolates_its_
     points = [{"step": 100, "heldout_bits": 3.0}, {"step": 200, "heldout_bits": 2.0}]
     assert bits_at(points, 150) == pytest.approx(2.5)
     assert bits_at(points, 250) is None
+
+
+def test_a_candidate_that_differs_only_in_its_learning_rate_takes_its_twins_speed():
+    assert speed_twin("lstm512-d0-lr4e-3", {"lstm512-d0": {}}) == "lstm512-d0"
+    assert speed_twin("lstm512-d0-lr4e-3", {"lstm512": {}}) is None      # dropout costs time
+    assert speed_twin("lstm512", {"lstm512": {}}) == "lstm512"
