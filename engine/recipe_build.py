@@ -42,6 +42,8 @@ CANDIDATES: Dict[str, Tuple[dict, dict]] = {
     "lstm512-d0": ({"dropout": 0.0}, {}),
     "lstm512-d0-lr4e-3": ({"dropout": 0.0}, {"lr": 4e-3}),
     "lstm512-d0-b32": ({"dropout": 0.0}, {"batch_size": 32}),
+    "lstm512-d0-b32-lr4e-3": ({"dropout": 0.0}, {"batch_size": 32, "lr": 4e-3}),
+    "gru512-d0-b32-lr4e-3": ({"mode": "gru", "dropout": 0.0}, {"batch_size": 32, "lr": 4e-3}),
     "lstm512-d0-s50": ({"dropout": 0.0}, {"seq_len": 50}),
     "lstm256-d0-lr4e-3": ({"hidden_size": 256, "dropout": 0.0}, {"lr": 4e-3}),
     "gru512-d0": ({"mode": "gru", "dropout": 0.0}, {}),
