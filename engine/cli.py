@@ -10,7 +10,7 @@ import sys
 import threading
 
 from .cli_inside import add_inside_commands
-from .cli_settings import add_settings, settings_from
+from .cli_settings import add_settings, given_settings, settings_from
 from .config import (DEFAULT_SENTIMENT_DATA, GeneratorConfig,  # no MXNet in these
                      SamplingConfig, SentimentConfig, SentimentTrainConfig, TrainConfig)
 from .errors import StudioError
@@ -128,6 +128,8 @@ def cmd_generator_train(args):
     from .generator.train import CorpusRef, train_generator
     from .runs import resolve_run
     import corpora
+    if args.recipe and args.resume:
+        raise_usage("--recipe chooses a new run's settings; a resumed run keeps its own")
     run_dir = resolve_run(args.out, must_exist=args.resume)
     corpus = None
     if args.corpus:
@@ -139,9 +141,23 @@ def cmd_generator_train(args):
         refuse_changed_settings(run_dir, "generator", GeneratorConfig, TrainConfig, args)
     model = settings_from(GeneratorConfig, args)
     train = settings_from(TrainConfig, args, "generator")
+    if args.recipe:
+        model, train = _with_recipe(args, model, train, corpus)
     stop = StopFlag().install()
     events = train_generator(run_dir, corpus, model, train, resume=args.resume, should_stop=stop)
     render_training(events, "chars", args.quiet)
+
+
+def _with_recipe(args, model, train, corpus):
+    """``--recipe``: the budget's measured settings (engine/recipe.py), made fit for the text's
+    size, in place of every setting the command line did not give."""
+    from .recipe import recipe_for
+    if train.minutes is None:
+        raise_usage("--recipe needs --minutes: the recipe is the one measured for that budget")
+    recipe = recipe_for(train.minutes, os.path.getsize(corpus.path))
+    model, train = recipe.configs(model, train, keep=given_settings(args))
+    print(f"recipe: {recipe.describe()}", file=sys.stderr)
+    return model, train
 
 
 def cmd_generator_sample(args):
@@ -428,6 +444,9 @@ def build_parser():
     t.add_argument("--corpus", metavar="NAME|FILE", help="built-in corpus or a UTF-8 text file")
     t.add_argument("--encoding", default="utf-8", help="text encoding of --corpus FILE")
     _add_train_args(t)
+    t.add_argument("--recipe", nargs="?", const="auto", choices=("auto",),
+                   help="take the settings measured best for the --minutes budget on this kind "
+                   "of machine (scaled down for a short text) for every setting not given here")
     add_settings(t, GeneratorConfig)
     add_settings(t, TrainConfig, "generator")
     t.set_defaults(func=cmd_generator_train)
