@@ -5,9 +5,10 @@ busy or not), not a promise; the progress bar then follows the real run.
 
 Where the numbers come from:
   * generator: the default model (2x512 LSTM, batch 64 x 100) trains ~4,200 chars/s on the
-    2-core AMD EPYC machine, quiet (README, "Speed": 3,860-4,560), 1.5 s a step; the Quick try
-    preset's smaller model (2x256) trained 2.6x faster than the default where its weights per
-    character are 3.8x fewer (README, "Quality"): so a step is a fixed 0.1 s plus a part that
+    2-core AMD EPYC machine, quiet (README, "Speed": 3,860-4,560; 423 steps in a 10-minute run),
+    1.5 s a step; the recipes' smaller model (2x256) trained 2.8-3.0x faster than the default
+    (1,258-1,300 steps in 10 minutes) where its weights per character are 3.8x fewer (README,
+    "A recipe per time budget"): so a step is a fixed 0.1 s plus a part that
     grows with the weights used per character times the characters per step;
   * sentiment: ``sentiment train`` on rated-sentences (19,459 examples) with the defaults,
     measured here while the machine was shared (load 12-20 on 2 cores): 112-137 s before the

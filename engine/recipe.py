@@ -3,8 +3,8 @@ settings that measured best for that budget on this kind of machine, and what to
 
 The GUI's training presets and ``generator train --recipe`` read this table; every setting in a
 recipe stays overridable. The table is built by ``python -m engine.recipe_build`` (README,
-"Quality"): each candidate's held-out quality by training step, times the steps its speed buys
-in the budget.
+"A recipe per time budget"): each candidate's held-out quality by training step, read at the
+steps its speed buys in the budget; the winners are then trained for their budget and scored.
 """
 from dataclasses import dataclass, field, replace
 from typing import Collection, Dict, Optional, Tuple
