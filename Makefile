@@ -43,7 +43,7 @@ demo: setup
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then $(BIN)/rnn-studio; else \
 	  echo "no display: running the headless demo"; \
 	  $(BIN)/rnn-studio runs delete demo >/dev/null 2>&1; \
-	  $(BIN)/rnn-studio generator train --corpus shakespeare --out demo --hidden 256 --minutes 2; \
+	  $(BIN)/rnn-studio generator train --corpus shakespeare --out demo --minutes 2 --recipe; \
 	  $(BIN)/rnn-studio generator sample demo --prime "ROMEO:" --length 400 --seed 1; fi
 
 gui: setup

@@ -254,9 +254,9 @@ def test_kill_minus_nine_at_random_moments(tmp_path, text, kill_reference):
 
 @pytest.mark.slow
 def test_kill_minus_nine_at_many_random_moments(tmp_path, text, kill_reference):
-    outcomes = kill_at_random_moments(tmp_path, text, kill_reference, kills=30, seed=2)
+    outcomes = kill_at_random_moments(tmp_path, text, kill_reference, kills=15, seed=2)
     assert sum(o.startswith("killed while") for o in outcomes.values()) >= 10, outcomes
-    record_outcomes("kill -9 of a training process at a random moment (slow, 30)", outcomes)
+    record_outcomes("kill -9 of a training process at a random moment (slow, 15)", outcomes)
 
 
 # ---- damaged run folders -----------------------------------------------------------------------
