@@ -27,6 +27,16 @@ def save_widgets(group: str, widgets: dict):
     s.endGroup()
 
 
+def has_saved(group: str, keys) -> bool:
+    """Whether any of ``keys`` was saved under ``group`` (a returning user) or none (a first
+    start)."""
+    s = settings()
+    s.beginGroup(group)
+    saved = any(s.contains(key) for key in keys)
+    s.endGroup()
+    return saved
+
+
 def restore_widgets(group: str, widgets: dict):
     s = settings()
     s.beginGroup(group)

@@ -17,11 +17,11 @@ from engine.events import Finished, Started
 from engine.kinds import Kind
 
 from .common import settle_run_name
-from .settings import restore_widgets, save_widgets
+from .settings import has_saved, restore_widgets, save_widgets
 from .widgets.resume_choice import ResumeChoice
 from .widgets.run_picker import RunPicker
 from .widgets.training_panel import TrainingPanel
-from .widgets.training_settings import TrainingSettings
+from .widgets.training_settings import STARTING_PRESET, TrainingSettings
 
 LEFT_WIDTH = 390
 
@@ -44,6 +44,8 @@ class TrainingTab(QWidget):
         self.runs = RunPicker(self.kind)
         self._build()
         restore_widgets(self.group, self.persisted())
+        if not has_saved(self.group, self.settings.persisted()):
+            self.settings.apply_preset(STARTING_PRESET)     # a first start: the measured recipe
         self.settings.match_preset()
         self.picker.checked.connect(self.refresh_data)
         self.settings.changed.connect(self.refresh_data)

@@ -282,6 +282,31 @@ def test_every_offered_setting_persists_between_sessions(qtbot, tmp_path, window
     close_for_good(again)
 
 
+def test_a_first_start_shows_the_good_recipe_and_a_returning_user_keeps_their_own(qtbot,
+                                                                                   window):
+    """A new user starts on the recipe measured for a first real run (the engine's defaults
+    match no recipe); one who changed a setting finds it changed, not reset to the recipe."""
+    from engine.recipe import RECIPES
+    good = next(r for r in RECIPES if r.name == "Good")
+    settings = window.generate.settings
+    assert settings.preset.currentText() == "Good"
+    assert settings.expectation.text() == good.describe()
+    model = settings.form.values(settings.kind.model_config)
+    train = settings.form.values(settings.kind.train_config)
+    assert all(model[k] == v for k, v in good.model.items())
+    assert all(train[k] == v for k, v in good.train.items())
+    assert settings.minutes.value() == good.minutes
+    settings.form["hidden_size"].setValue(128)
+    assert settings.preset.currentText() == "Custom"
+    window.close()
+    from desktop.app import MainWindow
+    again = MainWindow()
+    again.confirm_close = False
+    assert again.generate.settings.form["hidden_size"].value() == 128
+    assert again.generate.settings.preset.currentText() == "Custom"
+    close_for_good(again)
+
+
 def test_without_a_display_the_app_points_to_the_cli():
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY",
                                                              "QT_QPA_PLATFORM")}

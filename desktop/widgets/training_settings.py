@@ -18,6 +18,7 @@ from engine.kinds import Kind
 from ..settings_form import SettingsForm, setting_widget
 
 CUSTOM = "Custom"
+STARTING_PRESET = "Good"     # what a first start shows: the recipe measured for a first real run
 KEPT = ("seed",)             # a preset leaves these as they are
 
 
@@ -123,6 +124,7 @@ class TrainingSettings(QWidget):
         return values
 
     def apply_preset(self, name: str):
+        """Set the settings of the preset ``name`` (nothing for Custom or a name the kind lacks)."""
         if name in self.recipes:
             self.set_values(self._preset_values(self.recipes[name]))
         self.match_preset()
