@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Optional, Tuple
 
-from engine.atomic import atomic_write_json, owned_temp_name, remove_abandoned, sha256_file
-from engine.disk import reason
+from engine.storage.atomic import atomic_write_json, owned_temp_name, remove_abandoned, sha256_file
+from engine.storage.disk import reason
 from engine.errors import StudioError
-from engine.paths import corpora_dir
+from engine.storage.paths import corpora_dir
 
 log = logging.getLogger("rnn_studio")
 

@@ -19,10 +19,10 @@ import zlib
 from pathlib import Path
 from typing import Optional
 
-from engine.atomic import owned_temp_name, remove_abandoned
-from engine.disk import free_bytes, reason
+from engine.storage.atomic import owned_temp_name, remove_abandoned
+from engine.storage.disk import free_bytes, reason
 from engine.errors import StudioError
-from engine.paths import corpora_dir
+from engine.storage.paths import corpora_dir
 
 log = logging.getLogger("rnn_studio")
 _whole = set()        # (path, size, mtime) of archives checked whole by this process

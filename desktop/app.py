@@ -11,16 +11,16 @@ from engine.errors import StudioError
 from engine.kinds import KINDS
 from engine.wording import in_app_words
 
-from .generate_tab import GenerateTab
-from .guide import show_guide
-from .look_inside import JOB as LOOK_JOB
-from .look_inside import LookInsideView
-from .models_tab import ModelsTab
-from .recent import recent
-from .sentiment_tab import SentimentTab
-from .settings import settings
-from .widgets.wheel_guard import WheelGuard
-from .workers import EngineThread, MainThreadGarbageCollector
+from desktop.tabs.generate.tab import GenerateTab
+from desktop.guide import show_guide
+from desktop.tabs.look_inside.tab import JOB as LOOK_JOB
+from desktop.tabs.look_inside.tab import LookInsideView
+from desktop.tabs.models.tab import ModelsTab
+from desktop.recent import recent
+from desktop.tabs.sentiment.tab import SentimentTab
+from desktop.settings import settings
+from desktop.widgets.wheel_guard import WheelGuard
+from desktop.workers import EngineThread, MainThreadGarbageCollector
 
 
 def dark_palette() -> QPalette:
@@ -290,7 +290,7 @@ class MainWindow(QMainWindow):
 
 
 def main(argv=None) -> int:
-    from .platform_check import display_problem
+    from desktop.platform_check import display_problem
     problem = display_problem()
     if problem:
         print(f"rnn-studio: {problem}", file=sys.stderr)

@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 from typing import List, Tuple
 
-from .settings import settings
+from desktop.settings import settings
 
 KEY, KEEP = "recent/files", 8
 

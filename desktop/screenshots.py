@@ -121,7 +121,7 @@ def main(argv=None):
         QSettings.setPath(fmt, QSettings.UserScope, tempfile.mkdtemp(prefix="rnn-studio-shots-"))
 
     from desktop.app import MainWindow
-    from engine.runs import list_runs
+    from engine.storage.runs import list_runs
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv)

@@ -62,7 +62,7 @@ class _Worker(QObject):
         except StudioError as err:                # in the app's words: labels, not flags
             self.failed.emit(job.id, job.name, in_app_words(err))
         except Exception as err:              # a bug: keep the app alive and say what happened
-            from engine.crash_report import describe_unexpected
+            from engine.storage.crash_report import describe_unexpected
             traceback.print_exc()
             message = describe_unexpected(err, f"the {job.name} job")
             self.failed.emit(job.id, job.name, message[0].upper() + message[1:])

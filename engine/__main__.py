@@ -1,6 +1,6 @@
 """``python -m engine``: the rnn-studio command."""
 import sys
 
-from .cli import main
+from engine.cli.main import main
 
 sys.exit(main())

@@ -10,7 +10,7 @@ values and tooltips are all made from these fields, and the ranges are checked h
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Optional
 
-from .errors import Setting, StudioError
+from engine.errors import Setting, StudioError
 
 
 def setting(default, help: str, *, flag: Optional[str] = None, label: Optional[str] = None,

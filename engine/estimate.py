@@ -19,8 +19,8 @@ Where the numbers come from:
 from dataclasses import dataclass
 from typing import Optional
 
-from .config import GeneratorConfig, SentimentConfig, TrainConfig
-from .generator.inspect import parameter_count
+from engine.config import GeneratorConfig, SentimentConfig, TrainConfig
+from engine.generator.inspect import parameter_count
 
 # generator: seconds per step = STEP_S + chars per step x weights per char / WEIGHT_RATE
 GENERATOR_STEP_S = 0.1

@@ -8,8 +8,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .config import (GeneratorConfig, SentimentConfig, SentimentTrainConfig, TrainConfig)
-from .errors import StudioError
+from engine.config import (GeneratorConfig, SentimentConfig, SentimentTrainConfig, TrainConfig)
+from engine.errors import StudioError
 
 
 def _bits(nats: Optional[float]) -> Optional[float]:
@@ -65,7 +65,7 @@ GENERATOR = Kind(
            "loader": "engine.generator.load:load_generator",
            "exporter": "engine.generator.export:export_generator",
            "onnx_refusal": "engine.generator.export:onnx_refusal",
-           "recipes": "engine.recipe:RECIPES"})
+           "recipes": "engine.generator.recipes:RECIPES"})
 
 SENTIMENT = Kind(
     "sentiment", "sentiment model", "examples", "examples", "sentences",

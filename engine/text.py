@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, List
 
-from .errors import StudioError
-from .wording import setting
+from engine.errors import StudioError
+from engine.wording import setting
 
 CHUNK_BYTES = 1 << 22          # 4 MiB per read
 _SNIFF_BYTES = 1 << 16

@@ -5,9 +5,9 @@ few options that are no config field (a command's ``--out``, ``--resume``, ...) 
 """
 from dataclasses import fields
 
-from .config import (GeneratorConfig, SamplingConfig, SentimentConfig, SentimentTrainConfig,
+from engine.config import (GeneratorConfig, SamplingConfig, SentimentConfig, SentimentTrainConfig,
                      TrainConfig, label_of)
-from .errors import Setting, StudioError
+from engine.errors import Setting, StudioError
 
 # options of the commands that are not config fields: name -> (flag, the app's label for it)
 OPTIONS = {

@@ -4,7 +4,7 @@ Every ``python -m engine`` first spends seconds importing MXNet and gluonnlp; th
 command line some 150 times. This server imports those once (and nothing of RNN Studio beyond
 ``engine/__init__``, which a real run imports first too), then forks a child per command: the
 child takes the command's environment and folder, points its stdin, stdout and stderr at
-/dev/null and two files, runs ``engine.cli.main`` as ``python -m engine`` does, and exits with
+/dev/null and two files, runs ``engine.cli.main.main`` as ``python -m engine`` does, and exits with
 its status. Each command is still a process of its own, with its own exit status and output,
 killed for real when it crashes or runs out of time; only the imports are shared. (MXNet
 supports fork: it stops and restarts its engine threads around one; the server runs no MXNet
@@ -44,7 +44,7 @@ def run_child(request: dict, out_path: str, err_path: str):
         finish = install(crash["n"], crash["folder"], crash["count_file"])
     code = 1
     try:
-        from engine.cli import main
+        from engine.cli.main import main
         code = main(request["args"])
     except SystemExit as exit_:
         code = exit_.code if isinstance(exit_.code, int) else 1

@@ -53,7 +53,7 @@ def main():
     cli_args = sys.argv[sys.argv.index("--") + 1:]
     import atexit
     atexit.register(install(n, folder, count_file))
-    from engine.cli import main as cli_main
+    from engine.cli.main import main as cli_main
     sys.exit(cli_main(cli_args))
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.cli import main  # noqa: E402
+from engine.cli.main import main  # noqa: E402
 from engine.training import loop  # noqa: E402
 
 original = loop.train

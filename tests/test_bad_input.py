@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from engine.data import CharVocab
+from engine.generator.data import CharVocab
 from engine.errors import StudioError
 from engine.sentiment.labeled import read_labeled
 from engine.text import inspect_text_file
@@ -176,7 +176,7 @@ def test_random_files_through_the_cli_exit_2_with_one_line(tmp_path, seed, senti
 def test_odd_run_names_are_refused(tmp_path, studio_home):
     """A run *name* (the GUI's only way, the CLI's usual one) never leaves the runs folder; the
     CLI also takes paths, but never trains into a folder that holds something else."""
-    from engine.runs import resolve_run
+    from engine.storage.runs import resolve_run
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "precious.txt").write_text("not a run")

@@ -8,7 +8,7 @@ from engine.config import GeneratorConfig
 from engine.events import Validated
 from engine.generator.evaluate import evaluate_text
 from engine.generator.load import load_generator
-from engine.generator.sample import Sampler
+from engine.generator.sampling.sample import Sampler
 
 from .helpers import tiny_train, train
 
@@ -41,7 +41,7 @@ def test_sentiment_default_model_beats_vader_on_movie_sentences(tmp_path):
     full reviews) on the built-in snippets: held-back test accuracy well above VADER's ~60 %,
     and the mixture at least as good as the reader alone; and it carries over to product reviews."""
     from engine.config import SentimentConfig, TrainConfig
-    from engine.runs import RunFolder
+    from engine.storage.runs import RunFolder
     from engine.sentiment.train import DataRef, train_sentiment
     data = corpora.build("movie-sentences")
     corpora.build("movie-reviews")

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from engine.data import BPTTStream, CharVocab, IdFile, encode_corpus, split_stream
+from engine.generator.data import BPTTStream, CharVocab, IdFile, encode_corpus, split_stream
 from engine.errors import StudioError
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from engine.errors import StudioError
-from engine.device import parse_contexts
+from engine.training.device import parse_contexts
 from engine.generator.load import load_generator
 from engine.training import loop
 
@@ -92,5 +92,5 @@ def test_a_sentiment_model_trains_on_two_devices(tmp_path, captured):
     train_sentiment_run(tmp_path / "s", data, TINY_SENTIMENT,
                         tiny_sentiment_train(ctx=TWO, batch_size=7, epochs=4))
     same_on_every_device(captured[-1].model.reader)
-    from engine.runs import RunFolder
+    from engine.storage.runs import RunFolder
     assert RunFolder(tmp_path / "s").read_meta().test["accuracy"] > 0.8

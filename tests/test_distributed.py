@@ -13,10 +13,10 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from engine.data import BPTTStream
-from engine.launch import Launch, host_plan, worker_command
+from engine.generator.data import BPTTStream
+from engine.cli.launch import Launch, host_plan, worker_command
 from engine.errors import StudioError
-from engine.runs import RunFolder
+from engine.storage.runs import RunFolder
 
 from .conftest import ROOT
 from .fault_report import record_outcomes
@@ -31,7 +31,7 @@ TINY_SENTIMENT = ["--hidden", "8", "--embed", "8", "--ngram-buckets", "101", "--
 
 def launcher(workers, command):
     """The command line of a launcher (``rnn-studio launch``) running the tests' worker."""
-    code = ("import sys; from engine.launch import Launch; "
+    code = ("import sys; from engine.cli.launch import Launch; "
             f"sys.exit(Launch({workers}, 1, sys.argv[1:], connect_timeout=60, "
             f"program={WORKER!r}).run())")
     return [sys.executable, "-c", code, *map(str, command)]

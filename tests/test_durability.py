@@ -14,9 +14,9 @@ import pytest
 from engine.config import TrainConfig
 from engine.errors import StudioError
 from engine.generator.load import load_generator
-from engine.generator.sample import Sampler
+from engine.generator.sampling.sample import Sampler
 from engine.generator.train import train_generator
-from engine.runs import RunFolder, resolve_run
+from engine.storage.runs import RunFolder, resolve_run
 
 from .conftest import ROOT, run_cli
 from .fault_report import record_outcomes
@@ -164,7 +164,7 @@ def test_one_writer_per_run_and_a_crashed_writer_does_not_block(tiny_run):
     # a writer killed while it holds the lock leaves nothing stuck
     killed = subprocess.run([sys.executable, "-c", (
         "import os, signal, sys; sys.path.insert(0, sys.argv[1])\n"
-        "from engine.runs import RunFolder\n"
+        "from engine.storage.runs import RunFolder\n"
         "with RunFolder(sys.argv[2]).writing():\n"
         "    os.kill(os.getpid(), signal.SIGKILL)"), str(ROOT), str(run)], timeout=120)
     assert killed.returncode == -9
@@ -174,7 +174,7 @@ def test_one_writer_per_run_and_a_crashed_writer_does_not_block(tiny_run):
 def test_an_unexpected_error_is_one_line_and_a_report(tmp_path, text, monkeypatch, capsys,
                                                       studio_home):
     import engine.generator.train as trainer
-    from engine.cli import main
+    from engine.cli.main import main
 
     def broken(*args, **kwargs):
         raise ZeroDivisionError("a bug")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from mxnet import nd
 
-from engine.export import export_run
+from engine.export.run import export_run
 from engine.generator.load import load_generator
 
 from .helpers import TINY, tiny_train, train

@@ -11,8 +11,8 @@ from engine.errors import StudioError
 from engine.events import Progress, SampleReady, Saved, Validated
 from engine.generator.load import load_generator
 from engine.generator.model import CharRNN
-from engine.generator.sample import Sampler, filter_probs
-from engine.runs import RunFolder, resolve_run
+from engine.generator.sampling.sample import Sampler, filter_probs
+from engine.storage.runs import RunFolder, resolve_run
 
 from .conftest import repeating_text
 from .helpers import TINY, tiny_train, train
@@ -186,7 +186,7 @@ def test_filter_probs():
 
 @pytest.mark.parametrize("mode", ["lstm", "gru"])
 def test_numpy_and_mxnet_steppers_match_fused_layer(mode):
-    from engine.generator.stepper import MXNetStepper, NumpyStepper
+    from engine.generator.sampling.stepper import MXNetStepper, NumpyStepper
     config = TINY.replace(vocab_size=20, mode=mode, num_layers=2)
     model = CharRNN(config)
     model.initialize(mx.init.Xavier())

@@ -27,7 +27,7 @@ def test_look_inside_follows_the_generator_and_reads_every_source(qtbot, window,
                                                                   monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    from desktop.widgets.read_choice import FILE, LAST, OWN, SLICE
+    from desktop.tabs.look_inside.read_choice import FILE, LAST, OWN, SLICE
     tab, look = window.generate, window.look_inside
     assert "No text generator yet" in look.text.placeholderText()
     assert not look.record_button.isEnabled()

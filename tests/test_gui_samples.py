@@ -32,10 +32,10 @@ def on_engine(qtbot, window, fn):
 def reference(qtbot, window, gen, base, values, sent=None, label=None):
     """What the engine draws for these settings (and, with ``sent``, how it judges them)."""
     def fn():
-        from engine.generator.grid import make_grid, sample_grid
+        from engine.generator.sampling.grid import make_grid, sample_grid
         from engine.generator.load import load_generator
-        from engine.generator.sample import Sampler
-        from engine.generator.steer import Judge
+        from engine.generator.sampling.sample import Sampler
+        from engine.generator.sampling.steer import Judge
         model, vocab, _ = load_generator(gen)
         judge = Judge.load(sent) if sent else None
         steer = Judge(judge.predictor, label) if label else None
@@ -65,8 +65,8 @@ def hover(view, position: int) -> str:
 
 def test_many_samples_side_by_side_through_one_job_then_one_goes_on(qtbot, window, text_file,
                                                                     studio_home, tmp_path):
-    from desktop.widgets.copied_text import short_line
-    from desktop.widgets.sample_grid import GRID_JOB
+    from desktop.tabs.generate.copied_text import short_line
+    from desktop.tabs.generate.sample_grid import GRID_JOB
     tab, sampling = window.generate, window.generate.sampling
     set_tiny_generator(tab, text_file, "grid-gen", epochs=2)
     train_and_wait(qtbot, window, tab)

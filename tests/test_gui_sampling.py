@@ -70,7 +70,7 @@ def test_bad_inputs_and_shading_follow_the_controls(qtbot, window, tmp_path, tex
     wait_idle(qtbot, window)
     assert len(sampling.output.toPlainText()) == 44 and _shaded(sampling.output) == 0
 
-    from engine.runs import RunFolder
+    from engine.storage.runs import RunFolder
     run = RunFolder(tmp_path / "home" / "runs" / "broken")
     current = run.file_path("best.params", run.read_meta())
 

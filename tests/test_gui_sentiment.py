@@ -106,7 +106,7 @@ def test_classifying_a_file_says_how_many_rows_were_left_unscored(qtbot, window,
 def test_a_one_column_file_keeps_every_row_and_saves_readable_files(qtbot, window, trained,
                                                                      tmp_path):
     """Finding 1 with the engine's part (being done in engine/sentiment/predict.py and
-    engine/atomic.py by another branch): a one-column file with blank rows keeps all 10 rows in
+    engine/storage/atomic.py by another branch): a one-column file with blank rows keeps all 10 rows in
     order, and the saved file gets normal permissions. Fails until that branch is merged."""
     texts = [t for t, _ in synthetic_rows(10)]
     for i in (2, 5, 8):
@@ -125,7 +125,7 @@ def test_sentiment_speaks_plainly(qtbot, window, trained):
     """Finding 10: an even verdict shows as unsure; no jargon in the preparation line and the
     scores; the confusion matrix names its axes; the empty state goes once a model exists;
     every Advanced field has a plain label."""
-    from desktop.analyse_panel import verdict_html
+    from desktop.tabs.sentiment.analyse_panel import verdict_html
     from engine.sentiment.predict import Verdict
     even = verdict_html(Verdict("negative", {"negative": 0.559, "positive": 0.441}))
     assert even.startswith("<span style='font-size: 15pt'>unsure</span>") and "<b>" not in even

@@ -71,7 +71,7 @@ def test_generate_tab_trains_stays_responsive_and_samples_like_the_cli(qtbot, wi
 def test_stop_says_so_at_once_keeps_what_was_learned_and_resume_continues(qtbot, window,
                                                                            text_file, studio_home):
     """Finding 4: Stop answers at once ("Stopping…", Stop disabled), then saves."""
-    from desktop.widgets.training_panel import STOPPING
+    from desktop.tabs.training.training_panel import STOPPING
     tab = window.generate
     set_tiny_generator(tab, text_file, "stoppable", epochs=500)
     wait_idle(qtbot, window)
@@ -181,8 +181,8 @@ def test_resume_says_what_it_will_do_and_can_train_the_rest_of_the_budget(qtbot,
 
 def test_a_preset_sets_everything_it_describes_and_says_what_it_was_measured_on(qtbot, window):
     """Finding 6: Quick try resets a custom batch size; its promise is a range, with where it
-    was measured; the presets come from engine/recipe.py."""
-    from engine.recipe import RECIPES
+    was measured; the presets come from engine/generator/recipes.py."""
+    from engine.generator.recipes import RECIPES
     settings = window.generate.settings
     batch = settings.form["batch_size"]
     batch.setFocus()
@@ -277,7 +277,7 @@ def test_charts_keep_sensible_axes_with_one_point_and_when_emptied(qtbot):
 
 
 def test_the_progress_bar_says_working_then_stops_when_work_stops(qtbot):
-    from desktop.widgets.training_panel import TrainingPanel
+    from desktop.tabs.training.training_panel import TrainingPanel
     from engine.events import Finished, Progress, Started
     from engine.kinds import GENERATOR
     panel = TrainingPanel(GENERATOR)
@@ -301,7 +301,7 @@ def test_the_progress_bar_says_working_then_stops_when_work_stops(qtbot):
 def test_a_time_budget_bar_moves_by_the_clock_and_says_when_time_is_up(qtbot):
     """Progress reports can be minutes apart on a busy machine: the bar of a minutes budget
     follows the clock, then holds at 99 % while the engine makes its last check and saves."""
-    from desktop.widgets.training_panel import TIME_UP, TrainingPanel
+    from desktop.tabs.training.training_panel import TIME_UP, TrainingPanel
     from engine.events import Finished, Started
     from engine.kinds import GENERATOR
     panel = TrainingPanel(GENERATOR)

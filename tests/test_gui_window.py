@@ -157,7 +157,7 @@ def test_labels_explain_themselves_and_errors_start_with_a_capital(qtbot, window
                 if isinstance(label, QLabel) and label.text():
                     assert label.toolTip().strip(), label.text()
     from engine.errors import StudioError
-    from engine.runs import RunFolder, resolve_run
+    from engine.storage.runs import RunFolder, resolve_run
     from engine.text import inspect_text_file
     (tmp_path / "run").mkdir()
     (tmp_path / "run" / "meta.json").write_text("{}")
@@ -203,7 +203,7 @@ def test_messages_the_app_can_meet_name_no_flag(qtbot, window, text_file, tmp_pa
     """Engine messages a GUI user can meet that name a flag on the command line: bf16 this CPU
     lacks (the Advanced "Precision"), and labels that differ only in case (the command line's
     --merge-label-case, which the app has no control for, is left out)."""
-    from engine.precision import bf16_unavailable
+    from engine.generator.precision import bf16_unavailable
     from .sentiment_helpers import synthetic_rows, write_csv
     tab = window.generate
     set_tiny_generator(tab, text_file, "bf16-run", epochs=1)
@@ -252,7 +252,7 @@ def test_empty_states_say_what_to_do_first(qtbot, window):
 def test_every_offered_setting_persists_between_sessions(qtbot, tmp_path, window):
     """The persisted list is the forms' own widgets: each config field the GUI offers (the
     'Vote on unfamiliar text' was once missing from a hand-kept list)."""
-    from desktop.settings_form import widget_value
+    from desktop.widgets.settings_form import widget_value
     from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QLineEdit, QSpinBox
     changed = {}
     for tab in (window.generate, window.sentiment):
@@ -286,7 +286,7 @@ def test_a_first_start_shows_the_good_recipe_and_a_returning_user_keeps_their_ow
                                                                                    window):
     """A new user starts on the recipe measured for a first real run (the engine's defaults
     match no recipe); one who changed a setting finds it changed, not reset to the recipe."""
-    from engine.recipe import RECIPES
+    from engine.generator.recipes import RECIPES
     good = next(r for r in RECIPES if r.name == "Good")
     settings = window.generate.settings
     assert settings.preset.currentText() == "Good"

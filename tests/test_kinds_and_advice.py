@@ -24,11 +24,11 @@ def test_importing_the_kinds_stays_light():
 
 
 def test_a_kind_not_in_the_list_is_refused_by_export_and_launch(tmp_path):
-    from engine.export import export_run
+    from engine.export.run import export_run
     from engine.kinds import KINDS
-    from engine.launch import worker_command
-    from engine.run_meta import RunMeta
-    from engine.runs import RunFolder
+    from engine.cli.launch import worker_command
+    from engine.storage.run_meta import RunMeta
+    from engine.storage.runs import RunFolder
     assert worker_command(["generator", "train"])[-2:] == ["--kvstore", "dist_sync"]
     for kind in KINDS:
         assert worker_command([kind, "train", "--out", "x"])[0] == kind
@@ -44,7 +44,7 @@ def test_a_kind_not_in_the_list_is_refused_by_export_and_launch(tmp_path):
 
 def test_a_message_names_its_setting_by_flag_on_the_command_line_and_by_label_in_the_app(
         tmp_path):
-    from engine.runs import RunFolder
+    from engine.storage.runs import RunFolder
     run = RunFolder(tmp_path / "taken")
     run.path.mkdir()
     (run.path / "meta.json").write_text("{}")
@@ -64,9 +64,9 @@ def test_the_messages_an_app_user_can_meet_keep_the_command_lines_words():
     and labels differing in case: the command line words them as before, the app by labels."""
     from engine.config import GeneratorConfig, SamplingConfig
     from engine.errors import CommandLineOnly
-    from engine.generator.grid import parse_values
-    from engine.generator.text_properties import parse_property
-    from engine.precision import training_path
+    from engine.generator.sampling.grid import parse_values
+    from engine.generator.inside.text_properties import parse_property
+    from engine.generator.precision import training_path
     said = {}
     for name, make in (("range", lambda: GeneratorConfig(hidden_size=99999)),
                        ("sampling", lambda: SamplingConfig(temperature=20)),

@@ -5,12 +5,12 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from engine.bench import sampling_rates
+from engine.generator.bench import sampling_rates
 from engine.config import SamplingConfig
-from engine.generator.sample import Lanes, draw
-from engine.generator.stepper import NumpyStepper
+from engine.generator.sampling.sample import Lanes, draw
+from engine.generator.sampling.stepper import NumpyStepper
 from engine.native import lanes
-from engine.precision import cpu_flags
+from engine.generator.precision import cpu_flags
 
 from .test_many_samples import random_sampler
 

@@ -41,7 +41,7 @@ def close_for_good(widget):
 
 @pytest.fixture
 def view(qtbot, engine):
-    from desktop.look_inside import LookInsideView
+    from desktop.tabs.look_inside.tab import LookInsideView
     widget = LookInsideView(engine)
     widget.resize(1260, 640)
     widget.show()
@@ -80,8 +80,8 @@ def background_at(text_view, position: int):
 
 def test_look_inside_records_on_the_engine_thread_ranks_recolours_and_follows_a_selection(
         qtbot, view, engine, planted_run, monkeypatch):
-    import engine.generator.cell_ranking as cell_ranking
-    from desktop.look_inside import OWN, SELECTION, value_colour
+    import engine.generator.inside.cell_ranking as cell_ranking
+    from desktop.tabs.look_inside.tab import OWN, SELECTION, value_colour
     run, _ = planted_run
     threads = []
     real_record = cell_ranking.record
@@ -158,7 +158,7 @@ def test_look_inside_records_on_the_engine_thread_ranks_recolours_and_follows_a_
 
 def test_a_recording_of_the_training_text_and_its_errors(qtbot, view, engine, planted_run,
                                                          tmp_path):
-    from desktop.look_inside import NEW, SLICE
+    from desktop.tabs.look_inside.tab import NEW, SLICE
     run, text_file = planted_run
     failures = []
     view.failed.connect(failures.append)
@@ -181,8 +181,8 @@ def test_a_recording_of_the_training_text_and_its_errors(qtbot, view, engine, pl
 
 
 def test_copied_text_is_highlighted_with_its_novelty_line(qtbot, engine, planted_run):
-    from desktop.widgets.copied_text import COPIED, CopiedTextChecker, preview_line
-    from desktop.widgets.sample_view import SampleView
+    from desktop.tabs.generate.copied_text import COPIED, CopiedTextChecker, preview_line
+    from desktop.tabs.generate.sample_view import SampleView
     from engine.events import SampleReady
     run, text_file = planted_run
     training = text_file.read_text(encoding="utf-8")

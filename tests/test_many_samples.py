@@ -7,13 +7,13 @@ import numpy as np
 import pytest
 
 from engine.config import SamplingConfig
-from engine.data import CharVocab
+from engine.generator.data import CharVocab
 from engine.errors import StudioError
-from engine.generator.grid import make_grid, parse_values, sample_grid
+from engine.generator.sampling.grid import make_grid, parse_values, sample_grid
 from engine.generator.model import CharRNN
-from engine.generator.sample import Sampler
-from engine.generator.stepper import MXNetStepper, NumpyStepper
-from engine.generator.steer import Judge, parse_steer, steered
+from engine.generator.sampling.sample import Sampler
+from engine.generator.sampling.stepper import MXNetStepper, NumpyStepper
+from engine.generator.sampling.steer import Judge, parse_steer, steered
 
 from .conftest import run_cli
 from .helpers import TINY, tiny_train, train

@@ -1,5 +1,5 @@
 """Looking inside a generator: recording its cells, and ranking them by a property, a selected
-span and labels (engine/generator/neurons.py, cell_ranking.py, text_properties.py; the CLI's
+span and labels (engine/generator/inside/neurons.py, cell_ranking.py, text_properties.py; the CLI's
 ``generator neurons``)."""
 import json
 
@@ -7,17 +7,17 @@ import mxnet as mx
 import numpy as np
 import pytest
 
-from engine.cli import main
+from engine.cli.main import main
 from engine.config import GeneratorConfig
-from engine.data import CharVocab
+from engine.generator.data import CharVocab
 from engine.errors import StudioError
-from engine.generator import neurons
-from engine.generator.cell_ranking import (quantised_ranks, rank_by_labels, rank_by_properties,
+from engine.generator.inside import neurons
+from engine.generator.inside.cell_ranking import (quantised_ranks, rank_by_labels, rank_by_properties,
                                            rank_by_selection)
 from engine.generator.load import load_generator
 from engine.generator.model import CharRNN
-from engine.generator.stepper import NumpyStepper
-from engine.generator.text_properties import (SPEAKER, Property, bracket_depth, line_position,
+from engine.generator.sampling.stepper import NumpyStepper
+from engine.generator.inside.text_properties import (SPEAKER, Property, bracket_depth, line_position,
                                               pattern_property)
 
 from .inside_helpers import (isolated_span, open_or_closed_texts, planted_text, spans_in,

@@ -1,4 +1,4 @@
-"""Copied or new (engine/generator/novelty.py, ``generator novelty``): the suffix-array index of
+"""Copied or new (engine/generator/sampling/novelty.py, ``generator novelty``): the suffix-array index of
 a run's training text, and how much of a text it finds there."""
 import io
 import json
@@ -7,13 +7,13 @@ import shutil
 import numpy as np
 import pytest
 
-from engine.cli import main
-from engine.data import CharVocab, encoded_cache_path
+from engine.cli.main import main
+from engine.generator.data import CharVocab, encoded_cache_path
 from engine.errors import StudioError
 from engine.events import SampleReady
-from engine.generator import novelty
-from engine.generator.novelty import CorpusIndex, build_suffix_array, check_run, index_path
-from engine.runs import RunFolder
+from engine.generator.sampling import novelty
+from engine.generator.sampling.novelty import CorpusIndex, build_suffix_array, check_run, index_path
+from engine.storage.runs import RunFolder
 
 from .helpers import tiny_train, train
 from .inside_helpers import planted_text, train_planted

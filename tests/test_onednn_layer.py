@@ -11,13 +11,13 @@ from mxnet import autograd, nd
 from mxnet.gluon import rnn
 
 from engine.errors import StudioError
-from engine.export import export_run
+from engine.export.run import export_run
 from engine.generator.load import load_generator
 from engine.generator.onednn_layer import OneDNNRNN
-from engine.generator.sample import Sampler
+from engine.generator.sampling.sample import Sampler
 from engine.native import onednn_rnn
-from engine.precision import LAYER_ENV, bf16_unavailable, cpu_summary, training_path
-from engine.runs import RunFolder
+from engine.generator.precision import LAYER_ENV, bf16_unavailable, cpu_summary, training_path
+from engine.storage.runs import RunFolder
 
 from .helpers import TINY, tiny_train, train
 
@@ -171,7 +171,7 @@ def test_runs_move_between_the_fused_and_the_onednn_layer(tmp_path, text_file, m
 def test_the_cpu_flags_decide_what_auto_means(tmp_path):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse avx2 avx512f amx_bf16 amx_tile\n")
-    from engine.precision import cpu_flags, cpu_has_bf16
+    from engine.generator.precision import cpu_flags, cpu_has_bf16
     flags = cpu_flags(str(cpuinfo))
     assert cpu_has_bf16(flags) and not cpu_has_bf16(["avx2", "avx512f"])
     assert cpu_summary(flags) == {"bf16": True, "flags": ["avx2", "avx512f", "amx_bf16",

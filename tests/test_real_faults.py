@@ -13,12 +13,12 @@ import numpy as np
 import pytest
 
 from engine.config import TrainConfig
-from engine.data import encode_corpus
+from engine.generator.data import encode_corpus
 from engine.errors import StudioError
 from engine.events import Progress
 from engine.generator.load import load_generator
 from engine.generator.train import CorpusRef, train_generator
-from engine.runs import RunFolder
+from engine.storage.runs import RunFolder
 
 from .conftest import repeating_text, run_cli
 from .fault_report import record_outcomes
@@ -240,7 +240,7 @@ def test_a_built_corpus_changed_in_place_is_noticed(tmp_path, monkeypatch):
     monkeypatch.setenv("RNN_STUDIO_HOME", str(home))
     built = home / "corpora" / "tweets.csv"
     built.write_text("text,label\nfine,positive\n", encoding="utf-8")
-    from engine.atomic import sha256_file
+    from engine.storage.atomic import sha256_file
     (home / "corpora" / "tweets.json").write_text(json.dumps({
         "name": "tweets", "sha256": sha256_file(built), "size": built.stat().st_size,
         "version": corpora.REGISTRY["tweets"].version}))
@@ -427,7 +427,7 @@ def test_a_download_cut_short_is_fetched_again(tmp_path):
 
 # ---- 12. an export inside a run folder ---------------------------------------------------------
 def test_an_export_inside_a_run_folder_is_refused(runs, studio_home):
-    from engine.export import export_run
+    from engine.export.run import export_run
     for inside in (runs / "gen" / "gen-000099", runs / "gen", studio_home / "runs" / "x"):
         with pytest.raises(StudioError, match="export to a folder outside it"):
             export_run(str(runs / "gen"), inside)

@@ -1,15 +1,15 @@
-"""Recipes per time budget (engine/recipe.py): the pick by budget and by text size, ``generator
+"""Recipes per time budget (engine/generator/recipes.py): the pick by budget and by text size, ``generator
 train --recipe`` filling in only the settings a person did not type, and recipes (and the build
 script's candidates) that make valid configs."""
 import pytest
 
-from engine.cli import build_parser, main
-from engine.cli_settings import given_settings, settings_from
+from engine.cli.main import build_parser, main
+from engine.cli.settings import given_settings, settings_from
 from engine.config import GeneratorConfig, TrainConfig, settings_of
 from engine.generator.train import build_model
-from engine.recipe import RECIPES, parameters, recipe_for
-from engine.recipe_build import CANDIDATES, bits_at, configs, speed_twin, steps_in
-from engine.runs import RunFolder
+from engine.generator.recipes import RECIPES, parameters, recipe_for
+from engine.generator.recipe_build import CANDIDATES, bits_at, configs, speed_twin, steps_in
+from engine.storage.runs import RunFolder
 
 from .conftest import repeating_text
 

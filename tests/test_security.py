@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.export import export_run
+from engine.export.run import export_run
 from engine.generator.load import load_generator
 from engine.sentiment.predict import SentimentPredictor
 

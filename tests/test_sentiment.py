@@ -9,8 +9,8 @@ import pytest
 import corpora
 from engine.errors import StudioError
 from engine.events import Progress, Validated
-from engine.export import export_run
-from engine.runs import RunFolder
+from engine.export.run import export_run
+from engine.storage.runs import RunFolder
 from engine.sentiment.features import to_batch
 from engine.sentiment.labeled import read_labeled, require_classes
 from engine.sentiment.lexicon import token_valence

@@ -9,7 +9,7 @@ import pytest
 from engine.config import GeneratorConfig, SentimentConfig
 from engine.errors import StudioError
 from engine.generator.load import load_generator
-from engine.generator.sample import Sampler
+from engine.generator.sampling.sample import Sampler
 from engine.sentiment.predict import SentimentPredictor
 
 from .helpers import tiny_train, train

@@ -6,9 +6,9 @@ from mxnet import gluon, nd
 
 from engine.config import TrainConfig
 from engine.events import Finished, Validated
-from engine.run_meta import RunMeta
-from engine.runs import RunFolder
-from engine.schedule import learning_rate
+from engine.storage.run_meta import RunMeta
+from engine.storage.runs import RunFolder
+from engine.training.schedule import learning_rate
 from engine.training import loop
 
 

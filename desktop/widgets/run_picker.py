@@ -16,7 +16,7 @@ class RunPicker(QComboBox):
 
     def refresh(self, select: Optional[str] = None):
         """List the kind's runs again, keeping the chosen one (or choosing ``select``), quietly."""
-        from engine.runs import list_runs
+        from engine.storage.runs import list_runs
         current = select or self.currentText()
         self.blockSignals(True)
         self.clear()

@@ -3,10 +3,10 @@ import math
 
 import numpy as np
 
-from ..data import _show_chars
-from ..errors import StudioError
-from ..text import inspect_text_file, iter_text_chunks
-from .sample import evaluate_ids
+from engine.generator.data import _show_chars
+from engine.errors import StudioError
+from engine.text import inspect_text_file, iter_text_chunks
+from engine.generator.sampling.sample import evaluate_ids
 
 
 def evaluate_text(model, vocab, path, encoding: str = "utf-8", ctx=None) -> dict:

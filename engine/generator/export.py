@@ -7,11 +7,11 @@ from typing import List, Optional
 import mxnet as mx
 from mxnet import nd
 
-from ..config import GeneratorConfig
-from ..errors import StudioError
-from ..export_folder import prepare_export_folder
-from .load import load_generator
-from .model import CharRNN, CharRNNStep
+from engine.config import GeneratorConfig
+from engine.errors import StudioError
+from engine.export.folder import prepare_export_folder
+from engine.generator.load import load_generator
+from engine.generator.model import CharRNN, CharRNNStep
 
 GENERATOR_README = """# {name}: a character-level {mode_upper} exported by RNN Studio
 
@@ -95,7 +95,7 @@ def export_step_onnx(model: CharRNN, path: Path) -> dict:
     """The one-step cell model (``CharRNNStep``, the trained weights copied in) as ONNX at
     ``path``, its tensors named ``token``, ``inv_temperature``, ``h0``/``c0``..., ``probs`` and
     ``h0_out``...; returns what meta.json says about it."""
-    from ..onnx_compat import OPSET, export_onnx, graph_output_names, name_graph
+    from engine.export.onnx_compat import OPSET, export_onnx, graph_output_names, name_graph
     config = model.config
     step = CharRNNStep(config)
     step.initialize()
@@ -147,7 +147,7 @@ def export_generator(ref, out: Path, fmt: str, force: bool = False) -> Path:
         onnx_line = ", `model-step.onnx` (ONNX opset 13, the one-step model: see below)"
         refusal = sequence_onnx_refusal(config)
         if refusal is None:
-            from ..onnx_compat import export_onnx, output_names
+            from engine.export.onnx_compat import export_onnx, output_names
             L, H = config.num_layers, config.hidden_size
             export_onnx(prefix, [(1, 1)] + [(L, 1, H)] * len(states), str(out / "model.onnx"))
             info["onnx"] = {"file": "model.onnx", "opset": 13, "output_names": output_names(prefix)}

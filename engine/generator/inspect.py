@@ -7,10 +7,10 @@ once (``corpus_report``); the advice follows the settings as they change (``advi
 from pathlib import Path
 from typing import List
 
-from ..advice import Advice, largest_power_of_two
-from ..config import GeneratorConfig, TrainConfig
-from ..data import count_chars
-from ..text import inspect_text_file, iter_text_chunks
+from engine.advice import Advice, largest_power_of_two
+from engine.config import GeneratorConfig, TrainConfig
+from engine.generator.data import count_chars
+from engine.text import inspect_text_file, iter_text_chunks
 
 PREVIEW_CHARS = 1500
 SHORT_TEXT = 200_000           # below this, a model soon memorises the text

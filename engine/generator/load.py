@@ -1,11 +1,11 @@
 """Rebuilding a trained generator from its run folder."""
 import mxnet as mx
 
-from ..config import GeneratorConfig
-from ..data import CharVocab
-from ..errors import StudioError
-from ..runs import RunFolder, resolve_run
-from .model import CharRNN
+from engine.config import GeneratorConfig
+from engine.generator.data import CharVocab
+from engine.errors import StudioError
+from engine.storage.runs import RunFolder, resolve_run
+from engine.generator.model import CharRNN
 
 
 def load_generator(ref, which: str = "best", ctx=None):

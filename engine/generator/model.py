@@ -10,7 +10,7 @@ import mxnet as mx
 from mxnet import gluon
 from mxnet.gluon import nn, rnn
 
-from ..config import GeneratorConfig
+from engine.config import GeneratorConfig
 
 _LAYERS = {"lstm": rnn.LSTM, "gru": rnn.GRU}
 _CELLS = {"lstm": rnn.LSTMCell, "gru": rnn.GRUCell}
@@ -21,7 +21,7 @@ def recurrent_layer(config: GeneratorConfig, layer: str = "fused", bf16: bool = 
     parameters and states) run by oneDNN's own primitives, the one that can train in bf16
     (onednn_layer.py)."""
     if layer == "onednn":
-        from .onednn_layer import OneDNNRNN
+        from engine.generator.onednn_layer import OneDNNRNN
         return OneDNNRNN(config.mode, config.hidden_size, config.num_layers, config.embed_size,
                          bf16=bf16)
     return _LAYERS[config.mode](config.hidden_size, num_layers=config.num_layers,

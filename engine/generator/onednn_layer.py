@@ -26,7 +26,7 @@ import mxnet as mx
 import numpy as np
 from mxnet import gluon, nd
 
-from ..native import onednn_rnn
+from engine.native import onednn_rnn
 
 OP_TYPE = "rnn_studio_onednn_rnn"
 _KINDS = ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")

@@ -15,19 +15,19 @@ import mxnet as mx
 import numpy as np
 from mxnet import autograd, gluon, nd
 
-from ..config import GeneratorConfig, TrainConfig
-from ..data import BPTTStream, CharVocab, encode_corpus, encoded_cache_path, split_stream
-from ..errors import StudioError
-from ..events import SampleReady
-from ..precision import TrainingPath, training_path
-from ..run_meta import RunMeta
-from ..runs import RunFolder
-from ..seeding import seed_everything
-from ..training import loop
-from ..training.distributed import Cluster
-from .model import CharRNN
-from .novelty import PreviewNovelty
-from .sample import Sampler
+from engine.config import GeneratorConfig, TrainConfig
+from engine.generator.data import BPTTStream, CharVocab, encode_corpus, encoded_cache_path, split_stream
+from engine.errors import StudioError
+from engine.events import SampleReady
+from engine.generator.precision import TrainingPath, training_path
+from engine.storage.run_meta import RunMeta
+from engine.storage.runs import RunFolder
+from engine.training.seeding import seed_everything
+from engine.training import loop
+from engine.training.distributed import Cluster
+from engine.generator.model import CharRNN
+from engine.generator.sampling.novelty import PreviewNovelty
+from engine.generator.sampling.sample import Sampler
 
 FP32 = TrainingPath("fp32", "fused")
 MAX_VAL_BATCHES = 100      # validation looks at most this many batches (bounded cost on huge texts)

@@ -1,11 +1,11 @@
 """A run's training text, as the model saw it: checked against what the run recorded."""
 from pathlib import Path
 
-from ..atomic import sha256_file
-from ..data import CharVocab, EncodedCorpus, encode_corpus, ids_of
-from ..errors import StudioError
-from ..run_meta import RunMeta
-from ..text import TextInfo
+from engine.storage.atomic import sha256_file
+from engine.generator.data import CharVocab, EncodedCorpus, encode_corpus, ids_of
+from engine.errors import StudioError
+from engine.storage.run_meta import RunMeta
+from engine.text import TextInfo
 
 
 def training_text(meta: RunMeta, vocab: CharVocab, run_name: str = "this run") -> EncodedCorpus:

@@ -12,8 +12,8 @@ from typing import Optional
 
 import numpy as np
 
-from . import open_library
-from .build import LANES_LIBRARY
+from engine.native import open_library
+from engine.native.build import LANES_LIBRARY
 
 PATHS = {0: "c", 1: "avx2+fma"}
 BLOCK = 8           # output rows per packed block (lanes.c)

@@ -8,8 +8,8 @@ import ctypes
 from functools import lru_cache
 from typing import Optional, Sequence
 
-from . import open_library
-from .build import LIBRARY
+from engine.native import open_library
+from engine.native.build import LIBRARY
 
 _ERR = 1024
 _f = ctypes.POINTER(ctypes.c_float)

@@ -6,10 +6,10 @@ from pathlib import Path
 import mxnet as mx
 import numpy as np
 
-from ..config import SentimentConfig
-from .features import Featurizer, build_vocab
-from .model import build_sentiment_model
-from .scoring import predict_probs
+from engine.config import SentimentConfig
+from engine.sentiment.features import Featurizer, build_vocab
+from engine.sentiment.model import build_sentiment_model
+from engine.sentiment.scoring import predict_probs
 
 
 def bench_sentiment(quick: bool = False, seconds: float = 20.0, home: Path = None) -> dict:
@@ -36,7 +36,7 @@ def bench_sentiment(quick: bool = False, seconds: float = 20.0, home: Path = Non
         predict_probs(model, examples, mx.cpu())
         n += len(examples)
     batched = n / (time.perf_counter() - start)
-    from .predict import SentimentPredictor
+    from engine.sentiment.predict import SentimentPredictor
     predictor = SentimentPredictor(model, vocab, ["negative", "positive"], {}, mx.cpu())
     latencies = []
     for s in sentences[:60]:

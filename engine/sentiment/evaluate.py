@@ -3,11 +3,11 @@ from typing import Optional
 
 import numpy as np
 
-from ..errors import StudioError
-from .labeled import read_labeled, some
-from .lexicon import vader_predict
-from .metrics import label_ids, scores
-from .predict import SentimentPredictor
+from engine.errors import StudioError
+from engine.sentiment.labeled import read_labeled, some
+from engine.sentiment.lexicon import vader_predict
+from engine.sentiment.metrics import label_ids, scores
+from engine.sentiment.predict import SentimentPredictor
 
 
 def evaluate_data(predictor: SentimentPredictor, path, by: Optional[str] = None) -> dict:

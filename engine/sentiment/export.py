@@ -5,12 +5,12 @@ from typing import Optional
 
 import mxnet as mx
 
-from ..config import SentimentConfig
-from ..errors import StudioError
-from ..wording import setting
-from ..export_folder import prepare_export_folder
-from .features import example_input_shapes, to_batch
-from .predict import SentimentPredictor
+from engine.config import SentimentConfig
+from engine.errors import StudioError
+from engine.wording import setting
+from engine.export.folder import prepare_export_folder
+from engine.sentiment.features import example_input_shapes, to_batch
+from engine.sentiment.predict import SentimentPredictor
 
 README = """# {name}: a word-level sentiment classifier exported by RNN Studio
 
@@ -75,7 +75,7 @@ def export_sentiment(ref, out: Path, fmt: str, force: bool = False) -> Path:
             "linear_buckets": c.linear_buckets if c.linear else 0,
             "test": predictor.meta.test}
     if fmt == "onnx":
-        from ..onnx_compat import export_onnx, output_names
+        from engine.export.onnx_compat import export_onnx, output_names
         shapes = example_input_shapes(c.linear)
         try:
             export_onnx(str(out / "model"), shapes, str(out / "model.onnx"))

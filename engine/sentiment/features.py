@@ -9,8 +9,8 @@ import gluonnlp as nlp
 import mxnet as mx
 import numpy as np
 
-from ..text import word_tokenize
-from .lexicon import load_lexicon, token_valence
+from engine.text import word_tokenize
+from engine.sentiment.lexicon import load_lexicon, token_valence
 
 PAD, UNK = "<pad>", "<unk>"
 

@@ -3,8 +3,8 @@ and advice (one label cannot train; too few of a label cannot be split; unbalanc
 train, with a caveat)."""
 from typing import Dict, List
 
-from ..advice import Advice
-from .labeled import read_labeled
+from engine.advice import Advice
+from engine.sentiment.labeled import read_labeled
 
 MIN_PER_CLASS = 5             # what train's require_classes asks of every label
 PREVIEW_ROWS = 40

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence
 
-from ..atomic import sha256_file
-from ..errors import StudioError
-from ..text import inspect_text_file, read_text
+from engine.storage.atomic import sha256_file
+from engine.errors import StudioError
+from engine.text import inspect_text_file, read_text
 
 FIELD_LIMIT = 1 << 26               # full reviews are long fields: 64 MiB per cell
 csv.field_size_limit(FIELD_LIMIT)

@@ -21,7 +21,7 @@ import numpy as np
 from mxnet import gluon, nd
 from mxnet.gluon import nn
 
-from .features import bucket_ids, gram_hashes
+from engine.sentiment.features import bucket_ids, gram_hashes
 
 MAX_SPARSE_ELEMENTS = 2 ** 31 - 1     # see csr_blocks
 

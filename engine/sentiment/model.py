@@ -35,8 +35,8 @@ import numpy as np
 from mxnet import gluon
 from mxnet.gluon import nn, rnn
 
-from ..config import SentimentConfig
-from .linear import NgramLinear, unseen_idf
+from engine.config import SentimentConfig
+from engine.sentiment.linear import NgramLinear, unseen_idf
 
 _LAYERS = {"lstm": rnn.LSTM, "gru": rnn.GRU}
 

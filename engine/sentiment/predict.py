@@ -14,16 +14,16 @@ import gluonnlp as nlp
 import mxnet as mx
 import numpy as np
 
-from ..config import SentimentConfig
-from ..atomic import atomic_write_with
-from ..disk import reason
-from ..errors import StudioError
-from ..run_meta import RunMeta
-from ..runs import RunFolder, resolve_run
-from .features import Featurizer
-from .labeled import read_table
-from .model import SentimentRNN
-from .scoring import predict_probs
+from engine.config import SentimentConfig
+from engine.storage.atomic import atomic_write_with
+from engine.storage.disk import reason
+from engine.errors import StudioError
+from engine.storage.run_meta import RunMeta
+from engine.storage.runs import RunFolder, resolve_run
+from engine.sentiment.features import Featurizer
+from engine.sentiment.labeled import read_table
+from engine.sentiment.model import SentimentRNN
+from engine.sentiment.scoring import predict_probs
 
 MAX_EXPLAINED_WORDS = 400
 log = logging.getLogger("rnn_studio")

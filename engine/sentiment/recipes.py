@@ -1,6 +1,6 @@
 """Training recipes for sentiment models, as the Sentiment tab's presets: settings, a budget,
 and the test accuracy they reached on the default data on this kind of machine. The same shape
-as the generator's recipes (engine/recipe.py): ``name``, ``minutes`` (None: an epoch budget,
+as the generator's recipes (engine/generator/recipes.py): ``name``, ``minutes`` (None: an epoch budget,
 in ``train``), ``model``, ``train`` and ``describe()``.
 
 Measured with ``sentiment train`` on rated-sentences (1,936 test sentences, whose standard

@@ -6,9 +6,9 @@ from typing import List
 import numpy as np
 from mxnet import autograd, nd
 
-from .features import Batch, Example, bucketed_batches, to_batch
-from .metrics import confusion_matrix, confusion_scores
-from .model import SentimentRNN
+from engine.sentiment.features import Batch, Example, bucketed_batches, to_batch
+from engine.sentiment.metrics import confusion_matrix, confusion_scores
+from engine.sentiment.model import SentimentRNN
 
 
 def _part_scores(model: SentimentRNN, part: str, batch: Batch):

@@ -16,25 +16,25 @@ from typing import Callable, List, Optional, Tuple
 import gluonnlp as nlp
 from mxnet import gluon, nd
 
-from ..atomic import atomic_write_json
-from ..config import SentimentConfig, TrainConfig
-from ..errors import CommandLineOnly, StudioError
-from ..run_meta import RunMeta
-from ..runs import RunFolder
-from ..seeding import seed_everything
-from ..training import loop
-from ..training.distributed import Cluster
-from .features import (Featurizer, bucket_ids, bucketed_batches, build_vocab, gram_hashes,
+from engine.storage.atomic import atomic_write_json
+from engine.config import SentimentConfig, TrainConfig
+from engine.errors import CommandLineOnly, StudioError
+from engine.storage.run_meta import RunMeta
+from engine.storage.runs import RunFolder
+from engine.training.seeding import seed_everything
+from engine.training import loop
+from engine.training.distributed import Cluster
+from engine.sentiment.features import (Featurizer, bucket_ids, bucketed_batches, build_vocab, gram_hashes,
                        to_batch)
-from .linear import fit_linear, lexicon_prior
-from .labeled import (LabeledData, case_variants, data_sha256, merge_label_case, read_labeled,
+from engine.sentiment.linear import fit_linear, lexicon_prior
+from engine.sentiment.labeled import (LabeledData, case_variants, data_sha256, merge_label_case, read_labeled,
                       require_classes, some)
-from .lexicon import class_polarity, load_lexicon, vader_predict
-from .metrics import label_ids, scores
-from .model import SentimentRNN, build_sentiment_model
-from .scoring import evaluate_examples, example_sums, scores_from_sums
-from ..text import word_tokenize
-from .word_vectors import ppmi_svd_vectors, vector_words
+from engine.sentiment.lexicon import class_polarity, load_lexicon, vader_predict
+from engine.sentiment.metrics import label_ids, scores
+from engine.sentiment.model import SentimentRNN, build_sentiment_model
+from engine.sentiment.scoring import evaluate_examples, example_sums, scores_from_sums
+from engine.text import word_tokenize
+from engine.sentiment.word_vectors import ppmi_svd_vectors, vector_words
 
 SPLIT_FILE = "split.json"
 log = logging.getLogger("rnn_studio")
@@ -63,7 +63,7 @@ class DataRef:
 
 
 def _split_for(run: RunFolder, data: LabeledData, tc: TrainConfig, resume: bool):
-    from .split import stratified_split
+    from engine.sentiment.split import stratified_split
     path = run.path / SPLIT_FILE
     if resume:
         split = json.loads(path.read_text())

@@ -25,10 +25,10 @@ import mxnet as mx
 import numpy as np
 from mxnet import gluon, nd
 
-from ..errors import StudioError
-from ..optim_state import restore_trainer_state, trainer_state
-from .rank_channel import announce_rank
-from .server_schedule import ServerSchedule
+from engine.errors import StudioError
+from engine.training.optim_state import restore_trainer_state, trainer_state
+from engine.training.rank_channel import announce_rank
+from engine.training.server_schedule import ServerSchedule
 
 KVSTORES = ("local", "device", "dist_sync", "dist_async")
 STOP_REASONS = ("completed", "stopped", "time budget", "data changed")

@@ -26,17 +26,17 @@ from typing import Callable, Dict, Iterator, List, Optional, Tuple
 import numpy as np
 from mxnet import autograd, gluon, nd
 
-from ..config import TrainConfig
-from ..data import DataChanged
-from ..device import parse_contexts
-from ..errors import StudioError
-from ..events import Finished, Progress, Saved, Started, Validated
-from ..run_meta import RunMeta
-from ..runs import RunFolder
-from ..schedule import learning_rate, stop_reason
-from ..seeding import seed_step
-from ..wording import setting
-from .distributed import Cluster, clip_and_update
+from engine.config import TrainConfig
+from engine.generator.data import DataChanged
+from engine.training.device import parse_contexts
+from engine.errors import StudioError
+from engine.events import Finished, Progress, Saved, Started, Validated
+from engine.storage.run_meta import RunMeta
+from engine.storage.runs import RunFolder
+from engine.training.schedule import learning_rate, stop_reason
+from engine.training.seeding import seed_step
+from engine.wording import setting
+from engine.training.distributed import Cluster, clip_and_update
 
 
 @dataclass

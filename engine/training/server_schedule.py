@@ -7,7 +7,7 @@ server unpickles it while ``import mxnet`` is still running (importing MXNet wit
 """
 from mxnet.lr_scheduler import LRScheduler
 
-from ..schedule import learning_rate
+from engine.training.schedule import learning_rate
 
 
 class ServerSchedule(LRScheduler):

@@ -1,0 +1,1 @@
+"""The Generate tab: train a character model, then sample from it."""

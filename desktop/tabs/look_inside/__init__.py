@@ -1,0 +1,1 @@
+"""The Look inside tab: a text coloured by one cell, the cells ranked by what they track."""

@@ -1,0 +1,1 @@
+"""The Models tab: every run, its details, export, rename, delete."""

@@ -1,0 +1,1 @@
+"""The Sentiment tab: train a classifier, analyse text, classify files."""

@@ -1,0 +1,1 @@
+"""Deployable files made from a run: the export folder, each kind's exporter, ONNX workarounds."""

@@ -1,0 +1,162 @@
+"""``rnn-studio bench``: throughput of the default models, measured through the engine's own code.
+
+Training speed comes from the real training loop (``train_generator``) on a synthetic text, in
+fp32 and, where the CPU has it, bf16 (``train_chars_per_s_bf16``, else null; ``cpu`` says what
+the CPU supports); sampling speed from the real ``Sampler``, one stream and eight at once, and
+which stepper drew them (``sampler``). Speed targets live here, not in tests.
+"""
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from engine.config import GeneratorConfig, TrainConfig
+from engine.events import Progress
+
+
+def _peak_rss_mb() -> float:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def _synthetic_text(path: Path, n_chars: int, seed: int = 0):
+    rng = np.random.RandomState(seed)
+    alphabet = np.array(list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ ,.;:!?'\n-"))
+    path.write_text("".join(alphabet[rng.randint(0, len(alphabet), n_chars)]), encoding="utf-8")
+
+
+def train_rate(model: GeneratorConfig, train: TrainConfig, seconds: float, run: Path,
+               text: Path) -> float:
+    """Median characters per second of the engine's training loop (``train_generator``)."""
+    from engine.generator.train import CorpusRef, train_generator
+    config = train.replace(minutes=seconds / 60, epochs=None, val_interval=10**9, sample_length=0,
+                           log_interval=5)
+    events = list(train_generator(run, CorpusRef(str(text), "bench"), model, config))
+    rates = [e.items_per_s for e in events if isinstance(e, Progress)]
+    if len(rates) < 2:     # too slow a machine for two reports in the time: the whole run's rate
+        done = events[-1]                                        # (Finished)
+        return done.step * train.batch_size * train.seq_len / max(done.elapsed_s, 1e-9)
+    return float(np.median(rates[1:]))   # the first interval includes graph building
+
+
+def bench_generator(model: GeneratorConfig, train: TrainConfig, seconds: float, home: Path) -> dict:
+    """Training (fp32, and bf16 where the CPU has it) and sampling speed of the generator."""
+    from engine.generator.load import load_generator
+    from engine.generator.sampling.sample import Sampler
+    from engine.generator.precision import bf16_unavailable
+    text = home / "bench.txt"
+    _synthetic_text(text, max(400_000, 3 * train.batch_size * train.seq_len * 40))
+    result = {"train_chars_per_s": train_rate(model, train.replace(precision="fp32"), seconds,
+                                              home / "run", text),
+              "train_chars_per_s_bf16": None}
+    if bf16_unavailable() is None:
+        result["train_chars_per_s_bf16"] = train_rate(model, train.replace(precision="bf16"),
+                                                      seconds, home / "run-bf16", text)
+    net, vocab, _ = load_generator(str(home / "run"), "last")
+    result.update(sampling_rates(Sampler(net, vocab), min(seconds, 10)))
+    return result
+
+
+def sampling_rates(sampler, seconds: float, streams: int = 8, length: int = 500) -> dict:
+    """Characters per second of one stream and of ``streams`` streams drawn together (all
+    counted), measured in alternating rounds so that a busy machine slows both alike; and which
+    stepper drew them (``sampler``: the lanes kernel, numpy's matvecs or MXNet's cell stack)."""
+    from engine.config import SamplingConfig
+    sampler.sample_text(length=50, seed=0)   # warm-up
+    solo, many, start, seed = [], [], time.perf_counter(), 0
+    while time.perf_counter() - start < seconds or not many:
+        t = time.perf_counter()
+        solo.append(len(sampler.sample_text(length=length, seed=seed)) / (time.perf_counter() - t))
+        t = time.perf_counter()
+        texts = sampler.sample_texts([SamplingConfig(length=length, seed=seed + i)
+                                      for i in range(streams)])
+        many.append(sum(map(len, texts)) / (time.perf_counter() - t))
+        seed += streams
+    one, together = float(np.median(solo)), float(np.median(many))
+    return {"sample_chars_per_s": one, f"sample_chars_per_s_{streams}_streams": together,
+            f"sample_streams_speedup_{streams}": together / one,
+            "sampler": sampler.stepper.name}
+
+
+def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,
+                   vocab_size: int = 64, layer: str = "fused") -> float:
+    """Characters per second of a bare Gluon loop with the same model, dropout, clipping and
+    Adam, on random ids held on the device: the fused layer's speed, the loop's ceiling.
+    ``layer="onednn"``: the same with the oneDNN layer in fp32 (generator/onednn_layer.py)."""
+    import mxnet as mx
+    from mxnet import autograd, gluon, nd
+
+    from engine.generator.model import CharRNN
+    net = CharRNN(model.replace(vocab_size=vocab_size), layer=layer)
+    net.initialize(mx.init.Xavier())
+    net.hybridize(static_alloc=True, static_shape=True)
+    trainer = gluon.Trainer(net.collect_params(), "adam", {"learning_rate": train.lr})
+    loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
+    params = [p for p in net.collect_params().values() if p.grad_req != "null"]
+    shape = (train.seq_len, train.batch_size)
+    x = nd.random.randint(0, vocab_size, shape).astype("float32")
+    y = nd.random.randint(0, vocab_size, shape).astype("float32")
+    hidden = net.begin_state(train.batch_size)
+    steps, rates, start = 0, [], time.perf_counter()
+    interval = start
+    while time.perf_counter() - start < seconds:
+        hidden = [h.detach() for h in hidden]
+        with autograd.record():
+            out = net(x, *hidden)
+            loss = loss_fn(out[0], y).mean()
+        loss.backward()
+        hidden = list(out[1:])
+        gluon.utils.clip_global_norm([p.grad() for p in params], train.clip, check_isfinite=False)
+        trainer.step(1)
+        steps += 1
+        if steps % 5 == 0:
+            loss.asscalar()                         # one sync per 5 steps, as the engine's loop
+            now = time.perf_counter()
+            rates.append(5 * x.size / (now - interval))
+            interval = now
+    return float(np.median(rates[1:] or rates))
+
+
+def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
+    from engine.native import onednn_rnn
+    from engine.generator.precision import bf16_unavailable, cpu_summary
+    model = GeneratorConfig()
+    train = TrainConfig()
+    if quick:
+        model = model.replace(hidden_size=64, embed_size=16, num_layers=1)
+        train = train.replace(batch_size=16, seq_len=50)
+        seconds = min(seconds, 3.0)
+    result = {}
+    with tempfile.TemporaryDirectory(prefix="rnn-studio-bench-") as tmp:
+        saved = os.environ.get("RNN_STUDIO_HOME")
+        os.environ["RNN_STUDIO_HOME"] = tmp      # keep the encoded-text cache out of the user's home
+        try:
+            result.update(bench_generator(model, train, seconds, Path(tmp)))
+            # the same model in a bare Gluon loop, measured right after, in the same process
+            result["bare_loop_train_chars_per_s"] = bare_loop_rate(model, train, seconds / 2)
+            result["loop_efficiency"] = (result["train_chars_per_s"]
+                                         / result["bare_loop_train_chars_per_s"])
+            if onednn_rnn.unavailable_reason() is None:   # the bf16 path's layer, in fp32
+                result["bare_loop_onednn_fp32_chars_per_s"] = bare_loop_rate(
+                    model, train, seconds / 2, layer="onednn")
+            from engine.sentiment.bench import bench_sentiment
+            result.update(bench_sentiment(quick=quick, seconds=seconds, home=Path(tmp)))
+        finally:
+            if saved is None:
+                os.environ.pop("RNN_STUDIO_HOME", None)
+            else:
+                os.environ["RNN_STUDIO_HOME"] = saved
+    import mxnet as mx
+    result["peak_rss_mb"] = _peak_rss_mb()
+    result["cpu"] = dict(cpu_summary(), bf16_unavailable=bf16_unavailable(),
+                         onednn=None if onednn_rnn.unavailable_reason() else onednn_rnn.info())
+    result["config"] = {"generator": model.to_dict(),
+                        "train": {"batch_size": train.batch_size, "seq_len": train.seq_len,
+                                  "optimizer": "adam"},
+                        "threads": os.environ.get("OMP_NUM_THREADS", "default"),
+                        "cpus": os.cpu_count(), "mxnet": mx.__version__, "quick": quick}
+    return result

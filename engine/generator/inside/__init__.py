@@ -1,0 +1,1 @@
+"""Looking inside a generator: recordings of its cells and what they track."""

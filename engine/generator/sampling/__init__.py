@@ -1,0 +1,1 @@
+"""Drawing text from a trained generator: one stream or many lanes, grids, steering, novelty."""
