@@ -88,7 +88,9 @@ class GeneratorConfig(_JSONConfig):
     """Shape of a character-level language model (CharRNN)."""
     vocab_size: int = 0          # number of distinct characters; set from the corpus
     mode: str = setting("lstm", "LSTM: the classic char-rnn cell. GRU: a little smaller and "
-                        "faster", flag="--cell", label="Cell", choices=("lstm", "gru"))
+                        "faster. RNN: the plain (tanh) RNN, no gates: the baseline that shows "
+                        "why gates exist", flag="--cell", label="Cell",
+                        choices=("lstm", "gru", "rnn"))
     embed_size: int = setting(64, "Width of each character's embedding", flag="--embed",
                               label="Embedding", low=1, high=1024, step=4)
     hidden_size: int = setting(512, "Units per recurrent layer: bigger learns more, trains slower",

@@ -86,3 +86,15 @@ def training_path(requested: str, ctx_name: str = "cpu",
             raise StudioError(f"{LAYER_ENV}=onednn: {onednn_rnn.unavailable_reason()}")
         return TrainingPath("fp32", "onednn")
     return TrainingPath("fp32", "fused")
+
+
+def path_for_cell(path: TrainingPath, requested: str, mode: str) -> TrainingPath:
+    """``path`` for a model of cell ``mode``: the plain RNN ("rnn") has no bf16 layer here (the
+    oneDNN library binds only oneDNN's LSTM and GRU primitives), so ``auto`` trains it in fp32
+    on the fused layer and an explicit bf16 is a StudioError saying so."""
+    if mode != "rnn" or path.layer != "onednn":
+        return path
+    if requested == "bf16":
+        raise StudioError(setting("precision"), " bf16: the plain RNN cell trains in fp32 only; "
+                          "use ", setting("precision"), " fp32 or auto")
+    return TrainingPath("fp32", "fused")
