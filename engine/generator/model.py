@@ -1,4 +1,4 @@
-"""CharRNN: embedding -> fused LSTM/GRU/plain RNN -> dense over the characters (gluon-nlp's StandardRNN idiom).
+"""CharRNN: embedding -> fused LSTM/GRU/plain RNN -> dense over the characters (StandardRNN idiom).
 
 ``CharRNN`` trains and scores whole sequences with MXNet's fused (oneDNN) RNN layer, states passed
 explicitly so truncated BPTT can carry them. ``CharRNNStep`` is the same network as a stack of
