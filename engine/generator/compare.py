@@ -250,6 +250,10 @@ def compare_cells(corpus: CorpusRef, run_dirs: Dict[str, Path], model: Generator
             raise StudioError("a comparison with the plain RNN trains in fp32: the plain RNN "
                               "has no bf16 layer here (use --precision fp32 or auto)")
         tc = tc.replace(precision="fp32")       # auto: the same arithmetic for every cell
+    taken = [Path(d).name for d in run_dirs.values() if Path(d).exists()]
+    if taken:
+        raise StudioError(f"a run called {taken[0]} already exists; give the comparison "
+                          f"another name")
     measure = measure or {}
     vocab, heldout = heldout_ids(corpus, tc)
     configs = matched_configs(cells, model, match, len(vocab))
