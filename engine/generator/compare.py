@@ -5,6 +5,7 @@ Each cell trains with the one training loop (``train_generator``) in its own run
 can be sampled, looked inside and exported), its record carrying the comparison's ``group``.
 Then, on the held-out text (the validation part of the same split), from the last checkpoint:
 
+* **at equal steps**: the training bits per character at the last logged step all reached;
 * **bits per character** with the state carried (``full``): every scored character has at least
   ``WARMUP`` characters read before it;
 * **memory reach**: the same characters scored with the state reset every d characters
@@ -302,7 +303,7 @@ def compare_cells(corpus: CorpusRef, run_dirs: Dict[str, Path], model: Generator
         _mark_group(run_dir, group, cells, cell)
         yield CellDone(cell, row)
     if len(results) == len(cells):
-        _at_equal_steps(results)
+        at_equal_steps(results)
         yield ComparisonDone({"cells": results, "group": group, "match": match,
                               "corpus": corpus.name, "budget_minutes": tc.minutes,
                               "epochs": tc.epochs, "seed": tc.seed, "verdicts": verdicts(results),
@@ -317,14 +318,23 @@ def _mark_group(run_dir, group: str, cells: List[str], cell: str):
     run.write_meta(meta)
 
 
-def _at_equal_steps(results: Dict[str, dict]):
-    """Each cell's validation bits at the last validation step every cell reached."""
-    common = set.intersection(*(set(r["validation_bits"]) for r in results.values()))
+def at_equal_steps(results: Dict[str, dict]):
+    """Each cell's training bits per character (the mean over the log interval ending there,
+    from its run's history) at the last logged step every cell reached: how much each learned
+    per step, beside what each learned in the time. Validation runs too seldom in a short
+    budget to share a step, so the training loss stands in (each cell's own stream of the
+    same training text)."""
+    curves = {}
+    for cell, row in results.items():
+        history = RunFolder(row["run"]).read_meta().history
+        curves[cell] = {h["step"]: h["train_loss"] / LN2 for h in history
+                        if h.get("train_loss") is not None}
+    common = set.intersection(*(set(c) for c in curves.values()))
     if not common:
         return
     step = max(common)
-    for r in results.values():
-        r["equal_steps"] = {"step": step, "validation_bits_per_char": r["validation_bits"][step]}
+    for cell, row in results.items():
+        row["equal_steps"] = {"step": step, "train_bits_per_char": curves[cell][step]}
 
 
 # ---- the claims ---------------------------------------------------------------------------
@@ -369,7 +379,8 @@ def verdicts(r: Dict[str, dict]) -> List[dict]:
         claim("ability to remember", "LSTM better at long-term dependencies; GRU also, perhaps "
               "slightly less", f"memory reach LSTM {_chars(reach[0])}, GRU {_chars(reach[1])}; "
               f"gradient at d=50 LSTM {_g(g50[0])}, GRU {_g(g50[1])}",
-              _reach_value(reach[0]) >= _reach_value(reach[1]))
+              _reach_value(reach[0]) > _reach_value(reach[1]) or
+              _reach_value(reach[0]) == _reach_value(reach[1]) and (g50[0] or 0) >= (g50[1] or 0))
     if "rnn" in r:
         plain = r["rnn"]
         gated = [c for c in ("lstm", "gru") if c in r]
@@ -413,8 +424,8 @@ def table(result: dict) -> str:
             ("held-out bits/char", lambda c: f"{c['heldout_bits_per_char']:.3f}")]
     first = result["cells"][cells[0]]
     if "equal_steps" in first:
-        rows.append((f"val bits/char at step {first['equal_steps']['step']}",
-                     lambda c: f"{c['equal_steps']['validation_bits_per_char']:.3f}"))
+        rows.append((f"train bits/char at step {first['equal_steps']['step']:,}",
+                     lambda c: f"{c['equal_steps']['train_bits_per_char']:.3f}"))
     rows.append(("memory reach", lambda c: _chars(c["memory_reach"])))
     for d in ("1", "16", "128", "512"):
         rows.append((f"  bits/char, state reset every {d}",

@@ -15,8 +15,8 @@ ROWS: List[Tuple[str, callable]] = [
     ("Training chars/s", lambda c: f"{c['chars_per_s']:,.0f}"),
     ("Steps in the budget", lambda c: f"{c['steps']:,}"),
     ("Held-out bits/char", lambda c: f"{c['heldout_bits_per_char']:.3f}"),
-    ("… at equal steps", lambda c: f"{c['equal_steps']['validation_bits_per_char']:.3f} "
-     f"(step {c['equal_steps']['step']:,})" if c.get("equal_steps") else "–"),
+    ("Training bits/char at equal steps", lambda c: f"{c['equal_steps']['train_bits_per_char']:.3f}"
+     f" (step {c['equal_steps']['step']:,})" if c.get("equal_steps") else "–"),
     ("Memory reach", lambda c: "over 512 chars" if c["memory_reach"] is None
      else f"{c['memory_reach']} chars"),
     ("Gradient at d=50", lambda c: f"{c['gradient_flow'].get('50', float('nan')):.2g}"),
