@@ -107,3 +107,25 @@ def test_bad_comparisons_are_refused_before_any_training(tmp_path):
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode != 0 and "names a cell twice" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_the_command_prints_one_json_object_scripts_can_rely_on(tmp_path, studio_home):
+    text = tmp_path / "t.txt"
+    text.write_text(planted_text(40_000, seed=3))
+    proc = subprocess.run([sys.executable, "-m", "engine", "generator", "compare", "--corpus",
+                           str(text), "--out", "cli", "--cells", "rnn,gru", "--hidden", "16",
+                           "--layers", "1", "--embed", "8", "--epochs", "0.5", "--batch", "8",
+                           "--seq-len", "50", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert list(result["cells"]) == ["rnn", "gru"]
+    for cell, row in result["cells"].items():
+        assert isinstance(row["parameters"], int) and row["parameters"] > 0
+        assert row["chars_per_s"] > 0 and row["steps"] > 0
+        assert 0 < row["heldout_bits_per_char"] < 8
+        assert row["memory_reach"] is None or row["memory_reach"] in (1, 2, 4, 8, 16, 32, 64,
+                                                                      128, 256, 512)
+        assert set(row["gradient_flow"]) >= {"0", "50", "200"}
+        assert (studio_home / "runs" / f"cli-{cell}" / "meta.json").exists()
+    assert "cell 1/2: rnn" in proc.stderr and "cell 2/2: gru" in proc.stderr
