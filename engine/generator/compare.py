@@ -21,9 +21,9 @@ Then, on the held-out text (the validation part of the same split), from the las
   than on the wrong ones.
 
 Cost (measured on the shared 2-core machine, contended, README "Cells compared"): for the
-default 2 x 512 model the measurements read ``EVAL_CHARS`` characters 10 times plus a
-``(GRAD_DEPTH+1)``-step forward and backward over ``GRAD_WINDOWS`` x 13 copies: about a minute
-per cell, beside the training budget.
+default 2 x 512 model the measurements read ``EVAL_CHARS`` characters 11 times plus a
+257-step forward and backward over ``GRAD_WINDOWS`` x 13 copies: 30-42 s per gated cell and
+12-13 s for the plain RNN, beside the training budget.
 """
 import math
 import time
@@ -152,11 +152,10 @@ def memory_reach(model, ids: np.ndarray, ctx, ds: Sequence[int] = REACH_DS,
     full = full_context_bits(model, ids, ctx, warmup, chars)
     by_d = {}
     for d in ds:
-        # window w holds characters [warmup + w d, warmup + (w+1) d) and the one after each
+        # window w, from a fresh state, reads span[w d : (w+1) d] and is scored on the
+        # character after each: every scored character sees 1 to d characters
         span = ids[warmup:warmup + chars + 1]
         x = np.stack([span[w * d:w * d + d + 1] for w in range(chars // d)], axis=1)
-        # the first character of each window is read, not scored: score it from the reset
-        # state as the prediction after a lone start (x[0] is read, x[1:] scored)
         bits, _ = _nll_bits(model, x, model.begin_state(x.shape[1], ctx), ctx)
         by_d[d] = float(bits.mean())
     reach = next((d for d in ds if by_d[d] - full <= REACH_BITS), None)
