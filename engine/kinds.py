@@ -27,6 +27,10 @@ class Kind:
     shown: Callable                # (score) -> it in a list's column: "2.310 bits/char"
     higher_is_better: bool         # for that score
     loss_unit: str                 # the unit its training loss is shown in ("" = the raw loss)
+    loss_short: str                # that unit beside a number: " bits/char" ("" = none)
+    loss_in_bits: bool             # the loss (nats) is shown in bits
+    curve_name: str                # what its score's curve shows: "bits per character"
+    budget: str                    # what a new training is first set to last: "minutes"/"epochs"
     model_config: type
     train_config: type
     best_score: Callable           # (RunMeta) -> its score, or None before there is one
@@ -36,8 +40,8 @@ class Kind:
     where: Dict[str, str] = field(default_factory=dict)   # what -> "module:attribute"
 
     def get(self, what: str):
-        """Its ``trainer``, ``loader``, ``exporter``, ``onnx_refusal`` or ``recipes``, imported
-        now."""
+        """Its ``trainer``, ``loader``, ``exporter``, ``onnx_refusal``, ``recipes``,
+        ``recipe_for`` or ``data_ref``, imported now."""
         module, _, attributes = self.where[what].partition(":")
         found = importlib.import_module(module)
         for attribute in attributes.split("."):
@@ -46,7 +50,21 @@ class Kind:
 
     def loss_shown(self, nats: float) -> float:
         """A training loss (nats) in the unit the kind shows it in."""
-        return _bits(nats) if self.loss_unit == "bits per character" else nats
+        return _bits(nats) if self.loss_in_bits else nats
+
+    def data_ref(self, source):
+        """Its trainer's data reference for a ``training.plan.DataSource``."""
+        return self.get("data_ref")(str(source.path), source.name, **source.options)
+
+    def has_recipe_for(self) -> bool:
+        return "recipe_for" in self.where
+
+    def recipe_for(self, minutes: float, data_size: Optional[int]):
+        """The recipe measured for a budget of ``minutes``, made fit for ``data_size`` (an
+        object with ``.configs(model, train, keep=...)`` and ``.describe()``)."""
+        if not self.has_recipe_for():
+            raise StudioError(f"there are no measured recipes per budget for a {self.called}")
+        return self.get("recipe_for")(minutes, data_size)
 
     def format_score(self, value: Optional[float]) -> str:
         return "not scored yet" if value is None else self.shown(value)
@@ -55,7 +73,8 @@ class Kind:
 GENERATOR = Kind(
     "generator", "text generator", "characters", "bytes", "chars",
     score="bits per character on held-out text", shown=lambda v: f"{v:.3f} bits/char",
-    higher_is_better=False, loss_unit="bits per character",
+    higher_is_better=False, loss_unit="bits per character", loss_short=" bits/char",
+    loss_in_bits=True, curve_name="bits per character", budget="minutes",
     model_config=GeneratorConfig, train_config=TrainConfig,
     best_score=lambda meta: _bits((meta.best or {}).get("val_loss")),
     curve=lambda h: _bits(h.get("val_loss")),
@@ -65,12 +84,15 @@ GENERATOR = Kind(
            "loader": "engine.generator.load:load_generator",
            "exporter": "engine.generator.export:export_generator",
            "onnx_refusal": "engine.generator.export:onnx_refusal",
-           "recipes": "engine.generator.recipes:RECIPES"})
+           "recipes": "engine.generator.recipes:RECIPES",
+           "recipe_for": "engine.generator.recipes:recipe_for",
+           "data_ref": "engine.generator.train:CorpusRef"})
 
 SENTIMENT = Kind(
     "sentiment", "sentiment model", "examples", "examples", "sentences",
     score="accuracy on its held-back test split", shown=lambda v: f"{v:.1%} test accuracy",
-    higher_is_better=True, loss_unit="",
+    higher_is_better=True, loss_unit="", loss_short="", loss_in_bits=False,
+    curve_name="accuracy", budget="epochs",
     model_config=SentimentConfig, train_config=SentimentTrainConfig,
     best_score=lambda meta: (meta.test or {}).get("accuracy"),
     curve=lambda h: h.get("val_accuracy"),
@@ -79,7 +101,8 @@ SENTIMENT = Kind(
            "loader": "engine.sentiment.predict:SentimentPredictor.load",
            "exporter": "engine.sentiment.export:export_sentiment",
            "onnx_refusal": "engine.sentiment.export:onnx_refusal",
-           "recipes": "engine.sentiment.recipes:RECIPES"})
+           "recipes": "engine.sentiment.recipes:RECIPES",
+           "data_ref": "engine.sentiment.train:DataRef"})
 
 KINDS: Dict[str, Kind] = {k.name: k for k in (GENERATOR, SENTIMENT)}
 

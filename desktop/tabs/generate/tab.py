@@ -110,8 +110,8 @@ class GenerateTab(TrainingTab):
                 f"{ev.info.get('vocab', 0)} distinct. Training…")
 
     def finished(self, ev: Finished) -> str:
-        best = (f", best validation {self.kind.loss_shown(ev.best_val_loss):.3f} bits per "
-                f"character" if ev.best_val_loss else "")
+        best = (f", best validation {self.kind.loss_shown(ev.best_val_loss):.3f} "
+                f"{self.kind.loss_unit}" if ev.best_val_loss else "")
         return f"{ev.reason.capitalize()} at step {ev.step:,}{best}. Saved."
 
     def on_training_event(self, ev):

@@ -36,7 +36,7 @@ def headline(meta: RunMeta) -> Tuple[str, str]:
 def chart_series(meta: RunMeta, x_axis: str = "epoch") -> Tuple[str, List[Tuple[float, float]]]:
     """(y-axis name, (x, value) points) of the score a kind is judged by, on ``x_axis``."""
     kind, x_of = kind_of(meta.kind), X_AXES[x_axis][1]
-    name = "validation " + ("bits per character" if kind.loss_unit else "accuracy")
+    name = "validation " + kind.curve_name
     return name, [(x_of(meta, h), value) for h, value in curve_points(meta)]
 
 

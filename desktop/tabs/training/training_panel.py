@@ -149,7 +149,7 @@ class TrainingPanel(QWidget):
                 self._set_fraction(1.0)
 
     def progress_line(self, ev: Progress, loss: float) -> str:
-        unit = " bits/char" if self.kind.loss_unit == "bits per character" else ""
+        unit = self.kind.loss_short
         extra = "".join(f"  {k} {v:.3f}" for k, v in ev.metrics.items())
         return (f"step {ev.step:,}  loss {loss:.3f}{unit}{extra}  {ev.items_per_s:,.0f} "
                 f"{self.kind.speed_unit}/s  elapsed {duration(ev.elapsed_s)}  "

@@ -85,7 +85,7 @@ class TrainingSettings(QWidget):
         for signal in (*self.form.changed_signals(), self.minutes.valueChanged,
                        self.epochs.valueChanged, self.by_minutes.toggled):
             signal.connect(self._changed)
-        (self.by_minutes if kind.name == "generator" else self.by_epochs).setChecked(True)
+        (self.by_minutes if kind.budget == "minutes" else self.by_epochs).setChecked(True)
 
     # ---- the configs ---------------------------------------------------------------------------
     def budget(self) -> dict:
