@@ -132,7 +132,7 @@ class GeneratorTask(loop.Task):
         seed_everything(tc.seed)
         info = {"chars": encoded.num_chars, "vocab": len(vocab),
                 "steps_per_epoch": train_stream.num_batches, "train_chars": len(train_ids),
-                "val_chars": len(val_ids), "precision": path.precision}
+                "val_chars": len(val_ids), "precision": path.describe()}
         task = cls(build_model(model_config, ctx, path), vocab, train_stream, val_stream, tc, ctx,
                    info, path)
         task.preview_novelty = PreviewNovelty(
