@@ -7,7 +7,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, List
+from typing import Iterator, List, Optional
 
 from engine.errors import StudioError
 from engine.wording import setting
@@ -25,14 +25,61 @@ class TextInfo:
     encoding: str
 
 
-def _check_not_binary(path: Path, head: bytes):
+_UTF16 = ("utf-16", "utf-16-le", "utf-16-be")
+_READ_AS_TEXT = ("if it is text, save it as UTF-8 (in Notepad: Save As, Encoding: UTF-8) "
+                 "and choose it again")
+
+
+def _sniff_utf16(head: bytes) -> Optional[str]:
+    """The UTF-16 codec ``head`` is written in, or None: ``utf-16`` where a byte-order mark says so
+    (Windows Notepad's "Unicode"), ``utf-16-le``/``utf-16-be`` for UTF-16 without one, known by
+    its NUL bytes all falling on one side of each byte pair (mostly-Latin text) and decoding."""
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:4096]
+    sample = sample[:len(sample) - len(sample) % 2]
+    pairs = len(sample) // 2
+    if pairs < 2:
+        return None
+    nul_even, nul_odd = sample[0::2].count(0), sample[1::2].count(0)
+    if nul_odd > 0.3 * pairs and nul_even == 0:
+        guess = "utf-16-le"
+    elif nul_even > 0.3 * pairs and nul_odd == 0:
+        guess = "utf-16-be"
+    else:
+        return None
+    try:
+        codecs.getincrementaldecoder(guess)("strict").decode(sample, final=False)
+    except UnicodeDecodeError:
+        return None
+    return guess
+
+
+def resolved_encoding(encoding: str, head: bytes) -> str:
+    """The codec to read a file with: the one asked for, except that a file written in UTF-16
+    (with or without a byte-order mark) is read as UTF-16 where UTF-8 or UTF-16 was asked for,
+    so a text saved by Windows Notepad trains without the person knowing about encodings."""
+    if codecs.lookup(encoding).name in ("utf-8",) + _UTF16:
+        return _sniff_utf16(head) or encoding
+    return encoding
+
+
+def _check_not_binary(path: Path, head: bytes, encoding: str):
+    if codecs.lookup(encoding).name in _UTF16:
+        # NUL bytes are part of UTF-16 text: judge the characters instead
+        text = codecs.getincrementaldecoder(encoding)("replace").decode(head, final=False)
+        if "\x00" in text:
+            raise StudioError(f"{path}: looks like a binary file (it contains NUL characters), "
+                              f"not text; {_READ_AS_TEXT}")
+        head = text.encode("utf-8", "replace")
     if b"\x00" in head:
-        raise StudioError(f"{path}: looks like a binary file (it contains NUL bytes), not text")
+        raise StudioError(f"{path}: looks like a binary file (it contains NUL bytes), not text; "
+                          f"{_READ_AS_TEXT}")
     if head:
         controls = sum(1 for b in head if b in _CONTROL)
         if controls / len(head) > 0.05:
             raise StudioError(f"{path}: looks like a binary file ({controls} control bytes in the "
-                              f"first {len(head)}), not text")
+                              f"first {len(head)}), not text; {_READ_AS_TEXT}")
 
 
 def _encoding_error(path: Path, err: UnicodeDecodeError, offset: int, lines_before: int,
@@ -64,11 +111,12 @@ def inspect_text_file(path, encoding: str = "utf-8") -> TextInfo:
     if size == 0:
         raise StudioError(f"{path}: the file is empty")
     digest = hashlib.sha256()
-    decoder = codecs.getincrementaldecoder(_python_codec(encoding))("strict")
     offset, lines, has_text = 0, 0, False
     with open(path, "rb") as f:
         head = f.read(_SNIFF_BYTES)
-        _check_not_binary(path, head)
+        encoding = resolved_encoding(encoding, head)
+        _check_not_binary(path, head, encoding)
+        decoder = codecs.getincrementaldecoder(_python_codec(encoding))("strict")
         f.seek(0)
         while True:
             block = f.read(CHUNK_BYTES)
@@ -89,16 +137,18 @@ def inspect_text_file(path, encoding: str = "utf-8") -> TextInfo:
 
 
 def guess_encoding(path) -> str:
-    """A likely encoding for a text file, from its first 64 KiB: a byte-order mark names UTF-16
-    or UTF-8; bytes that decode as UTF-8 are UTF-8; otherwise cp1252 where it decodes (Windows
-    text), else latin-1 (which decodes any bytes). A guess the user can overrule, never an error."""
+    """A likely encoding for a text file, from its first 64 KiB: UTF-16 where it is written so
+    (with or without a byte-order mark); bytes that decode as UTF-8 are UTF-8; otherwise cp1252
+    where it decodes (Windows text), else latin-1 (which decodes any bytes). A guess the user can
+    overrule, never an error."""
     try:
         with open(path, "rb") as f:
             head = f.read(_SNIFF_BYTES)
     except OSError:
         return "utf-8"
-    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return "utf-16"
+    utf16 = _sniff_utf16(head)
+    if utf16:
+        return utf16
     for encoding in ("utf-8", "cp1252"):
         try:   # an incremental decoder: a character cut at the 64 KiB edge is not an error
             codecs.getincrementaldecoder(_python_codec(encoding))("strict").decode(head, final=False)
@@ -115,9 +165,11 @@ def _python_codec(encoding: str) -> str:
 
 def iter_text_chunks(path, encoding: str = "utf-8", chunk_bytes: int = CHUNK_BYTES) -> Iterator[str]:
     """Yield the decoded text of ``path`` in pieces of about ``chunk_bytes``; newlines normalised."""
-    decoder = codecs.getincrementaldecoder(_python_codec(encoding))("strict")
     pending_cr = False
     with open(path, "rb") as f:
+        encoding = resolved_encoding(encoding, f.read(_SNIFF_BYTES))
+        f.seek(0)
+        decoder = codecs.getincrementaldecoder(_python_codec(encoding))("strict")
         while True:
             block = f.read(chunk_bytes)
             text = decoder.decode(block, final=not block)

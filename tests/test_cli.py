@@ -129,3 +129,17 @@ def test_bench_quick_prints_one_json_line():
     assert (result["train_chars_per_s_bf16"] is None) == (cpu["bf16_unavailable"] is not None)
     if cpu["onednn"]:
         assert cpu["onednn"].startswith("oneDNN 3.") and result["bare_loop_onednn_fp32_chars_per_s"] > 0
+
+
+def test_a_notepad_utf16_text_trains_and_samples(tmp_path):
+    """Finding 29.1 as a person meets it: a text saved by Windows Notepad (UTF-16 LE with a
+    byte-order mark, CRLF) trains with no encoding given, and the model learned its characters."""
+    text = tmp_path / "notepad.txt"
+    text.write_bytes(repeating_text().replace("\n", "\r\n").encode("utf-16"))
+    run = tmp_path / "from-utf16"
+    _ok(run_cli("generator", "train", "--corpus", text, "--out", run, "--epochs", "1", *TINY_ARGS))
+    tokens = json.loads(json.loads((run / "meta.json").read_text())["vocab"])["idx_to_token"]
+    assert set(repeating_text()) <= set(tokens) and "\x00" not in tokens and "\r" not in tokens
+    sample = _ok(run_cli("generator", "sample", run, "--prime", "the ", "--length", "40",
+                         "--seed", "1")).stdout
+    assert "\x00" not in sample and sample.startswith("the ")

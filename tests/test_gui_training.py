@@ -313,3 +313,20 @@ def test_a_time_budget_bar_moves_by_the_clock_and_says_when_time_is_up(qtbot):
     assert panel.progress.value() == 990
     panel.display(Finished(9, "time budget", "run", 1.0, 2.0))
     assert panel.progress.value() == 1000 and not panel.clock.isActive()
+
+
+def test_a_notepad_utf16_text_is_read_and_trains_in_the_app(qtbot, window, tmp_path):
+    """Finding 29.1 in the app: the data picker takes a UTF-16 file (as Notepad saves it), shows
+    its encoding and its text, and training from it completes."""
+    text = tmp_path / "notepad.txt"
+    text.write_bytes(repeating_text().replace("\n", "\r\n").encode("utf-16"))
+    tab = window.generate
+    set_tiny_generator(tab, text, "gui-utf16", epochs=1.0)
+    wait_idle(qtbot, window)
+    assert tab.picker.encoding.currentText() == "utf-16"
+    assert tab.picker.preview.toPlainText().startswith("the quick brown fox")
+    assert "binary" not in tab.picker.facts.text()
+    tab.panel.train_button.click()
+    wait_idle(qtbot, window)
+    assert window.last_error is None
+    assert tab.panel.status.text().startswith("Completed"), tab.panel.status.text()

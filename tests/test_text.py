@@ -74,3 +74,29 @@ def test_word_tokenize_keeps_standalone_emoticons_whole():
     # punctuation that only looks like one is tokenized as before
     assert word_tokenize("Note: it costs 8:30 (sic)") == ["note", ":", "it", "costs", "8:30", "(",
                                                           "sic", ")"]
+
+
+NOTEPAD_TEXT = "ROMEO: But soft, what light through yonder window breaks?\r\nCafé “quoted” — ok\r\n" * 40
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_a_text_saved_as_utf16_or_with_a_bom_reads_as_text(tmp_path, codec):
+    """Finding 29.1: Windows Notepad's "Unicode" (UTF-16 LE with a byte-order mark, CRLF) and
+    UTF-16 without a mark are text, read with the default encoding; so is UTF-8 with a mark."""
+    from engine.text import guess_encoding
+    path = tmp_path / "notepad.txt"
+    path.write_bytes(NOTEPAD_TEXT.encode(codec))
+    assert path.read_bytes().count(b"\x00") > 0 or codec == "utf-8-sig"
+    assert read_text(path) == NOTEPAD_TEXT.replace("\r\n", "\n")
+    assert guess_encoding(path) in ("utf-16", codec, "utf-8")
+    assert read_text(path, guess_encoding(path)) == NOTEPAD_TEXT.replace("\r\n", "\n")
+
+
+def test_a_really_binary_file_says_what_to_do(tmp_path):
+    p = tmp_path / "x.bin"
+    p.write_bytes(bytes(range(256)) * 40)
+    with pytest.raises(StudioError, match="binary.*save it as UTF-8"):
+        inspect_text_file(p)
+    p.write_bytes("text\x00with a NUL character".encode("utf-16"))
+    with pytest.raises(StudioError, match="NUL characters.*save it as UTF-8"):
+        inspect_text_file(p)
