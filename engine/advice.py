@@ -1,7 +1,7 @@
 """Advice on data and settings before training: what is wrong or risky, whether training can
 start as set, and the change that would fix it (the app offers it as a button)."""
 from dataclasses import dataclass, field
-from typing import Dict
+from typing import Dict, List
 
 
 @dataclass(frozen=True)
@@ -21,3 +21,10 @@ def largest_power_of_two(limit: float) -> int:
     while n * 2 <= limit:
         n *= 2
     return n
+
+
+def one_verdict(items: List[Advice]) -> List[Advice]:
+    """While something stops training, only what stops it is said: a caveat beside it ("Trains,
+    but ...") would say the opposite of it, and it is said in its turn once training can start."""
+    blocking = [item for item in items if item.blocks]
+    return blocking or list(items)

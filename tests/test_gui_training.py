@@ -238,6 +238,14 @@ def test_advice_follows_the_settings_says_if_it_blocks_and_offers_the_fix(qtbot,
     assert advice.labels[0].text().startswith("Cannot train: Too short")
     advice.buttons[0].click()                                  # its fix makes it trainable
     assert tab.panel.train_button.isEnabled() and not advice.blocks
+    # finding 29.4: ten bytes with the default model: one verdict, not also "it will overfit"
+    tiny = tmp_path / "ten.txt"
+    tiny.write_text("ten bytes.", encoding="utf-8")
+    tab.settings.form["hidden_size"].setValue(512)
+    tab.picker.add(str(tiny))
+    wait_idle(qtbot, window)
+    assert advice.blocks and len(advice.labels) == 1, advice.text()
+    assert advice.labels[0].text().startswith("Cannot train: Too short")
 
 
 def test_a_generator_speaks_bits_per_character_everywhere(qtbot, window, text_file, studio_home):

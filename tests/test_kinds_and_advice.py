@@ -123,6 +123,16 @@ def test_the_advice_says_what_the_engine_does_and_its_fix_works(tmp_path):
     assert largest_power_of_two(0.5) == 0 and largest_power_of_two(25.9) == 16
 
 
+def test_a_text_too_short_to_train_gets_one_verdict():
+    """Finding 29.4: a 10-byte text with the default model used to get a red "Cannot train"
+    and, beneath it, an orange "Trains, but ... it will overfit". Only what blocks is said."""
+    said = advice(10, 8, GeneratorConfig(), tiny_train(batch_size=64, seq_len=100))
+    assert [a.blocks for a in said] == [True] and "Too short" in said[0].text
+    # the same model on a text long enough to train: the overfit caveat is said in its turn
+    said = advice(60_000, 8, GeneratorConfig(), tiny_train(batch_size=8, seq_len=20))
+    assert any("overfit" in a.text for a in said) and not any(a.blocks for a in said)
+
+
 def test_sentiment_advice_blocks_only_what_training_refuses():
     from engine.sentiment.inspect import advice as data_advice
     assert data_advice({"pos": 20})[0].blocks

@@ -7,7 +7,7 @@ once (``corpus_report``); the advice follows the settings as they change (``advi
 from pathlib import Path
 from typing import List
 
-from engine.advice import Advice, largest_power_of_two
+from engine.advice import Advice, largest_power_of_two, one_verdict
 from engine.config import GeneratorConfig, TrainConfig
 from engine.generator.cells import cell_kind
 from engine.generator.data import count_chars
@@ -63,7 +63,7 @@ def advice(chars: int, vocab: int, model: GeneratorConfig, train: TrainConfig) -
     if vocab > 300:
         out.append(Advice(f"{vocab:,} distinct characters: is this really one language's plain "
                           f"text? Rare characters are hard to learn."))
-    return out
+    return one_verdict(out)
 
 
 def _largest_hidden(model: GeneratorConfig, vocab: int, limit: float) -> int:
