@@ -143,3 +143,23 @@ def test_a_notepad_utf16_text_trains_and_samples(tmp_path):
     sample = _ok(run_cli("generator", "sample", run, "--prime", "the ", "--length", "40",
                          "--seed", "1")).stdout
     assert "\x00" not in sample and sample.startswith("the ")
+
+
+def test_the_command_line_speaks_bits_per_character_as_the_app_does(tmp_path, studio_home):
+    """Finding 29.10: the progress, the validation lines, the last line and `runs list` give a
+    generator's loss in bits per character (the app's unit), each the nats the run recorded
+    divided by ln 2; a sentiment model keeps its own units."""
+    import math
+    text = tmp_path / "text.txt"
+    text.write_text(repeating_text(), encoding="utf-8")
+    args = [a for a in TINY_ARGS if a != "--quiet"]
+    proc = _ok(run_cli("generator", "train", "--corpus", text, "--out", "bits", "--epochs", "1",
+                       *args))
+    best_nats = json.loads((studio_home / "runs" / "bits" / "meta.json").read_text())["best"][
+        "val_loss"]
+    last = proc.stderr.strip().splitlines()[-1]
+    assert f"best validation loss {best_nats / math.log(2):.4f} bits/char" in last, last
+    assert " bits/char (best)" in proc.stdout, proc.stdout         # the validation lines
+    assert "loss=" in proc.stderr and " bits/char" in proc.stderr.split("loss=", 1)[1][:20]
+    listed = _ok(run_cli("runs", "list")).stdout
+    assert f"best val {best_nats / math.log(2):.4f} bits/char" in listed, listed

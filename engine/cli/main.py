@@ -15,6 +15,7 @@ from engine.cli.settings import add_settings, given_settings, settings_from
 from engine.config import (DEFAULT_SENTIMENT_DATA, GeneratorConfig,  # no MXNet in these
                      SamplingConfig, SentimentConfig, SentimentTrainConfig, TrainConfig)
 from engine.errors import StudioError
+from engine.kinds import kind_of
 
 
 def _positive_int(text):
@@ -67,11 +68,16 @@ class StopFlag:
         return self.event.is_set()
 
 
-def render_training(events, unit: str = "chars", quiet: bool = False):
-    """Show training events: a tqdm bar (step, loss, val loss, rate, ETA) and samples."""
+def render_training(events, kind, quiet: bool = False):
+    """Show training events: a tqdm bar (step, loss, val loss, rate, ETA) and samples, each loss
+    in the unit the kind shows it in (bits per character for a generator, as in the app)."""
     from tqdm import tqdm
 
     from engine.events import Finished, Progress, SampleReady, Started, Validated
+
+    def loss(nats: float, digits: int) -> str:
+        return f"{kind.loss_shown(nats):.{digits}f}{kind.loss_short}"
+
     bar, last_val, finished = None, None, None
     for ev in events:
         if isinstance(ev, Started):
@@ -81,17 +87,18 @@ def render_training(events, unit: str = "chars", quiet: bool = False):
                        dynamic_ncols=True, file=sys.stderr)
         elif isinstance(ev, Progress):
             bar.update(ev.step - bar.n)
-            post = {"loss": f"{ev.train_loss:.3f}", f"{unit}/s": f"{ev.items_per_s:,.0f}"}
+            post = {"loss": loss(ev.train_loss, 3), f"{kind.speed_unit}/s": f"{ev.items_per_s:,.0f}"}
             post.update({k: f"{v:.3f}" for k, v in ev.metrics.items()})
             if last_val is not None:
-                post["val"] = f"{last_val:.3f}"
+                post["val"] = loss(last_val, 3)
             if ev.total_steps is None and ev.eta_s is not None:     # time budget: tqdm has no ETA
                 post["eta"] = f"{int(ev.eta_s) // 60}:{int(ev.eta_s) % 60:02d}"
             bar.set_postfix(post, refresh=True)
         elif isinstance(ev, Validated):
             last_val = ev.val_loss
-            extra = " ".join(f"{k} {v:.3f}" for k, v in ev.metrics.items())
-            bar.write(f"step {ev.step}: validation loss {ev.val_loss:.4f} {extra}"
+            extra = "".join(f" {k} {v:.3f}" for k, v in ev.metrics.items()
+                            if not (kind.loss_in_bits and k == "bits_per_char"))  # said already
+            bar.write(f"step {ev.step}: validation loss {loss(ev.val_loss, 4)}{extra}"
                       f"{' (best)' if ev.is_best else ''}")
         elif isinstance(ev, SampleReady):
             copied = "" if ev.copied_share is None else \
@@ -102,7 +109,8 @@ def render_training(events, unit: str = "chars", quiet: bool = False):
     if bar is not None:
         bar.close()
     if finished is not None:
-        best = f", best validation loss {finished.best_val_loss:.4f}" if finished.best_val_loss else ""
+        best = f", best validation loss {loss(finished.best_val_loss, 4)}" \
+            if finished.best_val_loss else ""
         print(f"{finished.reason} at step {finished.step} after {finished.elapsed_s:.0f}s{best}; "
               f"saved in {finished.run_dir}", file=sys.stderr)
     return finished
@@ -146,7 +154,7 @@ def cmd_generator_train(args):
         model, train = _with_recipe(args, model, train, corpus)
     stop = StopFlag().install()
     events = train_generator(run_dir, corpus, model, train, resume=args.resume, should_stop=stop)
-    render_training(events, "chars", args.quiet)
+    render_training(events, kind_of("generator"), args.quiet)
 
 
 def _with_recipe(args, model, train, corpus):
@@ -259,7 +267,7 @@ def cmd_sentiment_train(args):
     train = settings_from(SentimentTrainConfig, args, "sentiment")
     stop = StopFlag().install()
     finished = render_training(train_sentiment(run_dir, data, model, train, resume=args.resume,
-                                               should_stop=stop), "sentences", args.quiet)
+                                               should_stop=stop), kind_of("sentiment"), args.quiet)
     if finished is not None:
         from engine.storage.runs import RunFolder
         test = RunFolder(finished.run_dir).read_meta().test or {}
@@ -357,7 +365,9 @@ def cmd_runs(args):
             if r["kind"] == "damaged":
                 print(f"{r['name']:<24} damaged: {r['error']}")
             else:
-                best = f"{r['best_val_loss']:.4f}" if r.get("best_val_loss") is not None else "-"
+                kind = kind_of(r["kind"])
+                best = "-" if r.get("best_val_loss") is None else \
+                    f"{kind.loss_shown(r['best_val_loss']):.4f}{kind.loss_short}"
                 print(f"{r['name']:<24} {r['kind']:<10} corpus {r['corpus'] or '-':<18} "
                       f"steps {r['steps']:<7} best val {best}")
     elif args.action == "delete":
