@@ -36,6 +36,29 @@ def test_sampling_presets_copy_and_save_say_what_they_did(qtbot, window, tmp_pat
     assert "Saved to" in window.statusBar().currentMessage()
 
 
+def test_the_temperature_can_be_typed_and_says_what_it_does(qtbot, window):
+    """Finding 29.3: reaching 0.30 took 50 arrow presses and what the temperature does was only
+    in a tooltip. A box takes the typed value (the slider follows) and a visible line says what
+    the value does; moving the slider updates both."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    controls = window.generate.sampling.settings
+    window.show()
+    box, hint = controls.temperature_box, controls.temperature_hint
+    assert box.isVisible() and hint.isVisible() and "balanced" in hint.text()
+    box.setFocus()
+    box.selectAll()
+    QTest.keyClicks(box, "0.3")
+    QTest.keyClick(box, Qt.Key_Return)
+    assert controls.temperature.value() == 30 and controls.config().temperature == 0.3
+    assert hint.text() == "cautious: tidy, repeats itself"
+    assert controls.preset.currentText() == "Custom"
+    controls.temperature.setValue(140)                          # the slider moves the box too
+    assert box.value() == 1.4 and "wild" in hint.text()
+    controls.preset.setCurrentText("Balanced")
+    assert box.text() == "0.80" and "balanced" in hint.text()
+
+
 def _shaded(output) -> int:
     """How many characters of the view have a background colour."""
     from PySide6.QtGui import QTextCursor, QTextFormat

@@ -218,7 +218,8 @@ class SamplingPanel(QGroupBox):
         self.generate_button.setText("Generate all" if many else "Generate")
         self.generate_button.setToolTip("Generate every sample of the grid together (Ctrl+G)"
                                         if many else "Generate text (Ctrl+G)")
-        for w in (self.settings.temperature, self.settings.temperature_label):
+        for w in (self.settings.temperature, self.settings.temperature_box,
+                  self.settings.temperature_hint):
             w.setEnabled(not many)         # the grid has its list of temperatures
         if many:
             self.give_room(True)           # side by side needs the height

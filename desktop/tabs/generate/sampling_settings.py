@@ -6,7 +6,8 @@ Every default comes from the config; Balanced is the config's defaults.
 import random
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSlider, QWidget
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel,
+                               QSizePolicy, QSlider, QWidget)
 
 from engine.config import SamplingConfig, default_of, settings_of
 
@@ -26,6 +27,18 @@ PRESET_TIPS = {"Safe": "Likely characters only: tidy, repetitive text",
                "Custom": "Your own temperature, top-k and top-p"}
 SLIDER_STEPS = 100               # the temperature slider counts hundredths
 SLIDER_TOP = 2.0                 # hotter than 2 is noise; the command line goes to the field's high
+
+
+# what a temperature does, in a few words shown beside the controls (the tooltip says more)
+TEMPERATURE_WORDS = ((0.0, "always the likeliest: the same text"),
+                     (0.01, "cautious: tidy, repeats itself"),
+                     (0.5, "balanced: some surprise"),
+                     (1.0, "adventurous: more mistakes"),
+                     (1.4, "wild: mostly noise"))
+
+
+def temperature_words(value: float) -> str:
+    return next(words for low, words in reversed(TEMPERATURE_WORDS) if value >= low)
 
 
 def tip(name: str) -> str:
@@ -62,8 +75,17 @@ class SamplingSettings(QObject):
         self.temperature.setRange(0, round(SLIDER_TOP * SLIDER_STEPS))
         self.temperature.setMinimumWidth(80)
         self.temperature.setToolTip(tip("temperature"))
-        self.temperature_label = QLabel()
-        self.temperature_label.setToolTip(tip("temperature"))
+        self.temperature_box = QDoubleSpinBox()          # type a value: 0.30 without 50 presses
+        self.temperature_box.setRange(0.0, SLIDER_TOP)
+        self.temperature_box.setDecimals(2)
+        self.temperature_box.setSingleStep(0.05)
+        self.temperature_box.setKeyboardTracking(False)  # the value counts once typed (Enter)
+        self.temperature_box.setToolTip(tip("temperature"))
+        self.temperature_hint = QLabel()
+        self.temperature_hint.setToolTip(tip("temperature"))
+        self.temperature_hint.setStyleSheet("color: palette(placeholder-text)")
+        self.temperature_hint.setWordWrap(True)          # it takes the row's spare room, no more
+        self.temperature_hint.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.widgets = {name: setting_widget(SamplingConfig, FIELDS[name])
                         for name in ("top_k", "top_p", "length", "prime")}
         self.prime = self.widgets["prime"]
@@ -79,15 +101,17 @@ class SamplingSettings(QObject):
         self.first, self.second = QHBoxLayout(), QHBoxLayout()
         labelled(self.first, "Style", self.preset)
         labelled(self.first, label("temperature"), self.temperature)
-        self.first.addWidget(self.temperature_label)
+        self.first.addWidget(self.temperature_box)
         for name in ("top_k", "top_p", "length"):
             labelled(self.second, label(name), self.widgets[name])
         labelled(self.second, label("seed"), self.seed)
         self.second.addWidget(self.fixed_seed)
-        self.second.addStretch(1)
+        self.second.addWidget(self.temperature_hint, 1)
 
         self.preset.currentTextChanged.connect(self._apply_preset)
         self.temperature.valueChanged.connect(self._show_temperature)
+        self.temperature_box.valueChanged.connect(
+            lambda value: self.temperature.setValue(round(value * SLIDER_STEPS)))
         for signal in (self.temperature.valueChanged, self.widgets["top_k"].valueChanged,
                        self.widgets["top_p"].valueChanged):
             signal.connect(lambda _: self.match_preset())
@@ -123,7 +147,12 @@ class SamplingSettings(QObject):
 
     # ---- styles --------------------------------------------------------------------------------
     def _show_temperature(self, value: int):
-        self.temperature_label.setText(f"{value / SLIDER_STEPS:.2f}")
+        """The slider moved (or the box was typed in): the box, and the words on what it does."""
+        if round(self.temperature_box.value() * SLIDER_STEPS) != value:
+            self.temperature_box.blockSignals(True)
+            self.temperature_box.setValue(value / SLIDER_STEPS)
+            self.temperature_box.blockSignals(False)
+        self.temperature_hint.setText(temperature_words(value / SLIDER_STEPS))
 
     def _apply_preset(self, name: str):
         if name in PRESETS:
