@@ -70,6 +70,10 @@ class EngineWarnings(QObject, logging.Handler):
         self.warned.emit(in_app_words(record.msg) if worded else record.getMessage())
 
 
+FRAME_ALLOWANCE = 40      # pixels kept for a window manager's title bar and bottom border
+FRAME_BORDER = 4          # and for each side border
+
+
 class MainWindow(QMainWindow):
     def __init__(self):
         super().__init__()
@@ -116,11 +120,26 @@ class MainWindow(QMainWindow):
         self._menus()
         self._shortcuts()
         s = settings()
-        self.tabs.setCurrentIndex(int(s.value("window/tab", 0)))
-        if s.value("window/geometry"):
+        if s.value("window/geometry"):           # a returning user: where they left it
             self.restoreGeometry(s.value("window/geometry"))
+            self.tabs.setCurrentIndex(int(s.value("window/tab", 0)))
+        else:
+            self.fit_first_start()
         if s.value("window/dark") in (True, "true"):
             self.dark_action.setChecked(True)
+
+    def fit_first_start(self):
+        """A first start opens on Generate, the whole window (title bar included) inside the
+        screen's available area: 1280x720 where there is room, less on a smaller screen. The
+        window manager's frame is not known before the window is shown, so room is kept for a
+        title bar of up to FRAME_ALLOWANCE pixels."""
+        self.tabs.setCurrentWidget(self.generate)
+        area = self.screen().availableGeometry()
+        width = min(1280, area.width() - 2 * FRAME_BORDER)
+        height = min(720, area.height() - FRAME_ALLOWANCE)
+        self.resize(max(width, self.minimumSizeHint().width()), height)
+        self.move(area.x() + (area.width() - self.width()) // 2 - FRAME_BORDER,
+                  area.y() + max(0, (area.height() - FRAME_ALLOWANCE - self.height()) // 2))
 
     def _follow_the_generator(self):
         """The Look inside tab looks inside the generator chosen in the Generate tab (and a

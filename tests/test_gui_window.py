@@ -431,3 +431,60 @@ def test_a_returning_user_sees_the_last_run_again(qtbot, window, text_file, stud
     assert panel.status.text().startswith("my-model, as it was last saved")
     assert again.generate.resume.isVisible() or not again.isVisible()
     close_for_good(again)
+
+
+FIRST_START = """
+import json, sys
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from desktop.app import MainWindow
+window = MainWindow()
+window.confirm_close = False
+window.show()
+for _ in range(20):
+    app.processEvents()
+area, frame = window.screen().availableGeometry(), window.frameGeometry()
+print(json.dumps({"area": [area.x(), area.y(), area.width(), area.height()],
+                  "frame": [frame.x(), frame.y(), frame.width(), frame.height()],
+                  "size": [window.width(), window.height()],
+                  "tab": window.tabs.tabText(window.tabs.currentIndex())}))
+window.tabs.setCurrentIndex(int(sys.argv[1]))
+window.close()
+"""
+
+
+@pytest.mark.parametrize("screen", [(1280, 720), (1366, 768), (1920, 1080)])
+def test_a_first_start_opens_on_generate_inside_the_screen(tmp_path, screen):
+    """Finding 29.2: a first start (no saved settings) sized its client area alone to 1280x720,
+    so with a title bar the status bar fell off a 720-pixel screen. Real windows, in processes
+    of their own, on offscreen screens of three sizes: the whole frame fits the available area
+    and the tab is Generate; a second start comes back where the first was closed."""
+    import json
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{"name": "s", "x": 0, "y": 0, "width": screen[0],
+                                               "height": screen[1], "logicalDpi": 96,
+                                               "logicalBaseDpi": 96, "dpr": 1}]}))
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}",
+               XDG_CONFIG_HOME=str(tmp_path / "config"), RNN_STUDIO_HOME=str(tmp_path / "home"),
+               PYTHONPATH=str(ROOT))
+
+    def start(tab_on_close: int) -> dict:
+        proc = subprocess.run([sys.executable, "-c", FIRST_START, str(tab_on_close)], env=env,
+                              capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    def inside(started):
+        (ax, ay, aw, ah), (fx, fy, fw, fh) = started["area"], started["frame"]
+        return ax <= fx and ay <= fy and fx + fw <= ax + aw and fy + fh <= ay + ah
+
+    first = start(3)                                       # closed on the Models tab
+    assert first["tab"] == "Generate" and inside(first), first
+    roomy = screen[0] >= 1280 + 8 and screen[1] >= 720 + 40
+    if roomy:
+        assert first["size"] == [1280, 720], first         # the size the app is made for
+    else:
+        assert first["size"][1] >= 640, first              # as large as the screen allows
+    second = start(0)
+    assert second["tab"] == "Models" and inside(second), second
+    assert second["size"] == first["size"]
