@@ -12,8 +12,8 @@ from engine.wording import setting
 
 MEASURES = {   # what each score means, in plain words (a student's, not a statistician's)
     "AUC": "how well the cell tells the characters where the property holds from the others: "
-           "1.00 means it is always higher there (0.00: always lower), 0.50 means it is no "
-           "guide at all (the measure is called AUC).",
+           "1.00 means it is always higher there, 0.00 always lower (as telling, the other way "
+           "round), 0.50 that it is no guide at all (the measure is called AUC).",
     "Spearman": "how closely the cell rises and falls with it: 1.00 means in step, -1.00 "
                 "exactly opposite, 0.00 not related (Spearman's rank correlation).",
     "Youden's J": "how cleanly the cell is on across your selection and off around it: 1.00 "
@@ -48,7 +48,7 @@ class CellList(QWidget):
         self.cells = QTreeWidget()
         self.cells.setHeaderLabels(["Cell", "Score", "What it tracks"])
         self.cells.setRootIsDecorated(False)
-        self.cells.setColumnWidth(0, 150)
+        self.cells.setColumnWidth(0, 172)
         self.cells.setColumnWidth(1, 60)
         self.cells.setToolTip("Click a cell to colour the text by it. A cell's memory is what "
                               "it carries from character to character; its output is what it "
@@ -100,10 +100,7 @@ class CellList(QWidget):
         self.cells.blockSignals(False)
         self.ranking_note.setText(f"<b>{ranking.by}</b>: {ranking.description}"
                                   + (f" ({ranking.note})" if ranking.note else "")
-                                  + f"<br>Score: {MEASURES.get(ranking.measure, ranking.measure)}"
-                                  + (" A cell scoring 0.50 tracks nothing; one scoring 0.00 "
-                                     "is the mirror of one scoring 1.00."
-                                     if ranking.measure == "AUC" else ""))
+                                  + f"<br>Score: {MEASURES.get(ranking.measure, ranking.measure)}")
         if ranking.cells:
             self.cells.setCurrentItem(self.cells.topLevelItem(0))
 

@@ -62,5 +62,5 @@ class ReadChoice(QWidget):
         self.record_button.setEnabled(has_run and not busy and not training)
         waits = "Recording waits until the training ends (one engine for both)"
         self.record_button.setToolTip(waits if training else RECORD_TIP)
-        self.record_waits.setText(waits + "." if training else "")
+        self.record_waits.setText("Record waits until the training ends." if training else "")
         self.stop_button.setEnabled(busy)
