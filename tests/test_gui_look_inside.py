@@ -55,6 +55,14 @@ def test_look_inside_follows_the_generator_and_reads_every_source(qtbot, window,
     wait_idle(qtbot, window)
     assert look.look.recording.text == sample
     assert look.ranked_cells() and f"Recorded {len(sample):,} characters" in look.status.text()
+    # plain words on screen (issue 29 item 8): cells by layer and number, what a score means
+    first = look.cells.topLevelItem(0)
+    cell = first.data(0, Qt.UserRole)
+    assert first.text(0) == f"layer {cell.layer}, cell {cell.index} (memory)" \
+        if cell.kind == "c" else f"layer {cell.layer}, cell {cell.index} (output)"
+    assert ":" not in first.text(0) and look.ranked_cells()[0] == cell.name
+    note = look.side.ranking_note.text()
+    assert "1.00 means" in note and "0.50" in note, note
 
     training = text_file.read_text(encoding="utf-8")
     look.start.setValue(100)
@@ -88,6 +96,8 @@ def test_look_inside_follows_the_generator_and_reads_every_source(qtbot, window,
     window.tabs.setCurrentWidget(look)
     assert not look.record_button.isEnabled()
     assert "waits until the training ends" in look.record_button.toolTip()
+    waits = look.bar.record_waits         # the reason on screen, beside the greyed button
+    assert waits.isVisible() and "waits until the training ends" in waits.text()
     tab.stop_training()
     wait_idle(qtbot, window)
-    assert look.record_button.isEnabled()
+    assert look.record_button.isEnabled() and not waits.text()

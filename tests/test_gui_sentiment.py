@@ -70,7 +70,8 @@ def test_sentiment_tab_trains_evaluates_analyses_and_classifies(qtbot, window, t
     wait_idle(qtbot, window)
     assert asked_column == ["Which column holds the text?"] and len(asked_where) == 1
     rows = list(csv.reader(open(tmp_path / "out.csv", encoding="utf-8")))
-    assert len(rows) == 31 and rows[0][-3:] == ["predicted_label", "p_neg", "p_pos"]
+    assert len(rows) == 31 and rows[0][-4:] == ["predicted_label", "p_neg", "p_pos",
+                                             "known_words"]
     results = classifier.dialog.findChild(QTableWidget)
     counts = {results.item(i, 0).text(): int(results.item(i, 1).text()) for i in range(2)}
     assert counts == {"neg": sum(r[2] == "neg" for r in rows[1:]),
@@ -101,6 +102,38 @@ def test_classifying_a_file_says_how_many_rows_were_left_unscored(qtbot, window,
     buttons = trained.analysis.classifier.dialog.findChild(QDialogButtonBox)
     assert "Open folder" in [b.text() for b in buttons.buttons()]
     assert "3 left unscored" in window.statusBar().currentMessage()
+
+
+def test_text_the_model_cannot_read_is_flagged_in_the_analyse_box_and_the_summary(
+        qtbot, window, trained, tmp_path):
+    """Finding 5 (issue 29): French typed into the Analyse box gets a visible warning under
+    its verdict (an English text of the model's words does not); French and Chinese rows of
+    a classified file are counted in the results dialog and the status bar."""
+    from .test_sentiment import FOREIGN
+    analysis = trained.analysis
+
+    def typed(text):
+        analysis.last_verdict = None
+        analysis.text.clear()
+        analysis.text.setFocus()
+        if text.isascii():
+            QTest.keyClicks(analysis.text, text)
+        else:      # pasted (QTest.keyClicks aborts on non-ASCII keys)
+            analysis.text.insertPlainText(text)
+        qtbot.waitUntil(lambda: analysis.last_verdict is not None and not window.engine.busy,
+                        timeout=WAIT_MS)
+        return analysis.verdict.text()
+    assert "Careful" not in typed("the story was quite zorbly")
+    shown = typed(FOREIGN[0])
+    assert "Careful: only 8% of its words are known to this model" in shown, shown
+    assert analysis.last_verdict.mostly_unknown
+    english = [t for t, _ in synthetic_rows(4)]
+    src = write_csv(tmp_path / "mixed.csv", [(str(i), t) for i, t in enumerate(english + FOREIGN)],
+                    header=("id", "comment"))
+    note = _classify(qtbot, window, trained, src, tmp_path / "mixed.labeled.csv")
+    assert note.startswith("8 of 8 rows classified. 4 of them are mostly words this model "
+                           "never saw"), note
+    assert "4 mostly unknown words" in window.statusBar().currentMessage()
 
 
 def test_a_one_column_file_keeps_every_row_and_saves_readable_files(qtbot, window, trained,

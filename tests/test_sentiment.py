@@ -66,10 +66,44 @@ def test_classify_file_keeps_every_row_and_column(trained_run, tmp_path):
     done = predictor.classify_file(src, tmp_path / "out.csv")
     out = list(__import__("csv").reader(open(tmp_path / "out.csv", encoding="utf-8")))
     assert (done.total, done.skipped) == (51, 1)
-    assert out[0] == ["id", "text", "note", "predicted_label", "p_neg", "p_pos"]
+    assert out[0] == ["id", "text", "note", "predicted_label", "p_neg", "p_pos", "known_words"]
     assert [r[:3] for r in out[1:]] == [list(r) for r in rows]
     expected = ["pos" if any(w in r[1].split() for w in POSITIVE) else "neg" for r in rows[:50]]
-    assert [r[3] for r in out[1:51]] == expected and out[51][3:] == ["", "", ""]
+    assert [r[3] for r in out[1:51]] == expected and out[51][3:] == ["", "", "", ""]
+    assert {r[6] for r in out[1:51]} == {"1.00"} and done.mostly_unknown == 0
+
+
+FOREIGN = ["Le film était vraiment magnifique, je l'ai adoré du début à la fin.",
+           "Une histoire ennuyeuse et des acteurs sans talent.",
+           "这部电影非常好看，我很喜欢。",
+           "剧情无聊，演员也很差。"]
+
+
+def test_text_in_another_language_is_flagged_per_row_and_in_the_summary(trained_run, tmp_path):
+    """Finding 5 (issue 29): French and Chinese rows of a classified file, through the real
+    CLI, get their share of known words in a ``known_words`` column and are counted in the
+    summary; a typed text says so too; English rows of the model's own words are not
+    flagged."""
+    run = trained_run[0]
+    english = [t for t, _ in synthetic_rows(6, seed=5)]
+    src = write_csv(tmp_path / "mixed.csv", [(t,) for t in english + FOREIGN], header=("text",))
+    proc = run_cli("sentiment", "predict", run, "--file", src, "--output", tmp_path / "out.csv",
+                   "--quiet")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = list(__import__("csv").reader(open(tmp_path / "out.csv", encoding="utf-8")))
+    assert out[0][-1] == "known_words"
+    known = [float(r[-1]) for r in out[1:]]
+    assert known[:6] == [1.0] * 6 and all(k < 0.5 for k in known[6:]), known
+    assert known[6] > 0          # "film" is one of the model's words
+    assert "4 are mostly words this model never saw" in proc.stderr, proc.stderr
+    assert "data row(s) 7, 8, 9, 10" in proc.stderr
+    proc = run_cli("sentiment", "predict", run, "--json", english[0], FOREIGN[2])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    verdicts = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [v["mostly_unknown"] for v in verdicts] == [False, True]
+    assert verdicts[0]["known_words"] == 1.0 and verdicts[1]["known_words"] == 0.0
+    assert "text 2: only 0% of its words are known to this model" in proc.stderr
+    assert "text 1:" not in proc.stderr
 
 
 def test_every_data_format_loads_the_same_rows(tmp_path):

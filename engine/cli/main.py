@@ -290,7 +290,8 @@ def _column_value(text: str):
 
 def cmd_sentiment_predict(args):
     from engine.training.device import parse_ctx
-    from engine.sentiment.predict import SentimentPredictor
+    from engine.sentiment.predict import (MOSTLY_UNKNOWN_BELOW, SentimentPredictor,
+                                          unknown_words_note)
     predictor = SentimentPredictor.load(args.run, args.checkpoint, parse_ctx(args.ctx))
     if args.file:
         if not args.output:
@@ -306,8 +307,11 @@ def cmd_sentiment_predict(args):
         bar.close()
         unscored = (f"; {done.skipped:,} of the {done.total:,} rows had no text and are kept "
                     f"unscored" if done.skipped else "")
-        print(f"classified {done.total - done.skipped:,} rows -> {args.output}{unscored}",
-              file=sys.stderr)
+        unknown = (f"; {done.mostly_unknown:,} are mostly words this model never saw (column "
+                   f"known_words below {MOSTLY_UNKNOWN_BELOW:.2f}): their labels mean little"
+                   if done.mostly_unknown else "")
+        print(f"classified {done.total - done.skipped:,} rows -> {args.output}{unscored}"
+              f"{unknown}", file=sys.stderr)
         return
     if not args.texts:
         raise_usage("give TEXT... to classify, or --file IN.csv --output OUT.csv")
@@ -315,8 +319,10 @@ def cmd_sentiment_predict(args):
     if empty:       # as in files, where such rows are left unscored: nothing to classify
         raise StudioError(f"text {', '.join(map(str, empty))} of {len(args.texts)} is empty: "
                           f"nothing to classify")
-    for text in args.texts:
+    for n, text in enumerate(args.texts, 1):
         verdict = predictor.explain(text)
+        if verdict.mostly_unknown:
+            print(f"text {n}: {unknown_words_note(verdict.known_words)}", file=sys.stderr)
         if args.json:
             print(json.dumps({"text": text, **verdict.to_dict()}))
             continue

@@ -10,13 +10,22 @@ from PySide6.QtWidgets import (QComboBox, QLabel, QLineEdit, QListWidget, QListW
 from engine.generator.inside.cell_ranking import Ranking, SelectionRanking
 from engine.wording import setting
 
-MEASURES = {   # what each score means, for people
-    "AUC": "AUC, the chance that the cell is higher where the property holds than where it does "
-           "not (0.5: no relation; 1 or 0: perfect).",
-    "Spearman": "Spearman's rho, the rank correlation of the cell with it (0: none, ±1: perfect).",
-    "Youden's J": "Youden's J, the share of the selection the cell is on across minus the share "
-                  "around it it is on too (1: on across it, off around it).",
+MEASURES = {   # what each score means, in plain words (a student's, not a statistician's)
+    "AUC": "how well the cell tells the characters where the property holds from the others: "
+           "1.00 means it is always higher there, 0.00 always lower (as telling, the other way "
+           "round), 0.50 that it is no guide at all (the measure is called AUC).",
+    "Spearman": "how closely the cell rises and falls with it: 1.00 means in step, -1.00 "
+                "exactly opposite, 0.00 not related (Spearman's rank correlation).",
+    "Youden's J": "how cleanly the cell is on across your selection and off around it: 1.00 "
+                  "means on across all of it and off everywhere around it, 0.00 no more on "
+                  "inside than outside (the measure is called Youden's J).",
 }
+KINDS = {"c": "memory", "h": "output"}
+
+
+def cell_words(cell) -> str:
+    """A cell as people say it: "layer 2, cell 210 (memory)" for the engine's "2:210c"."""
+    return f"layer {cell.layer}, cell {cell.index} ({KINDS.get(cell.kind, cell.kind)})"
 
 
 def rank_label(ranking: Ranking) -> str:
@@ -39,9 +48,11 @@ class CellList(QWidget):
         self.cells = QTreeWidget()
         self.cells.setHeaderLabels(["Cell", "Score", "What it tracks"])
         self.cells.setRootIsDecorated(False)
-        self.cells.setColumnWidth(0, 70)
+        self.cells.setColumnWidth(0, 172)
         self.cells.setColumnWidth(1, 60)
-        self.cells.setToolTip("Click a cell to colour the text by it")
+        self.cells.setToolTip("Click a cell to colour the text by it. A cell's memory is what "
+                              "it carries from character to character; its output is what it "
+                              "passes on")
         self.ranking_note = QLabel()
         self.ranking_note.setWordWrap(True)
         self.matches_title = QLabel("Select a span in the text to find where else its cells "
@@ -82,7 +93,7 @@ class CellList(QWidget):
         self.cells.blockSignals(True)
         self.cells.clear()
         for rc in ranking.cells:
-            item = QTreeWidgetItem([rc.cell.name, f"{rc.score:.2f}", ranking.meaning(rc)])
+            item = QTreeWidgetItem([cell_words(rc.cell), f"{rc.score:.2f}", ranking.meaning(rc)])
             item.setData(0, Qt.UserRole, rc.cell)
             item.setToolTip(2, ranking.summary(rc))
             self.cells.addTopLevelItem(item)
@@ -96,7 +107,7 @@ class CellList(QWidget):
     def show_matches(self, selection: SelectionRanking):
         self.matches.clear()
         others = [m for m in selection.matches if not m.selected]
-        used = ", ".join(c.cell.name for c in selection.used)
+        used = "; ".join(cell_words(c.cell) for c in selection.used)
         self.matches_title.setText(
             f"Where {used} switch on together: {len(others):,} other place(s)" if used else
             "No cell is on across the selection and off around it.")
@@ -107,5 +118,6 @@ class CellList(QWidget):
             self.matches.addItem(item)
 
     def ranked_cells(self) -> List[str]:
-        """The cells listed now, best first (their names)."""
-        return [self.cells.topLevelItem(i).text(0) for i in range(self.cells.topLevelItemCount())]
+        """The cells listed now, best first (their engine names, e.g. "2:210c")."""
+        return [self.cells.topLevelItem(i).data(0, Qt.UserRole).name
+                for i in range(self.cells.topLevelItemCount())]

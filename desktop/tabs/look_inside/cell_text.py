@@ -121,7 +121,8 @@ class CellTextView(QPlainTextEdit):
             return ""
         lines = [f"{rec.text[index]!r} at character {index:,}"]
         if self.cell is not None:
-            lines.append(f"cell {self.cell.name} = {rec.display(self.cell)[index]:+.2f}")
+            from desktop.tabs.look_inside.cell_list import cell_words
+            lines.append(f"{cell_words(self.cell)} = {rec.display(self.cell)[index]:+.2f}")
         likely = ", ".join(f"{c!r} {p:.0%}" for c, p in rec.next_chars(index))
         lines.append(f"likeliest next: {likely}")
         return "\n".join(lines)

@@ -44,6 +44,9 @@ class ReadChoice(QWidget):
             row.addWidget(w)
         row.addWidget(self.record_button)
         row.addWidget(self.stop_button)
+        self.record_waits = QLabel()     # why Record is greyed, on screen (not only its tooltip)
+        self.record_waits.setStyleSheet("color: #b35900")
+        row.addWidget(self.record_waits)
         row.addStretch(1)
         self.source.currentIndexChanged.connect(self._enable)
         self._enable()
@@ -57,6 +60,7 @@ class ReadChoice(QWidget):
     def set_buttons(self, has_run: bool, busy: bool, training: bool):
         # one engine thread: a recording waits while a model trains
         self.record_button.setEnabled(has_run and not busy and not training)
-        self.record_button.setToolTip("Recording waits until the training ends (one engine "
-                                      "for both)" if training else RECORD_TIP)
+        waits = "Recording waits until the training ends (one engine for both)"
+        self.record_button.setToolTip(waits if training else RECORD_TIP)
+        self.record_waits.setText("Record waits until the training ends." if training else "")
         self.stop_button.setEnabled(busy)

@@ -15,7 +15,9 @@ UNSURE_BELOW = 0.6           # a verdict less likely than this is shown as unsur
 
 def verdict_html(verdict) -> str:
     """The verdict in words: the label in bold when the model is sure enough, "unsure" (and
-    which way it leans) when the labels are near even."""
+    which way it leans) when the labels are near even, and a warning under it when most of
+    the text's words are unknown to the model (its probabilities then look surer than they
+    are)."""
     probs = "  ".join(f"{label} {p:.1%}" for label, p in verdict.probabilities.items())
     top = verdict.probabilities[verdict.label]
     if top < UNSURE_BELOW:
@@ -23,7 +25,12 @@ def verdict_html(verdict) -> str:
                 f"the labels are near even)")
     else:
         head = f"<span style='font-size: 15pt'><b>{verdict.label}</b></span>"
-    return f"{head}&nbsp;&nbsp;{probs}"
+    html = f"{head}&nbsp;&nbsp;{probs}"
+    if verdict.mostly_unknown:
+        from engine.sentiment.predict import unknown_words_note
+        html += (f"<br><span style='color:#b35900'>Careful: "
+                 f"{unknown_words_note(verdict.known_words)}.</span>")
+    return html
 
 
 class AnalysePanel(QGroupBox):

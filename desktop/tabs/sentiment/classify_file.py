@@ -1,7 +1,8 @@
 """Classifying a whole CSV/TSV file with a sentiment model: the file is checked first (a wrong
 file is refused before anyone is asked where to save), the text column picked, the output file
 chosen; then every row is labeled on the engine thread, with a progress bar, and a dialog says
-how many rows were classified, how many were left unscored (no text), and where the file went."""
+how many rows were classified, how many were left unscored (no text), how many are mostly words
+the model never saw, and where the file went."""
 from pathlib import Path
 
 from PySide6.QtCore import QUrl
@@ -105,7 +106,10 @@ class FileClassifier:
         unscored = step.skipped
         note = QLabel(f"{scored:,} of {step.total:,} rows classified" + (
             f"; {unscored:,} without text left unscored (kept, with empty label columns)"
-            if unscored else "") + f". Saved to {dst}")
+            if unscored else "") + (
+            f". {step.mostly_unknown:,} of them are mostly words this model never saw "
+            f"(another language?): their labels mean little; the known_words column says "
+            f"which" if step.mostly_unknown else "") + f". Saved to {dst}")
         note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.Close)
         open_folder = buttons.addButton("Open folder", QDialogButtonBox.ActionRole)
@@ -118,4 +122,5 @@ class FileClassifier:
         self.dialog.open()
         self.panel.window.statusBar().showMessage(
             f"Classified {scored:,} rows" + (f", {unscored:,} left unscored" if unscored else "")
+            + (f", {step.mostly_unknown:,} mostly unknown words" if step.mostly_unknown else "")
             + f": saved {dst}", 10000)
