@@ -6,6 +6,7 @@ uninterrupted one), a validation split scored every ``val_interval`` steps, and 
 after each validation.
 """
 import math
+import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -73,6 +74,10 @@ def validation_sums(model: CharRNN, stream: BPTTStream, ctx, part) -> tuple:
     return float(total.asscalar()), count
 
 
+PREVIEW_FIRST_S = 20.0      # the first preview this many seconds into a training session
+PREVIEW_EVERY_S = 60.0      # and another after this long without one
+
+
 class GeneratorTask(loop.Task):
     """Next-character prediction over BPTT windows; the best checkpoint has the lowest
     validation loss."""
@@ -89,6 +94,7 @@ class GeneratorTask(loop.Task):
         self.hidden = model.begin_state(tc.batch_size, ctx)
         self.loss_fn = gluon.loss.SoftmaxCrossEntropyLoss()
         self.preview_novelty: Optional[PreviewNovelty] = None
+        self._next_preview = time.monotonic() + PREVIEW_FIRST_S
 
     @classmethod
     def prepare(cls, run: RunFolder, corpus: Optional[CorpusRef], model_config: GeneratorConfig,
@@ -200,14 +206,28 @@ class GeneratorTask(loop.Task):
 
     def after_validation(self, step: int, run: RunFolder, meta: RunMeta):
         """A preview of what the model writes now (always from the same seed), and how much of
-        it is copied from the training text."""
+        it is copied from the training text; it is kept in the run's record."""
         if self.tc.sample_length > 0:
-            text = Sampler(self.model, self.vocab, self.ctx).sample_text(
-                length=self.tc.sample_length, seed=self.tc.seed)
-            meta.sample = text
+            meta.sample = self._preview_text()
             run.write_meta(meta)
-            novelty = self.preview_novelty.fields(text) if self.preview_novelty else {}
-            yield SampleReady(step, text, **novelty)
+            yield self._preview(step, meta.sample)
+
+    def between_validations(self, step: int):
+        """Previews by time as well as by validation: the first PREVIEW_FIRST_S seconds into a
+        session, then every PREVIEW_EVERY_S without one, so a 2-minute run on a slow machine
+        shows what it learns while it learns (its first validation may be its last step). The
+        sampler draws from its own seeded generator: training computes the same either way."""
+        if self.tc.sample_length > 0 and time.monotonic() >= self._next_preview:
+            yield self._preview(step, self._preview_text())
+
+    def _preview_text(self) -> str:
+        return Sampler(self.model, self.vocab, self.ctx).sample_text(
+            length=self.tc.sample_length, seed=self.tc.seed)
+
+    def _preview(self, step: int, text: str) -> SampleReady:
+        self._next_preview = time.monotonic() + PREVIEW_EVERY_S
+        novelty = self.preview_novelty.fields(text) if self.preview_novelty else {}
+        return SampleReady(step, text, **novelty)
 
 
 # Train (or resume) the generator in a run folder, yielding events; saves as it goes. The run is

@@ -103,6 +103,12 @@ class Task:
         """Extra events after a validation's checkpoint (e.g. a sample preview)."""
         return iter(())
 
+    def between_validations(self, step: int) -> Iterator[object]:
+        """Extra events at a progress report between validations (e.g. an early preview, so
+        a short run shows what it learns before its first validation). Must not change what
+        training computes: no parameters, no training randomness."""
+        return iter(())
+
     def finish(self, run: RunFolder, meta: RunMeta) -> RunMeta:
         """Last work once training stops (e.g. scoring the test split); returns the meta."""
         return meta
@@ -261,6 +267,8 @@ class _Session:
             yield from self.validate()
             if self.tc.patience and self.state.stale >= self.tc.patience:
                 return "early stopping"
+        elif progress is not None and self.cluster.writer:
+            yield from self.task.between_validations(self.state.step)
         return None
 
     def step(self):
