@@ -3,7 +3,7 @@
 Truncated BPTT over contiguous streams with the hidden state carried between batches (and saved
 with each checkpoint, so a stopped and resumed run ends with the same parameters as an
 uninterrupted one), a validation split scored every ``val_interval`` steps, and a sample preview
-after each validation.
+after each validation and by time between them.
 """
 import math
 import time

@@ -42,8 +42,10 @@ class GenerateTab(TrainingTab):
     def below_chart(self):
         self.live_sample = QPlainTextEdit()
         self.live_sample.setReadOnly(True)
-        self.live_sample.setPlaceholderText("A sample appears after each validation.")
-        self.live_sample.setToolTip("What the model writes now, after each validation")
+        self.live_sample.setPlaceholderText("A sample appears about 20 seconds into training, then "
+                                            "after each validation (and each minute).")
+        self.live_sample.setToolTip("What the model writes now: about 20 s into training, then "
+                                    "after each validation, and each minute without one")
         self.live_sample.setMaximumHeight(90)
         self.live_sample.setMinimumHeight(40)
         self.preview_novelty = QLabel()
