@@ -75,6 +75,24 @@ def built_info(name: str) -> Optional[dict]:
     return _built(name)[0]
 
 
+def looks_built(name: str) -> bool:
+    """Whether corpus ``name`` is built, by its record, size and builder version (no hashing:
+    cheap enough for a list's labels; ``build`` still checks the contents before use)."""
+    entry = _entry(name)
+    try:
+        info = json.loads(info_path(name).read_text())
+        return info.get("version", 1) == entry.version and \
+            (corpora_dir() / entry.filename).stat().st_size == info.get("size")
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def listed_name(name: str) -> str:
+    """How a list of data offers a built-in corpus: whether it is ready or is built (from the
+    installed packages, offline) the first time it is used."""
+    return f"{name} (built-in{'' if looks_built(name) else ', built when first used'})"
+
+
 def _built(name: str) -> Tuple[Optional[dict], Optional[str]]:
     """(the recorded facts of a built corpus, None), or (None, why it must be built again;
     None when it was never built)."""

@@ -18,6 +18,8 @@ def _window(qtbot, tmp_path):
         QSettings.setPath(fmt, QSettings.UserScope, str(tmp_path / "settings"))
     from desktop.app import MainWindow
     win = MainWindow()
+    win.resize(1280, 720)             # the size it is made for (a first start fits the screen:
+    #                                   the offscreen one is 800 pixels wide)
     win.confirm_close = False         # closed and deleted by close_for_good, not by qtbot
     win.show()
     wait_idle(qtbot, win)

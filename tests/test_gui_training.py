@@ -338,3 +338,27 @@ def test_a_notepad_utf16_text_is_read_and_trains_in_the_app(qtbot, window, tmp_p
     wait_idle(qtbot, window)
     assert window.last_error is None
     assert tab.panel.status.text().startswith("Completed"), tab.panel.status.text()
+
+
+def test_the_builtin_list_says_which_texts_are_ready_and_which_are_built_on_first_use(
+        qtbot, studio_home, request):
+    """Finding 29.9: the built-in list named corpora without saying which exist yet. A home
+    whose corpora folder holds only Shakespeare: Shakespeare is listed as ready, the planted
+    brackets as built when first used; choosing them builds them and the list says so."""
+    import shutil
+    from .conftest import SHARED_CORPORA
+    corpora_dir = studio_home / "corpora"
+    corpora_dir.unlink()                                  # the shared folder: a folder of its own
+    corpora_dir.mkdir()
+    for name in ("shakespeare.txt", "shakespeare.json"):
+        shutil.copy(SHARED_CORPORA / name, corpora_dir / name)
+    window = request.getfixturevalue("window")            # opened on this home
+    source = window.generate.picker.source
+    texts = {source.itemData(i): source.itemText(i) for i in range(source.count())}
+    assert texts["shakespeare"] == "shakespeare (built-in)"
+    assert texts["planted-brackets"] == "planted-brackets (built-in, built when first used)"
+    source.setCurrentIndex(source.findData("planted-brackets"))
+    wait_idle(qtbot, window)
+    assert window.generate.picker.report is not None
+    assert source.currentText() == "planted-brackets (built-in)"
+    assert (corpora_dir / "planted-brackets.txt").is_file()

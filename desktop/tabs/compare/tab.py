@@ -31,7 +31,7 @@ class CompareTab(QWidget):
         self.text.setToolTip("The text every cell trains on (the same split and seed)")
         for entry in corpora.REGISTRY.values():
             if entry.kind == "text":
-                self.text.addItem(f"{entry.name} (built-in)", entry.name)
+                self.text.addItem(corpora.listed_name(entry.name), entry.name)
         self.open_text = QPushButton("Open…")
         self.open_text.setToolTip("Compare on a text file of your own")
         self.open_text.clicked.connect(lambda _=False: self._choose_file())

@@ -40,9 +40,9 @@ class RunExporter:
         names = self.tab.selected_names()
         if not names:
             return
-        folder = QFileDialog.getExistingDirectory(
-            self.tab, f"Export {names[0]}: an empty folder is used as it is; in any other a new "
-            f"folder {names[0]}-export is made")
+        # the rule for the folder is in the Export button's tooltip and in the result: a long
+        # dialog title is cut off mid-sentence by window managers
+        folder = QFileDialog.getExistingDirectory(self.tab, f"Export {names[0]} to a folder")
         if folder:
             self.export(names[0], export_target(Path(folder), names[0]),
                         self.format.currentText())

@@ -81,7 +81,8 @@ class ModelsTab(QWidget):
                                 ("rename", "Rename…", "Give the run another name"),
                                 ("delete", "Delete…", "Delete the run and its files (asks)"),
                                 ("export", "Export…", "Write files to use the model without "
-                                 "RNN Studio"),
+                                 "RNN Studio, into a folder you choose: an empty folder is used "
+                                 "as it is; in any other a new folder NAME-export is made"),
                                 ("open", "Open folder", "Show the run's folder")):
             self.buttons[key] = QPushButton(label)
             self.buttons[key].setToolTip(tip)

@@ -32,7 +32,7 @@ class DataPicker(QGroupBox):
         self.source.setToolTip(tip)
         for entry in corpora.REGISTRY.values():
             if entry.kind == builtin:
-                self.source.addItem(f"{entry.name} (built-in)", entry.name)
+                self.source.addItem(corpora.listed_name(entry.name), entry.name)
         self.facts = QLabel("…")
         self.facts.setWordWrap(True)
         self.advice = AdviceView()
@@ -111,6 +111,8 @@ class DataPicker(QGroupBox):
                            on_error=lambda message, ref=ref: self._refused(ref, message))
 
     def _checked(self, ref, report: dict):
+        if ref in corpora.REGISTRY:   # built by its first use: the list says it is ready now
+            self.source.setItemText(self.source.findData(ref), corpora.listed_name(ref))
         if ref != self.ref():
             return                  # an answer about a source no longer chosen
         self.report = report
