@@ -2,8 +2,11 @@
 
 Training speed comes from the real training loop (``train_generator``) on a synthetic text, in
 fp32 and, where the CPU has it, bf16 (``train_chars_per_s_bf16``, else null; ``cpu`` says what
-the CPU supports); sampling speed from the real ``Sampler``, one stream and eight at once, and
-which stepper drew them (``sampler``). Speed targets live here, not in tests.
+the CPU supports), each beside a bare Gluon loop with the same model (``bare_loop_*``: the fused
+layer; the oneDNN layer in fp32; and in bf16, ``bare_loop_onednn_bf16_chars_per_s`` with
+``loop_efficiency_bf16``, null where bf16 cannot run); sampling speed from the real ``Sampler``,
+one stream and eight at once, and which stepper drew them (``sampler``).
+Speed targets live here, not in tests.
 """
 import os
 import resource
@@ -11,6 +14,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -83,15 +87,16 @@ def sampling_rates(sampler, seconds: float, streams: int = 8, length: int = 500)
 
 
 def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,
-                   vocab_size: int = 64, layer: str = "fused") -> float:
+                   vocab_size: int = 64, layer: str = "fused", bf16: bool = False) -> float:
     """Characters per second of a bare Gluon loop with the same model, dropout, clipping and
     Adam, on random ids held on the device: the fused layer's speed, the loop's ceiling.
-    ``layer="onednn"``: the same with the oneDNN layer in fp32 (generator/onednn_layer.py)."""
+    ``layer="onednn"``: the same with the oneDNN layer (generator/onednn_layer.py), in fp32, or
+    in bf16 with ``bf16=True``: the bf16 path's ceiling beside its loop's rate."""
     import mxnet as mx
     from mxnet import autograd, gluon, nd
 
     from engine.generator.model import CharRNN
-    net = CharRNN(model.replace(vocab_size=vocab_size), layer=layer)
+    net = CharRNN(model.replace(vocab_size=vocab_size), layer=layer, bf16=bf16)
     net.initialize(mx.init.Xavier())
     net.hybridize(static_alloc=True, static_shape=True)
     trainer = gluon.Trainer(net.collect_params(), "adam", {"learning_rate": train.lr})
@@ -121,6 +126,17 @@ def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,
     return float(np.median(rates[1:] or rates))
 
 
+def _bare_bf16(model: GeneratorConfig, train: TrainConfig, seconds: float,
+               loop_rate: Optional[float]) -> dict:
+    """The bf16 path's bare-layer rate beside its loop's (``train_chars_per_s_bf16``), and their
+    ratio; both None where bf16 cannot run here."""
+    from engine.generator.precision import bf16_unavailable
+    if bf16_unavailable() is not None or not loop_rate:
+        return {"bare_loop_onednn_bf16_chars_per_s": None, "loop_efficiency_bf16": None}
+    bare = bare_loop_rate(model, train, seconds, layer="onednn", bf16=True)
+    return {"bare_loop_onednn_bf16_chars_per_s": bare, "loop_efficiency_bf16": loop_rate / bare}
+
+
 def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
     from engine.native import onednn_rnn
     from engine.generator.precision import bf16_unavailable, cpu_summary
@@ -143,6 +159,7 @@ def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
             if onednn_rnn.unavailable_reason() is None:   # the bf16 path's layer, in fp32
                 result["bare_loop_onednn_fp32_chars_per_s"] = bare_loop_rate(
                     model, train, seconds / 2, layer="onednn")
+            result.update(_bare_bf16(model, train, seconds / 2, result["train_chars_per_s_bf16"]))
             from engine.sentiment.bench import bench_sentiment
             result.update(bench_sentiment(quick=quick, seconds=seconds, home=Path(tmp)))
         finally:
