@@ -44,14 +44,15 @@ class Suggestion:
 
 def ended(text: str, end: str) -> int:
     """How much of ``text`` (drawn so far) the suggestion keeps once it reached ``end``, or -1
-    when it has not yet: a word ends at whitespace after a non-space, a line at a newline,
-    a sentence after . ! or ?."""
-    last = text[-1]
-    if end == "line":
-        return len(text) - 1 if last == "\n" else -1
-    if end == "sentence":
-        return len(text) if last in SENTENCE_ENDS else (len(text) - 1 if last == "\n" else -1)
-    return len(text) - 1 if last.isspace() and text[:-1].strip() else -1
+    when it has not yet: a word ends at whitespace after a non-space, a line at a newline after
+    some text (a suggestion at a line's end goes on to the next line), a sentence after . ! or ?
+    (or a line end)."""
+    last, something = text[-1], bool(text[:-1].strip())     # an end before anything is skipped
+    if end == "sentence" and last in SENTENCE_ENDS:
+        return len(text)
+    if end in ("line", "sentence"):
+        return len(text) - 1 if last == "\n" and something else -1
+    return len(text) - 1 if last.isspace() and something else -1
 
 
 class WritingState:
