@@ -19,6 +19,7 @@ from desktop.tabs.look_inside.tab import LookInsideView
 from desktop.tabs.models.tab import ModelsTab
 from desktop.recent import recent
 from desktop.tabs.sentiment.tab import SentimentTab
+from desktop.tabs.write.tab import WriteTab
 from desktop.settings import settings
 from desktop.widgets.wheel_guard import WheelGuard
 from desktop.workers import EngineThread, MainThreadGarbageCollector
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self.sentiment = SentimentTab(self.engine, self)
         self.models = ModelsTab(self.engine, self)
         self.compare = CompareTab(self.engine, self)
+        self.write = WriteTab(self.engine, self)
         self.training_tabs = {GenerateTab.kind.name: self.generate,
                               SentimentTab.kind.name: self.sentiment}
         assert set(self.training_tabs) == set(KINDS), "a kind of model without a tab"
@@ -97,6 +99,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.sentiment, "Sentiment")
         self.tabs.addTab(self.models, "Models")
         self.tabs.addTab(self.compare, "Compare cells")
+        self.tabs.addTab(self.write, "Write")
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.write), "Write your own text with "
+                                "suggestions from a trained generator")
         self.tabs.setTabToolTip(self.tabs.indexOf(self.compare), "LSTM, GRU and a plain RNN "
                                 "trained on the same text and budget, measured side by side")
         self.compare.runs_changed.connect(self.runs_changed)
@@ -289,6 +294,7 @@ class MainWindow(QMainWindow):
         for tab in self.training_tabs.values():
             tab.refresh_runs()
         self.look_inside.refresh_runs()
+        self.write.refresh_runs()
 
     def load_run(self, kind: str, name: str):
         tab = self.training_tabs[kind]

@@ -121,7 +121,7 @@ def test_bench_quick_prints_one_json_line():
     result = json.loads(lines[0])
     for key in ("train_chars_per_s", "sample_chars_per_s", "sentiment_sentences_per_s", "peak_rss_mb",
                 "bare_loop_train_chars_per_s", "loop_efficiency", "sample_chars_per_s_8_streams",
-                "sample_streams_speedup_8"):
+                "sample_streams_speedup_8", "suggest_ms_median", "suggest_ms_p95"):
         assert result[key] > 0, key
     assert result["config"]["quick"] is True
     cpu = result["cpu"]                       # fp32 and bf16 side by side, and why not bf16

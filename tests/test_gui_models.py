@@ -124,6 +124,17 @@ def test_export_goes_where_it_says_and_says_where_it_went(qtbot, window, text_fi
         assert str(expected) in dialog.text()
         assert "Open folder" in [b.text() for b in dialog.buttons()]
         dialog.close()
+    # the web page, through the same export the command line uses
+    page = tmp_path / "page"
+    page.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(page))
+    assert models.export_format.model().item(models.export_format.findText("web")).isEnabled()
+    models.export_format.setCurrentText("web")
+    models.buttons["export"].click()
+    wait_idle(qtbot, window)
+    html = (page / "model.html").read_text("utf-8")
+    assert html.lower().startswith("<!doctype html>") and "<title>exp" in html
+    assert (page / "README.md").is_file() and models.last_export == str(page)
     assert (busy / "notes.txt").read_text() == "mine"
 
 
@@ -189,3 +200,5 @@ def test_help_opens_the_guide_and_export_offers_only_formats_that_work(qtbot, wi
     # the reason names the settings by their labels on screen, not their flags
     assert "--" not in onnx.toolTip() and '"Format"' in onnx.toolTip()
     assert '"Read both ways"' in onnx.toolTip()
+    web = models.export_format.model().item(models.export_format.findText("web"))
+    assert not web.isEnabled() and "text generator" in web.toolTip()

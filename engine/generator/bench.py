@@ -86,6 +86,37 @@ def sampling_rates(sampler, seconds: float, streams: int = 8, length: int = 500)
             "sampler": sampler.stepper.name}
 
 
+def suggestion_times(model: GeneratorConfig, rounds: int = 20, doc_chars: int = 20_000) -> dict:
+    """The Write tab's Tab: milliseconds to draw 3 suggestions of up to 40 characters at the
+    cursor of a ``doc_chars``-character document already read (one character typed before each
+    Tab is read first, as in the app), with an untrained model of ``model``'s shape (the time
+    does not depend on what it learned)."""
+    import mxnet as mx
+    from engine.generator.data import CharVocab
+    from engine.generator.model import CharRNN
+    from engine.generator.sampling.sample import Sampler
+    from engine.generator.writing import WritingState
+    rng = np.random.RandomState(0)
+    words = ["the", "and", "of", "a", "to", "in", "is", "you", "that", "it", "he", "was"]
+    doc = " ".join(rng.choice(words, doc_chars // 3))[:doc_chars]
+    vocab = CharVocab.from_text("".join(map(chr, range(32, 127))) + "\n")
+    net = CharRNN(model.replace(vocab_size=len(vocab.chars)))
+    net.initialize(mx.init.Xavier(), ctx=mx.cpu())
+    net.hybridize(static_alloc=True)
+    state = WritingState(Sampler(net, vocab))
+    state.move_to(doc)
+    times = []
+    for i in range(rounds + 1):
+        doc += "e"
+        t = time.perf_counter()
+        state.move_to(doc)
+        state.suggest(count=3, length=40, end="line", temperature=1.0, seed=i)
+        times.append((time.perf_counter() - t) * 1000)
+    times = times[1:]                                    # the first builds the graphs
+    return {"suggest_ms_median": float(np.median(times)),
+            "suggest_ms_p95": float(np.percentile(times, 95))}
+
+
 def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,
                    vocab_size: int = 64, layer: str = "fused", bf16: bool = False) -> float:
     """Characters per second of a bare Gluon loop with the same model, dropout, clipping and
@@ -152,6 +183,7 @@ def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
         os.environ["RNN_STUDIO_HOME"] = tmp      # keep the encoded-text cache out of the user's home
         try:
             result.update(bench_generator(model, train, seconds, Path(tmp)))
+            result.update(suggestion_times(model, rounds=5 if quick else 20))
             # the same model in a bare Gluon loop, measured right after, in the same process
             result["bare_loop_train_chars_per_s"] = bare_loop_rate(model, train, seconds / 2)
             result["loop_efficiency"] = (result["train_chars_per_s"]

@@ -32,9 +32,10 @@ class RunExporter:
         self.last = None                  # the folder of the last export
         self.dialog = None                # the last "Exported" dialog
         self.format = QComboBox()
-        self.format.addItems(["mxnet", "onnx"])
-        self.format.setToolTip("MXNet symbol + params (always), or ONNX where the converter "
-                               "supports the model")
+        self.format.addItems(["mxnet", "onnx", "web"])
+        self.format.setToolTip("MXNet symbol + params (always), ONNX where the converter "
+                               "supports the model, or (a text generator) one web page that "
+                               "writes in any browser, offline")
 
     def choose_folder(self):
         names = self.tab.selected_names()
@@ -76,4 +77,11 @@ class RunExporter:
         item.setEnabled(refusal is None)
         item.setToolTip(in_app_words(refusal) if refusal else "ONNX, for onnxruntime and others")
         if refusal and self.format.currentText() == "onnx":
+            self.format.setCurrentText("mxnet")
+        web = self.format.model().item(self.format.findText("web"))
+        generator = meta is None or meta.kind == "generator"
+        web.setEnabled(generator)
+        web.setToolTip("One self-contained HTML page that runs the generator in a browser, "
+                       "offline" if generator else "Only a text generator runs as a web page")
+        if not generator and self.format.currentText() == "web":
             self.format.setCurrentText("mxnet")

@@ -73,13 +73,16 @@ class Lanes:
     random generator and its next-character distribution. Steering (steer.py) copies and
     reorders lanes; plain sampling keeps one lane per stream."""
 
-    def __init__(self, sampler: "Sampler", configs: Sequence[SamplingConfig]):
+    def __init__(self, sampler: "Sampler", configs: Sequence[SamplingConfig], start=None):
+        """``start``: (fused states, next-character logits) every lane begins from (the
+        Write tab's state at the cursor); by default each lane's prime text is read."""
         self.sampler = sampler
         self.configs = list(configs)
         self.rngs = [np.random.RandomState(c.seed) for c in self.configs]
         self.inv_t = np.array([1.0 if c.temperature == 0 else 1.0 / c.temperature
                                for c in self.configs])
-        starts = [sampler.prime_state(c.prime or sampler.default_prime()) for c in self.configs]
+        starts = ([start] * len(self.configs) if start is not None else
+                  [sampler.prime_state(c.prime or sampler.default_prime()) for c in self.configs])
         sampler.stepper.start([states for states, _ in starts])
         self._set(np.stack([logits for _, logits in starts]))
 

@@ -1,0 +1,1 @@
+"""The Write tab: a plain-text editor with suggestions from a trained generator."""

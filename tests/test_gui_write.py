@@ -1,0 +1,139 @@
+"""The Write tab through its real widgets: a tiny trained run, keys pressed on the editor
+(Tab shows grey suggestions, Down cycles, Return accepts, Esc rejects), a run deleted while in
+use, and the document recovered after a real kill -9 of a real app process."""
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import Qt  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+from engine.storage.paths import runs_dir  # noqa: E402
+
+from .gui_helpers import _window, wait_idle  # noqa: E402,F401
+from .helpers import TINY, tiny_train, train  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def ready_tab(qtbot, window, text, name="write-gen"):
+    train(runs_dir() / name, text, TINY, tiny_train(epochs=3, precision="fp32"))
+    window.runs_changed()
+    tab = window.write
+    window.tabs.setCurrentWidget(tab)
+    tab.runs.setCurrentIndex(tab.runs.findText(name))
+    qtbot.waitUntil(lambda: tab.state is not None and not window.engine.busy, timeout=60000)
+    return tab
+
+
+def press_tab_for_suggestions(qtbot, window, tab):
+    QTest.keyClick(tab.editor, Qt.Key_Tab)
+    qtbot.waitUntil(lambda: bool(tab.editor.options), timeout=60000)
+
+
+def test_tab_suggests_in_grey_down_cycles_return_accepts_esc_rejects(qtbot, window, text):
+    tab = ready_tab(qtbot, window, text)
+    tab.count.setValue(3)
+    tab.temperature.setValue(1.5)
+    tab.ends.setCurrentText("line")
+    editor = tab.editor
+    editor.setFocus()
+    QTest.keyClicks(editor, "the quick brown fox jumps over ")
+    wait_idle(qtbot, window)
+    press_tab_for_suggestions(qtbot, window, tab)
+    typed = "the quick brown fox jumps over "
+    first = editor.options[0]
+    assert editor.toPlainText() == typed + first and editor.text() == typed
+    cursor = editor.textCursor()
+    cursor.setPosition(len(typed) + 1)
+    assert cursor.charFormat().foreground().color().name() == "#8c8c8c"    # grey
+    assert "Suggestion 1 of" in tab.which.text()
+    if len(editor.options) > 1:
+        QTest.keyClick(editor, Qt.Key_Down)
+        assert editor.current == 1
+        assert editor.toPlainText() == typed + editor.options[1]
+    chosen = editor.options[editor.current]
+    QTest.keyClick(editor, Qt.Key_Return)
+    assert not editor.options and editor.toPlainText() == typed + chosen
+    assert editor.document().isModified()
+    # Esc rejects: the text goes back to what was typed
+    after = editor.toPlainText()
+    press_tab_for_suggestions(qtbot, window, tab)
+    QTest.keyClick(editor, Qt.Key_Escape)
+    assert editor.toPlainText() == after and not editor.options
+    # any other key rejects, then types
+    press_tab_for_suggestions(qtbot, window, tab)
+    QTest.keyClicks(editor, "z")
+    assert editor.toPlainText() == after + "z"
+
+
+def test_unknown_characters_told_once_and_a_deleted_run_is_said(qtbot, window, text):
+    tab = ready_tab(qtbot, window, text, "write-gone")
+    tab.editor.setFocus()
+    tab.editor.insertPlainText("the “fox” ")      # pasted: QTest types Latin-1 keys only
+    press_tab_for_suggestions(qtbot, window, tab)
+    assert "cannot see" in tab.status.text() and "“" in tab.status.text()
+    QTest.keyClick(tab.editor, Qt.Key_Escape)
+    shutil.rmtree(runs_dir() / "write-gone")
+    QTest.keyClick(tab.editor, Qt.Key_Tab)
+    assert "was deleted while in use" in tab.status.text()
+    assert tab.editor.text() == "the “fox” "
+
+
+CHILD = textwrap.dedent("""
+    import sys, time
+    from PySide6.QtCore import QSettings, Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+    app = QApplication([])
+    for fmt in (QSettings.NativeFormat, QSettings.IniFormat):
+        QSettings.setPath(fmt, QSettings.UserScope, sys.argv[2])
+    from desktop.app import MainWindow
+    from engine.storage import documents
+    win = MainWindow()
+    win.confirm_close = False
+    win.show()
+    tab = win.write
+    win.tabs.setCurrentWidget(tab)
+    if sys.argv[1] == "type":
+        QTest.keyClicks(tab.editor, "My precious words, typed and never saved.")
+        while not documents.draft_path().exists():
+            app.processEvents()
+            time.sleep(0.05)
+        print("autosaved", flush=True)
+        while True:
+            app.processEvents()
+            time.sleep(0.05)
+    else:
+        print("offered" if not tab.recovery.isHidden() else "nothing offered", flush=True)
+        tab.restore_button.click()
+        print("text=" + tab.editor.text(), flush=True)
+        print("modified=%s" % tab.editor.document().isModified(), flush=True)
+        win.engine.shutdown()
+""")
+
+
+def test_the_text_is_recovered_after_a_real_kill_9(studio_home, tmp_path):
+    env = {**os.environ, "RNN_STUDIO_HOME": str(studio_home), "QT_QPA_PLATFORM": "offscreen",
+           "PYTHONPATH": ROOT}
+    settings = str(tmp_path / "settings")
+    app = subprocess.Popen([sys.executable, "-c", CHILD, "type", settings], env=env, cwd=ROOT,
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        assert app.stdout.readline().strip() == "autosaved"
+    finally:
+        os.kill(app.pid, signal.SIGKILL)
+        app.wait(30)
+    assert app.returncode == -signal.SIGKILL
+    again = subprocess.run([sys.executable, "-c", CHILD, "recover", settings], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    lines = again.stdout.splitlines()
+    assert lines[:3] == ["offered", "text=My precious words, typed and never saved.",
+                         "modified=True"], again.stderr[-2000:]
