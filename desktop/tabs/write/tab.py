@@ -116,8 +116,15 @@ class WriteTab(QWidget):
 
     # ---- the model ---------------------------------------------------------------------------
     def refresh_runs(self, select: str = None):
+        """The list of generators; the chosen one is loaded once this tab is in view (loading
+        it unseen would keep the engine busy, and the Models tab's Delete waits for it)."""
         self.runs.refresh(select)
         self.suggest_button.setEnabled(self.runs.count() > 0)
+        if self.isVisible() and self.runs.count() and self.loaded != self.runs.path():
+            self.load_run()
+
+    def showEvent(self, event):
+        super().showEvent(event)
         if self.runs.count() and self.loaded != self.runs.path():
             self.load_run()
 
@@ -182,7 +189,7 @@ class WriteTab(QWidget):
             state.move_to(before)
             return state.news()
         self.engine.submit(JOB, read, on_done=self.tell_unknown, on_error=self.failed,
-                           streams=False)
+                           streams=False, uses_runs=False)
 
     def tell_unknown(self, chars):
         if chars:
