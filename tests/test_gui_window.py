@@ -318,17 +318,40 @@ def test_without_a_display_the_app_points_to_the_cli():
 
 
 def test_garbage_is_collected_on_the_gui_thread_only(qtbot, window):
+    """A reference cycle made while the window lives survives allocation on the engine thread
+    (automatic collection is off) and is freed by the GUI thread's timer; every collection in
+    between ran on the GUI thread."""
     import gc
+    import threading
+    import weakref
     assert not gc.isenabled()              # while the window lives, the GUI thread collects
-    garbage = []
-    garbage.append(garbage)                # a reference cycle
-    ref = __import__("weakref").ref(type("Probe", (), {})())
-    del garbage
-    window.collector.threshold = (0, 0, 0)
-    qtbot.waitUntil(lambda: gc.get_count()[0] < 5, timeout=5000)
+    collected_on = []
+
+    def note(phase, _info):
+        if phase == "start":
+            collected_on.append(threading.get_ident())
+
+    class Probe:
+        pass
+    probe = Probe()
+    probe.itself = probe                   # a reference cycle: only the collector frees it
+    ref = weakref.ref(probe)
+    del probe
+    gc.callbacks.append(note)
+    try:
+        # far past every threshold, on the engine thread: automatic collection would run here
+        done = []
+        window.engine.submit("allocate", lambda _stop: [[[]] for _ in range(50_000)] and None,
+                             streams=False, uses_runs=False, on_done=done.append)
+        qtbot.waitUntil(lambda: bool(done), timeout=10000)
+        assert ref() is not None           # nothing collected it off the GUI thread
+        window.collector.threshold = (0, 0, 0)
+        qtbot.waitUntil(lambda: ref() is None, timeout=5000)
+    finally:
+        gc.callbacks.remove(note)
+    assert collected_on and set(collected_on) == {threading.main_thread().ident}
     window.close()
     assert gc.isenabled()
-    assert ref() is None
 
 
 def test_qt_binding_keeps_none_alive(qtbot):

@@ -73,7 +73,7 @@ def test_without_the_kernel_the_cpu_stepper_falls_back_to_numpy_and_says_why(tmp
 
 
 @needs_kernel
-@pytest.mark.parametrize("mode", ["lstm", "gru"])
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn"])
 def test_the_kernel_stepper_matches_numpy_and_the_fused_layer(mode):
     sampler = random_sampler(mode, 19, 2, "numpy")
     model, vocab = sampler.model, sampler.vocab

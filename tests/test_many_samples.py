@@ -56,7 +56,8 @@ def drawn(sampler, configs):
 
 
 @pytest.mark.parametrize("stepper", ["numpy", "matvec", "mxnet"])
-@pytest.mark.parametrize("mode,hidden,layers", [("lstm", 24, 2), ("gru", 13, 2), ("lstm", 7, 1)])
+@pytest.mark.parametrize("mode,hidden,layers", [("lstm", 24, 2), ("gru", 13, 2), ("lstm", 7, 1),
+                                               ("rnn", 11, 2)])
 def test_a_stream_beside_others_is_exactly_the_stream_alone(mode, hidden, layers, stepper):
     sampler = random_sampler(mode, hidden, layers, stepper)
     together = drawn(sampler, STREAMS)

@@ -36,7 +36,7 @@ def random_model(mode, vocab_size, layers=2, hidden=24):
     return model
 
 
-@pytest.mark.parametrize("mode", ["lstm", "gru"])
+@pytest.mark.parametrize("mode", ["lstm", "gru", "rnn"])
 def test_recording_matches_the_step_by_step_reference(mode, monkeypatch):
     text = planted_text(2400, seed=5)
     vocab = CharVocab.from_text(text)

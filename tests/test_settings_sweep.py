@@ -26,7 +26,7 @@ def _sample(space: dict, n: int, seed: int):
     return [dict(zip(keys, values)) for values in picked]
 
 
-GENERATOR_SPACE = {"mode": ["lstm", "gru"], "num_layers": [1, 3], "hidden_size": [1, 7, 33],
+GENERATOR_SPACE = {"mode": ["lstm", "gru", "rnn"], "num_layers": [1, 3], "hidden_size": [1, 7, 33],
                    "embed_size": [1, 5], "batch_size": [1, 3], "seq_len": [1, 9]}
 
 
@@ -46,7 +46,7 @@ def test_generator_settings_train_save_load_and_sample(tmp_path, text_file, sett
 @pytest.mark.parametrize("bad, message", [
     ({"hidden_size": 0}, r"hidden_size \(--hidden\) must be at least 1"),
     ({"num_layers": 0}, r"num_layers \(--layers\) must be at least 1"),
-    ({"mode": "rnn"}, r"mode \(--cell\) must be 'lstm' or 'gru'"),
+    ({"mode": "elman"}, r"mode \(--cell\) must be 'lstm' or 'gru' or 'rnn'"),
     ({"dropout": 1.0}, "dropout must be at most 0.95"),
 ])
 def test_generator_settings_out_of_range_are_refused_up_front(bad, message):

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 
+from engine.cli.compare import add_compare_command
 from engine.cli.inside import add_inside_commands
 from engine.cli.settings import add_settings, given_settings, settings_from
 from engine.config import (DEFAULT_SENTIMENT_DATA, GeneratorConfig,  # no MXNet in these
@@ -473,6 +474,7 @@ def build_parser():
     e.add_argument("--ctx", default="cpu")
     e.set_defaults(func=cmd_generator_evaluate)
     add_inside_commands(gsub, _positive_int)         # neurons, novelty (cli_inside.py)
+    add_compare_command(gsub, StopFlag)              # compare (cli/compare.py)
 
     st = sub.add_parser("sentiment", help="word-level sentiment classifier")
     ssub = st.add_subparsers(dest="action", required=True, parser_class=_Parser)

@@ -10,6 +10,7 @@ from mxnet import nd
 from engine.config import GeneratorConfig
 from engine.errors import StudioError
 from engine.export.folder import prepare_export_folder
+from engine.generator.cells import cell_kind
 from engine.generator.load import load_generator
 from engine.generator.model import CharRNN, CharRNNStep
 
@@ -86,8 +87,8 @@ def sequence_onnx_refusal(config: GeneratorConfig) -> Optional[str]:
 
 
 def state_names(config: GeneratorConfig) -> List[str]:
-    """The one-step model's states in order: h0, c0, h1, c1, ... (LSTM) or h0, h1, ... (GRU)."""
-    kinds = ("h", "c") if config.mode == "lstm" else ("h",)
+    """The one-step model's states in order: h0, c0, h1, c1, ... (LSTM) or h0, h1, ... (GRU, RNN)."""
+    kinds = cell_kind(config.mode).states
     return [f"{k}{layer}" for layer in range(config.num_layers) for k in kinds]
 
 

@@ -1,31 +1,31 @@
-"""CharRNN: embedding -> fused LSTM/GRU -> dense over the characters (gluon-nlp's StandardRNN idiom).
+"""CharRNN: embedding -> fused LSTM/GRU/plain RNN -> dense over the characters (StandardRNN idiom).
 
 ``CharRNN`` trains and scores whole sequences with MXNet's fused (oneDNN) RNN layer, states passed
 explicitly so truncated BPTT can carry them. ``CharRNNStep`` is the same network as a stack of
 cells for sampling one character at a time: calling the fused layer per character costs ~20 ms,
 the cell stack well under 1 ms. ``CharRNNStep.copy_from`` moves the weights across (the fused
-layer's gate order matches the cells': i,f,g,o for LSTM, r,z,n for GRU).
+layer's gate order matches the cells': i,f,g,o for LSTM, r,z,n for GRU; one block for the
+plain RNN). What each cell computes: cells.py.
 """
 import mxnet as mx
 from mxnet import gluon
 from mxnet.gluon import nn, rnn
 
 from engine.config import GeneratorConfig
-
-_LAYERS = {"lstm": rnn.LSTM, "gru": rnn.GRU}
-_CELLS = {"lstm": rnn.LSTMCell, "gru": rnn.GRUCell}
+from engine.generator.cells import cell_kind
 
 
 def recurrent_layer(config: GeneratorConfig, layer: str = "fused", bf16: bool = False):
-    """The stacked LSTM/GRU: MXNet's fused layer, or ``"onednn"``: the same layer (same
+    """The stacked LSTM/GRU/RNN: MXNet's fused layer, or ``"onednn"``: the same layer (same
     parameters and states) run by oneDNN's own primitives, the one that can train in bf16
     (onednn_layer.py)."""
     if layer == "onednn":
         from engine.generator.onednn_layer import OneDNNRNN
         return OneDNNRNN(config.mode, config.hidden_size, config.num_layers, config.embed_size,
                          bf16=bf16)
-    return _LAYERS[config.mode](config.hidden_size, num_layers=config.num_layers,
-                                dropout=config.dropout, layout="TNC", input_size=config.embed_size)
+    return cell_kind(config.mode).fused_layer(config.hidden_size, num_layers=config.num_layers,
+                                              dropout=config.dropout, layout="TNC",
+                                              input_size=config.embed_size)
 
 
 class CharRNN(gluon.HybridBlock):
@@ -57,7 +57,7 @@ class CharRNN(gluon.HybridBlock):
 class CharRNNStep(gluon.HybridBlock):
     """One step: (token (N,), inverse temperature (1,), *cell_states) -> (probs (N, V), *states).
 
-    Cell states are per layer: [h0, c0, h1, c1, ...] for LSTM, [h0, h1, ...] for GRU.
+    Cell states are per layer: [h0, c0, h1, c1, ...] for LSTM, [h0, h1, ...] for GRU and RNN.
     """
 
     def __init__(self, config: GeneratorConfig, **kwargs):
@@ -68,7 +68,7 @@ class CharRNNStep(gluon.HybridBlock):
             self.cells = rnn.HybridSequentialRNNCell()
             for layer in range(config.num_layers):
                 size = config.embed_size if layer == 0 else config.hidden_size
-                self.cells.add(_CELLS[config.mode](config.hidden_size, input_size=size))
+                self.cells.add(cell_kind(config.mode).step_cell(config.hidden_size, size))
             self.decoder = nn.Dense(config.vocab_size, flatten=False, in_units=config.hidden_size)
 
     def begin_state(self, batch_size: int, ctx=None):

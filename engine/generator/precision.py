@@ -3,8 +3,9 @@
 fp32 trains on MXNet's fused RNN layer. bf16 trains on the same layer run by oneDNN's own
 LSTM/GRU primitives in bfloat16 (``generator/onednn_layer.py``, the optional library in
 ``engine/native``); the weights, Adam and the gradients stay fp32. bf16 needs a CPU with
-AVX512_BF16 or AMX (checked at run time from the CPU's flags) and the library; ``auto`` takes
-bf16 where both are there and fp32 elsewhere.
+AVX512_BF16 or AMX (checked at run time from the CPU's flags) and the library; ``auto`` (the
+default) takes bf16 where both are there and fp32 elsewhere, and says which it took and why
+(``TrainingPath.reason``: the CLI's "run ..." line and the app's status line show it).
 """
 import os
 from dataclasses import dataclass
@@ -56,14 +57,25 @@ def bf16_unavailable(flags: Optional[List[str]] = None) -> Optional[str]:
     return onednn_rnn.bf16_support()
 
 
+def bf16_feature(flags: Optional[List[str]] = None) -> str:
+    """The CPU's bf16 feature in words: "AMX", "AVX512_BF16" (AMX named first: oneDNN prefers it)."""
+    flags = cpu_flags() if flags is None else flags
+    return "AMX" if "amx_bf16" in flags else "AVX512_BF16"
+
+
 @dataclass(frozen=True)
 class TrainingPath:
     precision: str      # "fp32" or "bf16": what the run trains in
     layer: str          # "fused" (MXNet's RNN layer) or "onednn" (generator/onednn_layer.py)
+    reason: str = ""    # why this precision, for people ("this CPU has AMX")
 
     @property
     def bf16(self) -> bool:
         return self.precision == "bf16"
+
+    def describe(self) -> str:
+        """e.g. "bf16 (this CPU has AVX512_BF16)": what the run trains in, and why."""
+        return f"{self.precision} ({self.reason})" if self.reason else self.precision
 
 
 def training_path(requested: str, ctx_name: str = "cpu",
@@ -79,10 +91,25 @@ def training_path(requested: str, ctx_name: str = "cpu",
         raise StudioError(setting("precision"), f" bf16: {why}; use ", setting("precision"),
                           " fp32 or auto")
     if requested == "bf16" or requested == "auto" and not why:
-        return TrainingPath("bf16", "onednn")
+        chosen = "chosen" if requested == "bf16" else "auto"
+        return TrainingPath("bf16", "onednn", f"{chosen}: this CPU has {bf16_feature(flags)}")
+    reason = "chosen" if requested == "fp32" else f"auto: {why}"
     if on_cpu and os.environ.get(LAYER_ENV) == "onednn":
         from engine.native import onednn_rnn
         if onednn_rnn.unavailable_reason():
             raise StudioError(f"{LAYER_ENV}=onednn: {onednn_rnn.unavailable_reason()}")
-        return TrainingPath("fp32", "onednn")
-    return TrainingPath("fp32", "fused")
+        return TrainingPath("fp32", "onednn", reason)
+    return TrainingPath("fp32", "fused", reason)
+
+
+def path_for_cell(path: TrainingPath, requested: str, mode: str) -> TrainingPath:
+    """``path`` for a model of cell ``mode``: the plain RNN ("rnn") has no bf16 layer here (the
+    oneDNN library binds only oneDNN's LSTM and GRU primitives), so ``auto`` trains it in fp32
+    on the fused layer and an explicit bf16 is a StudioError saying so."""
+    if mode != "rnn" or path.layer != "onednn":
+        return path
+    if requested == "bf16":
+        raise StudioError(setting("precision"), " bf16: the plain RNN cell trains in fp32 only; "
+                          "use ", setting("precision"), " fp32 or auto")
+    reason = "auto: the plain RNN cell trains in fp32 only" if path.bf16 else path.reason
+    return TrainingPath("fp32", "fused", reason)

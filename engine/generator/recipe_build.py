@@ -51,6 +51,8 @@ CANDIDATES: Dict[str, Tuple[dict, dict]] = {
     "gru512-d0-lr4e-3": ({"mode": "gru", "dropout": 0.0}, {"lr": 4e-3}),
     "lstm1x768-d0": ({"num_layers": 1, "hidden_size": 768, "dropout": 0.0}, {}),
     "lstm3x512-d0": ({"num_layers": 3, "dropout": 0.0}, {}),
+    # the plain (tanh) RNN: the baseline without gates (fp32 only: precision.path_for_cell)
+    "rnn512-d0": ({"mode": "rnn", "dropout": 0.0}, {}),
 }
 DEFAULT = "lstm512"
 BUDGETS = (2, 10, 30)                        # minutes

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Collection, Dict, Optional, Tuple
 
 from engine.config import GeneratorConfig, TrainConfig
+from engine.generator.cells import cell_kind
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def parameters(model: Dict[str, object], vocab: int = 65) -> int:
     """Weights of a CharRNN with these GeneratorConfig settings (``vocab`` characters): the
     embedding, the recurrent layers (input, hidden and two biases per gate) and the output."""
     config = GeneratorConfig(**model)
-    gates = 4 if config.mode == "lstm" else 3
+    gates = cell_kind(config.mode).blocks
     h, total, width = config.hidden_size, vocab * config.embed_size, config.embed_size
     for _ in range(config.num_layers):
         total += gates * h * (width + h + 2)

@@ -19,7 +19,7 @@ from engine.config import GeneratorConfig, TrainConfig
 from engine.generator.data import BPTTStream, CharVocab, encode_corpus, encoded_cache_path, split_stream
 from engine.errors import StudioError
 from engine.events import SampleReady
-from engine.generator.precision import TrainingPath, training_path
+from engine.generator.precision import TrainingPath, path_for_cell, training_path
 from engine.storage.run_meta import RunMeta
 from engine.storage.runs import RunFolder
 from engine.training.seeding import seed_everything
@@ -116,6 +116,7 @@ class GeneratorTask(loop.Task):
             encoded = encode_corpus(corpus.path, corpus.encoding)
             vocab = encoded.vocab
             model_config = model_config.replace(vocab_size=len(vocab))
+        path = path_for_cell(path, tc.precision, model_config.mode)
         min_chunk = tc.batch_size * tc.seq_len + 1
         train_ids, val_ids = split_stream(encoded.ids, tc.val_fraction, min_chunk)
         start, stop = cluster.share(len(train_ids))
@@ -131,7 +132,7 @@ class GeneratorTask(loop.Task):
         seed_everything(tc.seed)
         info = {"chars": encoded.num_chars, "vocab": len(vocab),
                 "steps_per_epoch": train_stream.num_batches, "train_chars": len(train_ids),
-                "val_chars": len(val_ids), "precision": path.precision}
+                "val_chars": len(val_ids), "precision": path.describe()}
         task = cls(build_model(model_config, ctx, path), vocab, train_stream, val_stream, tc, ctx,
                    info, path)
         task.preview_novelty = PreviewNovelty(

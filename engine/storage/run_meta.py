@@ -32,6 +32,8 @@ class RunMeta:
     sample: Optional[str] = None                 # generator: the last preview sample
     versions: dict = field(default_factory=dict)  # engine, mxnet and gluonnlp versions
     saved_at: Optional[float] = None             # time.time() of the last save
+    group: Optional[dict] = None                 # runs trained together (generator compare):
+                                                 # name, kind, cells, this run's cell
     other: dict = field(default_factory=dict)    # keys this version does not know, kept
 
     @classmethod

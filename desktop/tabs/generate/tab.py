@@ -107,7 +107,8 @@ class GenerateTab(TrainingTab):
 
     def started(self, ev: Started) -> str:
         return (f"{ev.parameters:,} parameters, {ev.info.get('chars', 0):,} characters, "
-                f"{ev.info.get('vocab', 0)} distinct. Training…")
+                f"{ev.info.get('vocab', 0)} distinct, {ev.info.get('precision', 'fp32')}. "
+                f"Training…")
 
     def finished(self, ev: Finished) -> str:
         best = (f", best validation {self.kind.loss_shown(ev.best_val_loss):.3f} "

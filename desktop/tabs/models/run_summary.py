@@ -64,9 +64,20 @@ def fields(name: str, meta: RunMeta, size_bytes: Optional[int] = None) -> List[T
         if t.get("vader"):
             extra.append(f"the VADER word list alone {t['vader']['accuracy']:.1%}")
         out.append(("Test", "; ".join(extra)))
+    if meta.group:
+        out.append(("Group", group_label(meta)))
     if size_bytes is not None:
         out.append(("Size on disk", f"{size_bytes / 2**20:.1f} MB"))
     return out
+
+
+def group_label(meta: RunMeta) -> str:
+    """The comparison a run was trained in ("" for none): its name and cells."""
+    g = meta.group or {}
+    if not g:
+        return ""
+    cells = ", ".join(str(c).upper() for c in g.get("cells", []))
+    return f"{g.get('name', '?')} (Compare cells: {cells})"
 
 
 def summary(name: str, meta: RunMeta, size_bytes: Optional[int] = None) -> List[str]:

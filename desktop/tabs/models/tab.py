@@ -15,10 +15,11 @@ from engine.kinds import KINDS
 from engine.storage.run_meta import RunMeta
 
 from desktop.tabs.models.run_export import RunExporter
-from desktop.tabs.models.run_summary import X_AXES, chart_series, headline, side_by_side, summary
+from desktop.tabs.models.run_summary import (X_AXES, chart_series, group_label, headline,
+                                             side_by_side, summary)
 from desktop.widgets.loss_chart import SHARE_BOUNDS, LossChart
 
-COLUMNS = ["name", "kind", "data", "size", "score", "steps", "saved"]
+COLUMNS = ["name", "kind", "data", "size", "score", "steps", "saved", "group"]
 SAVED = COLUMNS.index("saved")
 EMPTY = ("No models yet. Train one in the Generate tab (a text generator) or the Sentiment tab "
          "(a sentiment classifier); it appears here, where you can load, rename, export or "
@@ -135,7 +136,9 @@ class ModelsTab(QWidget):
                      (_size(r.get("size_bytes", 0)), r.get("size_bytes", 0)), (score, None),
                      (f"{r.get('steps', 0):,}", r.get("steps", 0)),
                      (datetime.datetime.fromtimestamp(saved).strftime("%Y-%m-%d %H:%M")
-                      if saved else "", saved)]
+                      if saved else "", saved),
+                     # the runs of one comparison share a group: sorting by it keeps them together
+                     (group_label(meta) if meta else "", None)]
             for j, (text, key) in enumerate(cells):
                 item = SortItem(text, key) if key is not None else QTableWidgetItem(text)
                 item.setData(Qt.UserRole, r["name"])

@@ -1,7 +1,8 @@
 """Recording what a trained generator's cells hold at every character of a text.
 
 ``record`` runs the model over a text and keeps, for each character, every layer's values after
-reading it: an LSTM's cell state ``c`` (its memory) and output ``h``, a GRU's ``h``. This is what
+reading it: an LSTM's cell state ``c`` (its memory) and output ``h``, a GRU's or a plain RNN's
+``h``. This is what
 the look-inside ranking (cell_ranking.py), the CLI's ``generator neurons`` and the GUI's Look
 inside view read.
 
@@ -24,7 +25,7 @@ How it stays fast without a Python loop over the characters:
 
 ``tests/test_neurons.py`` checks the result against ``NumpyStepper`` (one character at a time) to
 1e-5. The values are float32: every character costs ``4 * layers * hidden * (2 for LSTM, 1 for
-GRU)`` bytes, 8 KiB for the default 2 x 512 LSTM (800 MiB for 100,000 characters), hence
+GRU and RNN)`` bytes, 8 KiB for the default 2 x 512 LSTM (800 MiB for 100,000 characters), hence
 ``MAX_CHARS``.
 """
 import re
@@ -34,8 +35,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 import mxnet as mx
 import numpy as np
 from mxnet import autograd, nd
-from mxnet.gluon import rnn
 
+from engine.generator.cells import cell_kind
 from engine.generator.data import CharVocab, _show_chars
 from engine.errors import StudioError
 from engine.generator.model import CharRNN
@@ -46,8 +47,6 @@ WARMUP = 256            # characters each row reads first to guess its starting 
 FUSED_STEPS = 500       # characters per fused-layer call (bounds oneDNN's workspace)
 TOLERANCE = 2e-6        # a row's start agrees with the row before it within this (float32 noise)
 TOP_NEXT = 3            # the likeliest next characters kept per position
-_GATES = {"lstm": 4, "gru": 3}
-_LAYERS = {"lstm": rnn.LSTM, "gru": rnn.GRU}
 
 
 @dataclass(frozen=True, order=True)
@@ -207,7 +206,8 @@ def _one_layer(model: CharRNN, layer: int, ctx):
     """A one-layer fused RNN holding layer ``layer`` of the model's."""
     cfg = model.config
     size = cfg.embed_size if layer == 0 else cfg.hidden_size
-    block = _LAYERS[cfg.mode](cfg.hidden_size, num_layers=1, layout="TNC", input_size=size)
+    block = cell_kind(cfg.mode).fused_layer(cfg.hidden_size, num_layers=1, layout="TNC",
+                                            input_size=size)
     block.initialize(ctx=ctx)
     for kind in ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias"):
         getattr(block, f"l0_{kind}").set_data(

@@ -46,7 +46,8 @@ measured ~10x slower on the shared machine (its threads wait whenever one is des
 
 Both start from the fused layer's states after each lane's prime text and return float32 logits;
 ``softmax_rows`` turns them into probabilities at each lane's inverse temperature, row by row.
-Gate orders follow MXNet: i, f, g, o (LSTM) and r, z, n (GRU).
+Gate orders follow MXNet: i, f, g, o (LSTM) and r, z, n (GRU); the plain RNN has one block
+(engine/generator/cells.py says what each computes).
 """
 from typing import List, Optional, Sequence
 
@@ -81,7 +82,7 @@ def log_softmax_rows(logits: np.ndarray) -> np.ndarray:
 
 
 class _Lanes:
-    """The lanes' hidden states on the host: ``states[layer]`` is [h] (GRU) or [h, c] (LSTM),
+    """The lanes' hidden states on the host: ``states[layer]`` is [h] (GRU, RNN) or [h, c] (LSTM),
     each (lanes, hidden) float32. Starting, copying and reordering lanes is shared."""
 
     layers: int
@@ -202,6 +203,8 @@ class NumpyStepper(_Lanes):
                 c = i_f[:, H:] * state[1][rows] + i_f[:, :H] * np.tanh(g[:, 2 * H:3 * H])
                 h = _sigmoid(g[:, 3 * H:]) * np.tanh(c)
                 state[1][rows] = c
+            elif self.mode == "rnn":                   # h' = tanh(W x + b_i + U h + b_h)
+                h = np.tanh(gx + gh)
             else:
                 r_z = _sigmoid(gx[:, :2 * H] + gh[:, :2 * H])
                 z = r_z[:, H:]
