@@ -59,7 +59,7 @@ def test_resume_continues_with_more_epochs(cli_run, tmp_path):
     (["generator", "sample", "../escape"], "no run named"),
     (["generator", "sample", ".."], "invalid run name"),
     (["generator", "sample", "{run}", "--prime", "Zebra"], "never seen: 'Z'"),
-    (["generator", "train", "--out", "x", "--corpus", "{text}", "--cell", "rnn"], "invalid choice"),
+    (["generator", "train", "--out", "x", "--corpus", "{text}", "--cell", "transformer"], "invalid choice"),
     (["export", "{run}", "{tmp}/o", "--format", "onnx"], None),
     (["corpora", "build", "nope"], "unknown corpus 'nope'"),
 ])

@@ -339,13 +339,17 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot, window):
     del probe
     gc.callbacks.append(note)
     try:
-        # far past every threshold, on the engine thread: automatic collection would run here
+        # far past every threshold, on the engine thread: automatic collection would run here.
+        # The GUI thread's timer is held meanwhile: it may collect at any tick (that is its job),
+        # and a tick during the wait would free the probe before the check below.
+        window.collector.timer.stop()
         done = []
         window.engine.submit("allocate", lambda _stop: [[[]] for _ in range(50_000)] and None,
                              streams=False, uses_runs=False, on_done=done.append)
         qtbot.waitUntil(lambda: bool(done), timeout=10000)
         assert ref() is not None           # nothing collected it off the GUI thread
         window.collector.threshold = (0, 0, 0)
+        window.collector.timer.start()
         qtbot.waitUntil(lambda: ref() is None, timeout=5000)
     finally:
         gc.callbacks.remove(note)

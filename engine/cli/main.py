@@ -523,7 +523,8 @@ def build_parser():
     x = sub.add_parser("export", help="write a deployable model folder")
     x.add_argument("run")
     x.add_argument("out")
-    x.add_argument("--format", choices=("mxnet", "onnx"), default="mxnet")
+    x.add_argument("--format", choices=("mxnet", "onnx", "web"), default="mxnet",
+                   help="web: one self-contained HTML page that runs the generator offline")
     x.add_argument("--force", action="store_true", help="overwrite an export folder")
     x.set_defaults(func=cmd_export)
 

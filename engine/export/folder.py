@@ -16,7 +16,8 @@ from engine.storage.disk import mxnet_write, reason
 from engine.errors import StudioError
 from engine.storage.paths import runs_dir
 
-EXPORT_FILES = {"model-symbol.json", "model-0000.params", "meta.json", "README.md", "model.onnx"}
+EXPORT_FILES = {"model-symbol.json", "model-0000.params", "meta.json", "README.md", "model.onnx",
+                "model.html"}
 PARAMS = "model-0000.params"
 
 

@@ -13,8 +13,11 @@ from engine.storage.runs import RunFolder, resolve_run
 def export_run(ref, out, fmt: str = "mxnet", force: bool = False) -> Path:
     """Export a run (of any kind) to ``out``, whole or not at all (export_folder.py); returns
     the folder."""
+    if fmt == "web":
+        from engine.export.web import export_web
+        return export_web(ref, out, force)
     if fmt not in ("mxnet", "onnx"):
-        raise StudioError(f"unknown export format {fmt!r}: use mxnet or onnx")
+        raise StudioError(f"unknown export format {fmt!r}: use mxnet, onnx or web")
     exporter = kind_of(RunFolder(resolve_run(ref)).read_meta().kind).get("exporter")
     check_destination(Path(out), force)
     return write_export(Path(out), lambda folder: exporter(ref, folder, fmt))
