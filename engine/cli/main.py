@@ -108,57 +108,32 @@ def render_training(events, unit: str = "chars", quiet: bool = False):
     return finished
 
 
-def refuse_changed_settings(run_dir, kind: str, model_cls, train_cls, args):
-    """A resumed run trains on as it began: a flag given that would change its model or how it
-    trains is refused by name, not silently ignored (flags left out never count)."""
-    from engine.cli.settings import changed_on_resume
-    from engine.storage.runs import RunFolder
-    meta = RunFolder(run_dir).read_meta(kind=kind)
-    changed = (changed_on_resume(model_cls, args, meta.model_settings)
-               + changed_on_resume(train_cls, args, meta.train_settings, kind))
-    if changed:
-        allowed = ", ".join("--" + name for name in train_cls.changeable_on_resume)
-        raise StudioError(f"{run_dir}: a resumed run keeps the settings it began with, and "
-                          f"{', '.join(changed)} would change them: leave such flags out (on "
-                          f"resume only {allowed} may change), or train a new run with another "
-                          f"--out")
+def train_through_plan(args, kind, source=None):
+    """``<kind> train``: the settings from the flags, through the engine's one plan for a
+    training (engine/training/plan.py: the run, the resume refusal, the recipe, the data
+    reference), then the trainer's events rendered as progress."""
+    from engine.training.plan import plan_training
+    plan = plan_training(kind, args.out, settings_from(kind.model_config, args),
+                         settings_from(kind.train_config, args, kind.name), resume=args.resume,
+                         given=given_settings(args), source=source,
+                         recipe=bool(getattr(args, "recipe", None)))
+    if plan.recipe is not None:
+        print(f"recipe: {plan.recipe.describe()}", file=sys.stderr)
+    return render_training(plan.events(StopFlag().install()), kind.speed_unit, args.quiet)
 
 
 # ---- generator ----------------------------------------------------------------------------------
 def cmd_generator_train(args):
-    from engine.generator.train import CorpusRef, train_generator
-    from engine.storage.runs import resolve_run
+    from engine.kinds import GENERATOR
+    from engine.training.plan import DataSource
     import corpora
-    if args.recipe and args.resume:
-        raise_usage("--recipe chooses a new run's settings; a resumed run keeps its own")
-    run_dir = resolve_run(args.out, must_exist=args.resume)
-    corpus = None
+    source = None
     if args.corpus:
         path, name = corpora.resolve_text_source(args.corpus)
-        corpus = CorpusRef(str(path), name, args.encoding)
+        source = DataSource(str(path), name, {"encoding": args.encoding})
     elif not args.resume:
         raise_usage("generator train needs --corpus NAME|FILE")
-    if args.resume:
-        refuse_changed_settings(run_dir, "generator", GeneratorConfig, TrainConfig, args)
-    model = settings_from(GeneratorConfig, args)
-    train = settings_from(TrainConfig, args, "generator")
-    if args.recipe:
-        model, train = _with_recipe(args, model, train, corpus)
-    stop = StopFlag().install()
-    events = train_generator(run_dir, corpus, model, train, resume=args.resume, should_stop=stop)
-    render_training(events, "chars", args.quiet)
-
-
-def _with_recipe(args, model, train, corpus):
-    """``--recipe``: the budget's measured settings (engine/generator/recipes.py), made fit for the text's
-    size, in place of every setting the command line did not give."""
-    from engine.generator.recipes import recipe_for
-    if train.minutes is None:
-        raise_usage("--recipe needs --minutes: the recipe is the one measured for that budget")
-    recipe = recipe_for(train.minutes, os.path.getsize(corpus.path))
-    model, train = recipe.configs(model, train, keep=given_settings(args))
-    print(f"recipe: {recipe.describe()}", file=sys.stderr)
-    return model, train
+    train_through_plan(args, GENERATOR, source)
 
 
 def cmd_generator_sample(args):
@@ -240,26 +215,20 @@ def cmd_generator_evaluate(args):
 
 # ---- sentiment ----------------------------------------------------------------------------------
 def cmd_sentiment_train(args):
-    from engine.storage.runs import resolve_run
-    from engine.sentiment.train import DataRef, train_sentiment
+    from engine.kinds import SENTIMENT
+    from engine.training.plan import DataSource
     import corpora
-    run_dir = resolve_run(args.out, must_exist=args.resume)
-    data = None
+    source = None
     if args.data or not args.resume:
         path, name = corpora.resolve_labeled_source(args.data or DEFAULT_SENTIMENT_DATA)
-        data = DataRef(str(path), name, corpora.labeled_source_path,
-                       _column_value(args.leave_out) if args.leave_out else None,
-                       args.merge_label_case)
+        source = DataSource(str(path), name, {
+            "sources": corpora.labeled_source_path,
+            "leave_out": _column_value(args.leave_out) if args.leave_out else None,
+            "merge_label_case": args.merge_label_case})
     elif args.leave_out or args.merge_label_case:
         raise_usage("--leave-out and --merge-label-case are kept from the run's start; a "
                     "resumed run cannot change them")
-    if args.resume:
-        refuse_changed_settings(run_dir, "sentiment", SentimentConfig, SentimentTrainConfig, args)
-    model = settings_from(SentimentConfig, args)
-    train = settings_from(SentimentTrainConfig, args, "sentiment")
-    stop = StopFlag().install()
-    finished = render_training(train_sentiment(run_dir, data, model, train, resume=args.resume,
-                                               should_stop=stop), "sentences", args.quiet)
+    finished = train_through_plan(args, SENTIMENT, source)
     if finished is not None:
         from engine.storage.runs import RunFolder
         test = RunFolder(finished.run_dir).read_meta().test or {}

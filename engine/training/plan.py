@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional, Sequence, Tuple
 
-from engine.config import settings_of
+from engine.config import label_of, settings_of
 from engine.errors import Setting, StudioError
 from engine.wording import flag_of
 
@@ -55,7 +55,6 @@ class SettingsChanged(StudioError):
 
 
 def _setting_of(f) -> Setting:
-    from engine.config import label_of
     return Setting(f.name, flag_of(f), label_of(f))
 
 
@@ -74,6 +73,14 @@ def compare_settings(kind, model, train, given, meta) -> Tuple[list, list]:
                 (applied if f.name in changeable else kept).append(
                     Change(_setting_of(f), value, saved[f.name]))
     return kept, applied
+
+
+def changeable_settings(kind) -> list:
+    """The settings of ``kind`` a resumed run may change, in the order its train config lists
+    them (those it offers)."""
+    offered = {f.name: f for f in settings_of(kind.train_config, kind.name)}
+    return [_setting_of(offered[name]) for name in
+            getattr(kind.train_config, "changeable_on_resume", ()) if name in offered]
 
 
 def resumed_budget(meta, rest: bool, budget: dict) -> Tuple[dict, float]:
@@ -152,9 +159,7 @@ def plan_training(kind, out: str, model, train, *, resume: bool = False, given=(
             given = set(given) | set(changes)
         kept, applied = compare_settings(kind, model, plan.train, set(given), meta)
         if kept and not keep_run_settings:
-            changeable = [_setting_of(f) for f in settings_of(kind.train_config, kind.name)
-                          if f.name in kind.train_config.changeable_on_resume]
-            raise SettingsChanged(run_dir, kept, changeable)
+            raise SettingsChanged(run_dir, kept, changeable_settings(kind))
         plan.applied = tuple(applied)
     if recipe:
         plan.recipe = _recipe(kind, plan, source, set(given))
