@@ -38,7 +38,7 @@ class Change:
 def _shown(value) -> str:
     if isinstance(value, bool):
         return "on" if value else "off"
-    return "none" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
+    return "none" if value is None else f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 class SettingsChanged(StudioError):
