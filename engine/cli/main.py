@@ -11,9 +11,9 @@ import threading
 
 from engine.cli.compare import add_compare_command
 from engine.cli.inside import add_inside_commands
+from engine.cli.kind_commands import KindCommands, commands_of
 from engine.cli.settings import add_settings, given_settings, settings_from
-from engine.config import (DEFAULT_SENTIMENT_DATA, GeneratorConfig,  # no MXNet in these
-                     SamplingConfig, SentimentConfig, SentimentTrainConfig, TrainConfig)
+from engine.config import DEFAULT_SENTIMENT_DATA, SamplingConfig  # no MXNet in these
 from engine.errors import StudioError
 
 
@@ -123,17 +123,20 @@ def train_through_plan(args, kind, source=None):
 
 
 # ---- generator ----------------------------------------------------------------------------------
-def cmd_generator_train(args):
-    from engine.kinds import GENERATOR
+def _generator_data(args):
     from engine.training.plan import DataSource
     import corpora
-    source = None
     if args.corpus:
         path, name = corpora.resolve_text_source(args.corpus)
-        source = DataSource(str(path), name, {"encoding": args.encoding})
-    elif not args.resume:
+        return DataSource(str(path), name, {"encoding": args.encoding})
+    if not args.resume:
         raise_usage("generator train needs --corpus NAME|FILE")
-    train_through_plan(args, GENERATOR, source)
+    return None
+
+
+def _generator_data_options(t):
+    t.add_argument("--corpus", metavar="NAME|FILE", help="built-in corpus or a UTF-8 text file")
+    t.add_argument("--encoding", default="utf-8", help="text encoding of --corpus FILE")
 
 
 def cmd_generator_sample(args):
@@ -214,21 +217,33 @@ def cmd_generator_evaluate(args):
 
 
 # ---- sentiment ----------------------------------------------------------------------------------
-def cmd_sentiment_train(args):
-    from engine.kinds import SENTIMENT
+def _sentiment_data(args):
     from engine.training.plan import DataSource
     import corpora
-    source = None
     if args.data or not args.resume:
         path, name = corpora.resolve_labeled_source(args.data or DEFAULT_SENTIMENT_DATA)
-        source = DataSource(str(path), name, {
+        return DataSource(str(path), name, {
             "sources": corpora.labeled_source_path,
             "leave_out": _column_value(args.leave_out) if args.leave_out else None,
             "merge_label_case": args.merge_label_case})
-    elif args.leave_out or args.merge_label_case:
+    if args.leave_out or args.merge_label_case:
         raise_usage("--leave-out and --merge-label-case are kept from the run's start; a "
                     "resumed run cannot change them")
-    finished = train_through_plan(args, SENTIMENT, source)
+    return None
+
+
+def _sentiment_data_options(t):
+    t.add_argument("--data", metavar="NAME|FILE|DIR", help="built-in labeled corpus, a CSV/TSV/"
+                   "JSONL file with text and label, or a folder with a sub-folder per label "
+                   f"(default: {DEFAULT_SENTIMENT_DATA}; a resumed run: its own data)")
+    t.add_argument("--leave-out", metavar="COLUMN=VALUE", help="hold back every row whose "
+                   "COLUMN is VALUE (e.g. domain=tweets, to test on a domain never trained on)")
+    t.add_argument("--merge-label-case", action="store_true", help="labels that differ only "
+                   "in case (positive, Positive) are one class, spelled as most rows spell it")
+
+
+def _sentiment_after_training(args, finished):
+    """The test split's scores, beside VADER's."""
     if finished is not None:
         from engine.storage.runs import RunFolder
         test = RunFolder(finished.run_dir).read_meta().test or {}
@@ -393,33 +408,37 @@ def _add_train_args(p):
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def build_parser():
-    parser = _Parser(prog="rnn-studio", description="Train, sample, evaluate and export "
-                     "character-level generators and sentiment classifiers. Run with no "
-                     "arguments to open the desktop app.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-
-    p = sub.add_parser("corpora", help="built-in corpora")
-    csub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    csub.add_parser("list")
-    b = csub.add_parser("build")
-    b.add_argument("name", help="corpus name, or 'all'")
-    b.add_argument("--force", action="store_true", help="rebuild even if built")
-    csub.add_parser("path").add_argument("name")
-    p.set_defaults(func=cmd_corpora)
-
-    g = sub.add_parser("generator", help="character-level text generator")
-    gsub = g.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    t = gsub.add_parser("train", help="train (or --resume) a generator")
-    t.add_argument("--corpus", metavar="NAME|FILE", help="built-in corpus or a UTF-8 text file")
-    t.add_argument("--encoding", default="utf-8", help="text encoding of --corpus FILE")
+def _add_kind_commands(sub, kind):
+    """``<kind>``'s group: its ``train`` command, made from the registry (the kind's configs
+    give the flags, its KindCommands the data options), then the kind's other commands."""
+    commands = commands_of(kind)
+    if commands is None:
+        return
+    group = sub.add_parser(kind.name, help=commands.help)
+    kind_sub = group.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    t = kind_sub.add_parser("train", help=commands.train_help)
+    commands.add_data_options(t)
     _add_train_args(t)
-    t.add_argument("--recipe", nargs="?", const="auto", choices=("auto",),
-                   help="take the settings measured best for the --minutes budget on this kind "
-                   "of machine (scaled down for a short text) for every setting not given here")
-    add_settings(t, GeneratorConfig)
-    add_settings(t, TrainConfig, "generator")
-    t.set_defaults(func=cmd_generator_train)
+    if kind.has_recipe_for():
+        t.add_argument("--recipe", nargs="?", const="auto", choices=("auto",),
+                       help="take the settings measured best for the --minutes budget on this "
+                       "kind of machine (scaled down for a short text) for every setting not "
+                       "given here")
+    add_settings(t, kind.model_config)
+    add_settings(t, kind.train_config, kind.name)
+    t.set_defaults(func=cmd_train, train_kind=kind.name)
+    commands.add_commands(kind_sub)
+
+
+def cmd_train(args):
+    from engine.kinds import kind_of
+    kind = kind_of(args.train_kind)
+    commands = commands_of(kind)
+    finished = train_through_plan(args, kind, commands.data_source(args))
+    commands.after_training(args, finished)
+
+
+def _generator_commands(gsub):
     s = gsub.add_parser("sample", help="stream generated text to stdout")
     s.add_argument("run")
     add_settings(s, SamplingConfig, lists=("temperature", "seed", "top_k", "top_p"))
@@ -445,20 +464,8 @@ def build_parser():
     add_inside_commands(gsub, _positive_int)         # neurons, novelty (cli_inside.py)
     add_compare_command(gsub, StopFlag)              # compare (cli/compare.py)
 
-    st = sub.add_parser("sentiment", help="word-level sentiment classifier")
-    ssub = st.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    t = ssub.add_parser("train", help="train (or --resume) a sentiment classifier")
-    t.add_argument("--data", metavar="NAME|FILE|DIR", help="built-in labeled corpus, a CSV/TSV/"
-                   "JSONL file with text and label, or a folder with a sub-folder per label "
-                   f"(default: {DEFAULT_SENTIMENT_DATA}; a resumed run: its own data)")
-    t.add_argument("--leave-out", metavar="COLUMN=VALUE", help="hold back every row whose "
-                   "COLUMN is VALUE (e.g. domain=tweets, to test on a domain never trained on)")
-    t.add_argument("--merge-label-case", action="store_true", help="labels that differ only "
-                   "in case (positive, Positive) are one class, spelled as most rows spell it")
-    _add_train_args(t)
-    add_settings(t, SentimentConfig)
-    add_settings(t, SentimentTrainConfig, "sentiment")
-    t.set_defaults(func=cmd_sentiment_train)
+
+def _sentiment_commands(ssub):
     pr = ssub.add_parser("predict", help="label texts (with per-word contributions) or a file")
     pr.add_argument("run")
     pr.add_argument("texts", nargs="*", metavar="TEXT")
@@ -479,6 +486,34 @@ def build_parser():
     ev.add_argument("--checkpoint", choices=("best", "last"), default="best")
     ev.add_argument("--ctx", default="cpu")
     ev.set_defaults(func=cmd_sentiment_evaluate)
+
+
+GENERATOR_COMMANDS = KindCommands(
+    "character-level text generator", "train (or --resume) a generator",
+    _generator_data_options, _generator_data, add_commands=_generator_commands)
+SENTIMENT_COMMANDS = KindCommands(
+    "word-level sentiment classifier", "train (or --resume) a sentiment classifier",
+    _sentiment_data_options, _sentiment_data, _sentiment_after_training, _sentiment_commands)
+
+
+def build_parser():
+    parser = _Parser(prog="rnn-studio", description="Train, sample, evaluate and export "
+                     "character-level generators and sentiment classifiers. Run with no "
+                     "arguments to open the desktop app.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("corpora", help="built-in corpora")
+    csub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    csub.add_parser("list")
+    b = csub.add_parser("build")
+    b.add_argument("name", help="corpus name, or 'all'")
+    b.add_argument("--force", action="store_true", help="rebuild even if built")
+    csub.add_parser("path").add_argument("name")
+    p.set_defaults(func=cmd_corpora)
+
+    from engine.kinds import KINDS
+    for kind in KINDS.values():                   # <kind> train, and the kind's own commands
+        _add_kind_commands(sub, kind)
 
     r = sub.add_parser("runs", help="list, rename or delete trained models")
     rsub = r.add_subparsers(dest="action", required=True, parser_class=_Parser)
