@@ -86,11 +86,17 @@ class MainWindow(QMainWindow):
         self.compare = CompareTab(self.engine, self)
         self.training_tabs = {GenerateTab.kind.name: self.generate,
                               SentimentTab.kind.name: self.sentiment}
+        more = [kind for kind in KINDS.values()          # a kind that brings its own tab
+                if kind.name not in self.training_tabs and "app_tab" in kind.where]
+        self.training_tabs.update({kind.name: kind.get("app_tab")(self.engine, self)
+                                   for kind in more})
         assert set(self.training_tabs) == set(KINDS), "a kind of model without a tab"
         self.tabs = QTabWidget()
         self.tabs.addTab(self.generate, "Generate")
         self.tabs.addTab(self.look_inside, "Look inside")
         self.tabs.addTab(self.sentiment, "Sentiment")
+        for kind in more:
+            self.tabs.addTab(self.training_tabs[kind.name], kind.called.capitalize())
         self.tabs.addTab(self.models, "Models")
         self.tabs.addTab(self.compare, "Compare cells")
         self.tabs.setTabToolTip(self.tabs.indexOf(self.compare), "LSTM, GRU and a plain RNN "
