@@ -381,3 +381,22 @@ def test_resume_with_the_runs_own_settings_asks_nothing(qtbot, window, studio_ho
     wait_idle(qtbot, window)
     assert window.last_error is None, window.last_error
     assert record.read_meta().step > meta.step
+
+
+def test_a_sentiment_run_trained_in_the_app_resumes_without_asking(qtbot, window, tmp_path,
+                                                                   studio_home):
+    """The form as it trained compares equal to the run's saved settings (no dialog), and the
+    budget set above is applied and said."""
+    from .gui_helpers import set_tiny_sentiment
+    from .sentiment_helpers import synthetic_rows, write_csv
+    tab = window.sentiment
+    set_tiny_sentiment(tab, write_csv(tmp_path / "reviews.csv", synthetic_rows(120)), epochs=1)
+    train_and_wait(qtbot, window, tab)
+    record = RunFolder(studio_home / "runs" / "gui-sent")
+    step = record.read_meta().step
+    wait_idle(qtbot, window)
+    tab.panel.resume_button.click()                  # a dialog would block here: none opens
+    wait_idle(qtbot, window)
+    assert window.last_error is None, window.last_error
+    assert record.read_meta().step > step
+    assert "Changed on resume: \"Epochs\": yours 2" in tab.panel.status.text()

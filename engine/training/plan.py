@@ -60,7 +60,8 @@ def _setting_of(f) -> Setting:
 
 def compare_settings(kind, model, train, given, meta) -> Tuple[list, list]:
     """(the given settings a resumed run cannot change that differ from its own, the given
-    changeable ones that differ: applied). Settings not given never count."""
+    changeable ones that differ: applied). Settings not given never count, nor one given as
+    "auto" (the sentiment model's helper data: resolved, and saved, when the run began)."""
     kept, applied = [], []
     changeable = getattr(kind.train_config, "changeable_on_resume", ())
     for config, saved, name in ((model, meta.model_settings, None),
@@ -69,6 +70,8 @@ def compare_settings(kind, model, train, given, meta) -> Tuple[list, list]:
             if f.name not in given or f.name not in saved:
                 continue
             value = getattr(config, f.name)
+            if value == "auto":       # "let the data decide": the run decided when it began
+                continue
             if saved[f.name] != value:
                 (applied if f.name in changeable else kept).append(
                     Change(_setting_of(f), value, saved[f.name]))
