@@ -92,11 +92,17 @@ class MainWindow(QMainWindow):
         self.write = WriteTab(self.engine, self)
         self.training_tabs = {GenerateTab.kind.name: self.generate,
                               SentimentTab.kind.name: self.sentiment}
+        more = [kind for kind in KINDS.values()          # a kind that brings its own tab
+                if kind.name not in self.training_tabs and "app_tab" in kind.where]
+        self.training_tabs.update({kind.name: kind.get("app_tab")(self.engine, self)
+                                   for kind in more})
         assert set(self.training_tabs) == set(KINDS), "a kind of model without a tab"
         self.tabs = QTabWidget()
         self.tabs.addTab(self.generate, "Generate")
         self.tabs.addTab(self.look_inside, "Look inside")
         self.tabs.addTab(self.sentiment, "Sentiment")
+        for kind in more:
+            self.tabs.addTab(self.training_tabs[kind.name], kind.called.capitalize())
         self.tabs.addTab(self.models, "Models")
         self.tabs.addTab(self.compare, "Compare cells")
         self.tabs.addTab(self.write, "Write")

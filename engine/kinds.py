@@ -41,7 +41,8 @@ class Kind:
 
     def get(self, what: str):
         """Its ``trainer``, ``loader``, ``exporter``, ``onnx_refusal``, ``recipes``,
-        ``recipe_for`` or ``data_ref``, imported now."""
+        ``recipe_for``, ``data_ref`` or ``command_line`` (engine/cli/kind_commands.py),
+        imported now."""
         module, _, attributes = self.where[what].partition(":")
         found = importlib.import_module(module)
         for attribute in attributes.split("."):
@@ -86,7 +87,8 @@ GENERATOR = Kind(
            "onnx_refusal": "engine.generator.export:onnx_refusal",
            "recipes": "engine.generator.recipes:RECIPES",
            "recipe_for": "engine.generator.recipes:recipe_for",
-           "data_ref": "engine.generator.train:CorpusRef"})
+           "data_ref": "engine.generator.train:CorpusRef",
+           "command_line": "engine.cli.main:GENERATOR_COMMANDS"})
 
 SENTIMENT = Kind(
     "sentiment", "sentiment model", "examples", "examples", "sentences",
@@ -102,7 +104,8 @@ SENTIMENT = Kind(
            "exporter": "engine.sentiment.export:export_sentiment",
            "onnx_refusal": "engine.sentiment.export:onnx_refusal",
            "recipes": "engine.sentiment.recipes:RECIPES",
-           "data_ref": "engine.sentiment.train:DataRef"})
+           "data_ref": "engine.sentiment.train:DataRef",
+           "command_line": "engine.cli.main:SENTIMENT_COMMANDS"})
 
 KINDS: Dict[str, Kind] = {k.name: k for k in (GENERATOR, SENTIMENT)}
 

@@ -13,8 +13,9 @@ from PySide6.QtCore import Qt, QTimer  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 
 from .conftest import repeating_text, run_cli  # noqa: E402
-from .gui_helpers import (WAIT_MS, set_tiny_generator, train_and_wait,  # noqa: E402,F401
-                          wait_idle, _window)
+from engine.storage.runs import RunFolder  # noqa: E402
+from .gui_helpers import (WAIT_MS, answer_dialog, make_runs,  # noqa: E402,F401
+                          set_tiny_generator, train_and_wait, wait_idle, _window)
 
 
 def test_generate_tab_trains_stays_responsive_and_samples_like_the_cli(qtbot, window, text_file):
@@ -362,3 +363,89 @@ def test_the_builtin_list_says_which_texts_are_ready_and_which_are_built_on_firs
     assert window.generate.picker.report is not None
     assert source.currentText() == "planted-brackets (built-in)"
     assert (corpora_dir / "planted-brackets.txt").is_file()
+
+
+# ---- Resume with settings that differ from the run's (engine/training/plan.py) ----------------
+def _form_as_run(tab, meta, epochs=0.05):
+    """The form set to the run's own settings, then the budget set above."""
+    tab.settings.set_values({**meta.model_settings, **{
+        k: v for k, v in meta.train_settings.items() if k not in ("epochs", "minutes")}})
+    tab.settings.set_values({"epochs": epochs})
+
+
+@pytest.mark.parametrize("answer", ["resume", "new", "cancel"])
+def test_resume_with_changed_settings_asks_naming_each_with_both_values(qtbot, window,
+                                                                        studio_home, text_file,
+                                                                        answer):
+    """Issue 25: Resume with a form that differs from the run says which settings and both
+    values; "Resume with the run's settings" trains on with the run's, "Start a new run with
+    mine" trains a new run with the form's, Cancel trains nothing; the budget that may change
+    is applied and said in the status line."""
+    from desktop.tabs.training.settings_changed import NEW_RUN_WITH_MINE, RESUME_WITH_THE_RUNS
+    from PySide6.QtWidgets import QMessageBox
+    make_runs(studio_home, text_file, "kept")
+    record = RunFolder(studio_home / "runs" / "kept")
+    meta = record.read_meta()
+    tab = window.generate
+    tab.picker.add(str(text_file))
+    tab.run_name.setText("kept")
+    _form_as_run(tab, meta)
+    tab.settings.set_values({"hidden_size": 24, "lr": 0.05})
+    wait_idle(qtbot, window)
+    assert tab.panel.resume_button.isEnabled()
+    seen = answer_dialog(qtbot, {"resume": RESUME_WITH_THE_RUNS, "new": NEW_RUN_WITH_MINE,
+                                 "cancel": QMessageBox.Cancel}[answer])
+    tab.panel.resume_button.click()
+    wait_idle(qtbot, window)
+    assert window.last_error is None, window.last_error
+    assert len(seen) == 1 and '"Hidden size": yours 24, the run\'s 16' in seen[0], seen
+    assert '"Learning rate": yours 0.05, the run\'s ' in seen[0] and "Epochs" not in seen[0]
+    after = record.read_meta()
+    if answer == "resume":
+        assert after.step > meta.step
+        assert after.model_settings == meta.model_settings
+        assert after.train_settings["lr"] == meta.train_settings["lr"]
+        status = tab.panel.status.text()
+        # so many more passes from where it stopped (a little past 0.05): the budget set above
+        assert "Changed on resume: \"Epochs\": yours 0.1" in status, status
+    else:
+        assert after.step == meta.step                                  # not trained on
+    new = studio_home / "runs" / "kept-2"
+    assert new.exists() == (answer == "new")
+    if answer == "new":
+        mine = RunFolder(new).read_meta()
+        assert mine.model_settings["hidden_size"] == 24 and mine.train_settings["lr"] == 0.05
+        assert tab.run_name.text() == "kept-2"
+
+
+def test_resume_with_the_runs_own_settings_asks_nothing(qtbot, window, studio_home, text_file):
+    make_runs(studio_home, text_file, "same")
+    record = RunFolder(studio_home / "runs" / "same")
+    meta = record.read_meta()
+    tab = window.generate
+    tab.run_name.setText("same")
+    _form_as_run(tab, meta)
+    wait_idle(qtbot, window)
+    tab.panel.resume_button.click()                  # a dialog would block here: none opens
+    wait_idle(qtbot, window)
+    assert window.last_error is None, window.last_error
+    assert record.read_meta().step > meta.step
+
+
+def test_a_sentiment_run_trained_in_the_app_resumes_without_asking(qtbot, window, tmp_path,
+                                                                   studio_home):
+    """The form as it trained compares equal to the run's saved settings (no dialog), and the
+    budget set above is applied and said."""
+    from .gui_helpers import set_tiny_sentiment
+    from .sentiment_helpers import synthetic_rows, write_csv
+    tab = window.sentiment
+    set_tiny_sentiment(tab, write_csv(tmp_path / "reviews.csv", synthetic_rows(120)), epochs=1)
+    train_and_wait(qtbot, window, tab)
+    record = RunFolder(studio_home / "runs" / "gui-sent")
+    step = record.read_meta().step
+    wait_idle(qtbot, window)
+    tab.panel.resume_button.click()                  # a dialog would block here: none opens
+    wait_idle(qtbot, window)
+    assert window.last_error is None, window.last_error
+    assert record.read_meta().step > step
+    assert "Changed on resume: \"Epochs\": yours 2" in tab.panel.status.text()

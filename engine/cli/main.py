@@ -11,9 +11,9 @@ import threading
 
 from engine.cli.compare import add_compare_command
 from engine.cli.inside import add_inside_commands
+from engine.cli.kind_commands import KindCommands, commands_of
 from engine.cli.settings import add_settings, given_settings, settings_from
-from engine.config import (DEFAULT_SENTIMENT_DATA, GeneratorConfig,  # no MXNet in these
-                     SamplingConfig, SentimentConfig, SentimentTrainConfig, TrainConfig)
+from engine.config import DEFAULT_SENTIMENT_DATA, SamplingConfig  # no MXNet in these
 from engine.errors import StudioError
 from engine.kinds import kind_of
 
@@ -116,57 +116,35 @@ def render_training(events, kind, quiet: bool = False):
     return finished
 
 
-def refuse_changed_settings(run_dir, kind: str, model_cls, train_cls, args):
-    """A resumed run trains on as it began: a flag given that would change its model or how it
-    trains is refused by name, not silently ignored (flags left out never count)."""
-    from engine.cli.settings import changed_on_resume
-    from engine.storage.runs import RunFolder
-    meta = RunFolder(run_dir).read_meta(kind=kind)
-    changed = (changed_on_resume(model_cls, args, meta.model_settings)
-               + changed_on_resume(train_cls, args, meta.train_settings, kind))
-    if changed:
-        allowed = ", ".join("--" + name for name in train_cls.changeable_on_resume)
-        raise StudioError(f"{run_dir}: a resumed run keeps the settings it began with, and "
-                          f"{', '.join(changed)} would change them: leave such flags out (on "
-                          f"resume only {allowed} may change), or train a new run with another "
-                          f"--out")
+def train_through_plan(args, kind, source=None):
+    """``<kind> train``: the settings from the flags, through the engine's one plan for a
+    training (engine/training/plan.py: the run, the resume refusal, the recipe, the data
+    reference), then the trainer's events rendered as progress."""
+    from engine.training.plan import plan_training
+    plan = plan_training(kind, args.out, settings_from(kind.model_config, args),
+                         settings_from(kind.train_config, args, kind.name), resume=args.resume,
+                         given=given_settings(args), source=source,
+                         recipe=bool(getattr(args, "recipe", None)))
+    if plan.recipe is not None:
+        print(f"recipe: {plan.recipe.describe()}", file=sys.stderr)
+    return render_training(plan.events(StopFlag().install()), kind, args.quiet)
 
 
 # ---- generator ----------------------------------------------------------------------------------
-def cmd_generator_train(args):
-    from engine.generator.train import CorpusRef, train_generator
-    from engine.storage.runs import resolve_run
+def _generator_data(args):
+    from engine.training.plan import DataSource
     import corpora
-    if args.recipe and args.resume:
-        raise_usage("--recipe chooses a new run's settings; a resumed run keeps its own")
-    run_dir = resolve_run(args.out, must_exist=args.resume)
-    corpus = None
     if args.corpus:
         path, name = corpora.resolve_text_source(args.corpus)
-        corpus = CorpusRef(str(path), name, args.encoding)
-    elif not args.resume:
+        return DataSource(str(path), name, {"encoding": args.encoding})
+    if not args.resume:
         raise_usage("generator train needs --corpus NAME|FILE")
-    if args.resume:
-        refuse_changed_settings(run_dir, "generator", GeneratorConfig, TrainConfig, args)
-    model = settings_from(GeneratorConfig, args)
-    train = settings_from(TrainConfig, args, "generator")
-    if args.recipe:
-        model, train = _with_recipe(args, model, train, corpus)
-    stop = StopFlag().install()
-    events = train_generator(run_dir, corpus, model, train, resume=args.resume, should_stop=stop)
-    render_training(events, kind_of("generator"), args.quiet)
+    return None
 
 
-def _with_recipe(args, model, train, corpus):
-    """``--recipe``: the budget's measured settings (engine/generator/recipes.py), made fit for the text's
-    size, in place of every setting the command line did not give."""
-    from engine.generator.recipes import recipe_for
-    if train.minutes is None:
-        raise_usage("--recipe needs --minutes: the recipe is the one measured for that budget")
-    recipe = recipe_for(train.minutes, os.path.getsize(corpus.path))
-    model, train = recipe.configs(model, train, keep=given_settings(args))
-    print(f"recipe: {recipe.describe()}", file=sys.stderr)
-    return model, train
+def _generator_data_options(t):
+    t.add_argument("--corpus", metavar="NAME|FILE", help="built-in corpus or a UTF-8 text file")
+    t.add_argument("--encoding", default="utf-8", help="text encoding of --corpus FILE")
 
 
 def cmd_generator_sample(args):
@@ -247,27 +225,33 @@ def cmd_generator_evaluate(args):
 
 
 # ---- sentiment ----------------------------------------------------------------------------------
-def cmd_sentiment_train(args):
-    from engine.storage.runs import resolve_run
-    from engine.sentiment.train import DataRef, train_sentiment
+def _sentiment_data(args):
+    from engine.training.plan import DataSource
     import corpora
-    run_dir = resolve_run(args.out, must_exist=args.resume)
-    data = None
     if args.data or not args.resume:
         path, name = corpora.resolve_labeled_source(args.data or DEFAULT_SENTIMENT_DATA)
-        data = DataRef(str(path), name, corpora.labeled_source_path,
-                       _column_value(args.leave_out) if args.leave_out else None,
-                       args.merge_label_case)
-    elif args.leave_out or args.merge_label_case:
+        return DataSource(str(path), name, {
+            "sources": corpora.labeled_source_path,
+            "leave_out": _column_value(args.leave_out) if args.leave_out else None,
+            "merge_label_case": args.merge_label_case})
+    if args.leave_out or args.merge_label_case:
         raise_usage("--leave-out and --merge-label-case are kept from the run's start; a "
                     "resumed run cannot change them")
-    if args.resume:
-        refuse_changed_settings(run_dir, "sentiment", SentimentConfig, SentimentTrainConfig, args)
-    model = settings_from(SentimentConfig, args)
-    train = settings_from(SentimentTrainConfig, args, "sentiment")
-    stop = StopFlag().install()
-    finished = render_training(train_sentiment(run_dir, data, model, train, resume=args.resume,
-                                               should_stop=stop), kind_of("sentiment"), args.quiet)
+    return None
+
+
+def _sentiment_data_options(t):
+    t.add_argument("--data", metavar="NAME|FILE|DIR", help="built-in labeled corpus, a CSV/TSV/"
+                   "JSONL file with text and label, or a folder with a sub-folder per label "
+                   f"(default: {DEFAULT_SENTIMENT_DATA}; a resumed run: its own data)")
+    t.add_argument("--leave-out", metavar="COLUMN=VALUE", help="hold back every row whose "
+                   "COLUMN is VALUE (e.g. domain=tweets, to test on a domain never trained on)")
+    t.add_argument("--merge-label-case", action="store_true", help="labels that differ only "
+                   "in case (positive, Positive) are one class, spelled as most rows spell it")
+
+
+def _sentiment_after_training(args, finished):
+    """The test split's scores, beside VADER's."""
     if finished is not None:
         from engine.storage.runs import RunFolder
         test = RunFolder(finished.run_dir).read_meta().test or {}
@@ -440,33 +424,37 @@ def _add_train_args(p):
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def build_parser():
-    parser = _Parser(prog="rnn-studio", description="Train, sample, evaluate and export "
-                     "character-level generators and sentiment classifiers. Run with no "
-                     "arguments to open the desktop app.")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
-
-    p = sub.add_parser("corpora", help="built-in corpora")
-    csub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    csub.add_parser("list")
-    b = csub.add_parser("build")
-    b.add_argument("name", help="corpus name, or 'all'")
-    b.add_argument("--force", action="store_true", help="rebuild even if built")
-    csub.add_parser("path").add_argument("name")
-    p.set_defaults(func=cmd_corpora)
-
-    g = sub.add_parser("generator", help="character-level text generator")
-    gsub = g.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    t = gsub.add_parser("train", help="train (or --resume) a generator")
-    t.add_argument("--corpus", metavar="NAME|FILE", help="built-in corpus or a UTF-8 text file")
-    t.add_argument("--encoding", default="utf-8", help="text encoding of --corpus FILE")
+def _add_kind_commands(sub, kind):
+    """``<kind>``'s group: its ``train`` command, made from the registry (the kind's configs
+    give the flags, its KindCommands the data options), then the kind's other commands."""
+    commands = commands_of(kind)
+    if commands is None:
+        return
+    group = sub.add_parser(kind.name, help=commands.help)
+    kind_sub = group.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    t = kind_sub.add_parser("train", help=commands.train_help)
+    commands.add_data_options(t)
     _add_train_args(t)
-    t.add_argument("--recipe", nargs="?", const="auto", choices=("auto",),
-                   help="take the settings measured best for the --minutes budget on this kind "
-                   "of machine (scaled down for a short text) for every setting not given here")
-    add_settings(t, GeneratorConfig)
-    add_settings(t, TrainConfig, "generator")
-    t.set_defaults(func=cmd_generator_train)
+    if kind.has_recipe_for():
+        t.add_argument("--recipe", nargs="?", const="auto", choices=("auto",),
+                       help="take the settings measured best for the --minutes budget on this "
+                       "kind of machine (scaled down for a short text) for every setting not "
+                       "given here")
+    add_settings(t, kind.model_config)
+    add_settings(t, kind.train_config, kind.name)
+    t.set_defaults(func=cmd_train, train_kind=kind.name)
+    commands.add_commands(kind_sub)
+
+
+def cmd_train(args):
+    from engine.kinds import kind_of
+    kind = kind_of(args.train_kind)
+    commands = commands_of(kind)
+    finished = train_through_plan(args, kind, commands.data_source(args))
+    commands.after_training(args, finished)
+
+
+def _generator_commands(gsub):
     s = gsub.add_parser("sample", help="stream generated text to stdout")
     s.add_argument("run")
     add_settings(s, SamplingConfig, lists=("temperature", "seed", "top_k", "top_p"))
@@ -492,20 +480,8 @@ def build_parser():
     add_inside_commands(gsub, _positive_int)         # neurons, novelty (cli_inside.py)
     add_compare_command(gsub, StopFlag)              # compare (cli/compare.py)
 
-    st = sub.add_parser("sentiment", help="word-level sentiment classifier")
-    ssub = st.add_subparsers(dest="action", required=True, parser_class=_Parser)
-    t = ssub.add_parser("train", help="train (or --resume) a sentiment classifier")
-    t.add_argument("--data", metavar="NAME|FILE|DIR", help="built-in labeled corpus, a CSV/TSV/"
-                   "JSONL file with text and label, or a folder with a sub-folder per label "
-                   f"(default: {DEFAULT_SENTIMENT_DATA}; a resumed run: its own data)")
-    t.add_argument("--leave-out", metavar="COLUMN=VALUE", help="hold back every row whose "
-                   "COLUMN is VALUE (e.g. domain=tweets, to test on a domain never trained on)")
-    t.add_argument("--merge-label-case", action="store_true", help="labels that differ only "
-                   "in case (positive, Positive) are one class, spelled as most rows spell it")
-    _add_train_args(t)
-    add_settings(t, SentimentConfig)
-    add_settings(t, SentimentTrainConfig, "sentiment")
-    t.set_defaults(func=cmd_sentiment_train)
+
+def _sentiment_commands(ssub):
     pr = ssub.add_parser("predict", help="label texts (with per-word contributions) or a file")
     pr.add_argument("run")
     pr.add_argument("texts", nargs="*", metavar="TEXT")
@@ -526,6 +502,34 @@ def build_parser():
     ev.add_argument("--checkpoint", choices=("best", "last"), default="best")
     ev.add_argument("--ctx", default="cpu")
     ev.set_defaults(func=cmd_sentiment_evaluate)
+
+
+GENERATOR_COMMANDS = KindCommands(
+    "character-level text generator", "train (or --resume) a generator",
+    _generator_data_options, _generator_data, add_commands=_generator_commands)
+SENTIMENT_COMMANDS = KindCommands(
+    "word-level sentiment classifier", "train (or --resume) a sentiment classifier",
+    _sentiment_data_options, _sentiment_data, _sentiment_after_training, _sentiment_commands)
+
+
+def build_parser():
+    parser = _Parser(prog="rnn-studio", description="Train, sample, evaluate and export "
+                     "character-level generators and sentiment classifiers. Run with no "
+                     "arguments to open the desktop app.")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    p = sub.add_parser("corpora", help="built-in corpora")
+    csub = p.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    csub.add_parser("list")
+    b = csub.add_parser("build")
+    b.add_argument("name", help="corpus name, or 'all'")
+    b.add_argument("--force", action="store_true", help="rebuild even if built")
+    csub.add_parser("path").add_argument("name")
+    p.set_defaults(func=cmd_corpora)
+
+    from engine.kinds import KINDS
+    for kind in KINDS.values():                   # <kind> train, and the kind's own commands
+        _add_kind_commands(sub, kind)
 
     r = sub.add_parser("runs", help="list, rename or delete trained models")
     rsub = r.add_subparsers(dest="action", required=True, parser_class=_Parser)

@@ -65,18 +65,3 @@ def settings_from(cls, args: argparse.Namespace, kind: str = None, **overrides):
     values.update(overrides)
     return cls(**values)
 
-
-def changed_on_resume(cls, args: argparse.Namespace, saved: dict, kind: str = None) -> list:
-    """The flags given to a resumed run that would change a setting the run keeps as it began
-    (its model, how it trains), as ``--hidden 64 (the run has 32)``; flags not typed never
-    count (``given_settings``), and a budget or a device may change (``changeable_on_resume``)."""
-    typed = given_settings(args)
-    changed = []
-    for f in settings_of(cls, kind):
-        if f.name not in typed or f.name in getattr(cls, "changeable_on_resume", ()):
-            continue
-        value = getattr(args, f.name)
-        if f.name in saved and saved[f.name] != value:
-            shown = flag_of(f) if isinstance(value, bool) else f"{flag_of(f)} {value}"
-            changed.append(f"{shown} (the run has {saved[f.name]!r})")
-    return changed

@@ -1,7 +1,7 @@
 """What Resume will do, said before it is pressed: which run it continues, how far that run got,
 that it continues on the run's own data (whatever is chosen above), and for how long: the rest
 of the run's budget, or the budget set above."""
-from typing import Optional, Tuple
+from typing import Optional
 
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -85,25 +85,14 @@ class ResumeChoice(QWidget):
 
     @staticmethod
     def _rest(meta) -> Optional[str]:
-        saved = meta.train_settings
-        if saved.get("minutes"):
-            left = saved["minutes"] * 60 - meta.seconds
-            return f"{duration(left)} left" if left >= 1 else None
-        epochs = saved.get("epochs")
-        if epochs and _epoch(meta) < epochs:
-            return f"{epochs - _epoch(meta):.1f} passes left"
-        return None
+        from engine.training.plan import budget_left
+        left = budget_left(meta)
+        if left is None:
+            return None
+        what, amount = left
+        return f"{duration(amount)} left" if what == "seconds" else f"{amount:.1f} passes left"
 
-    def budget_changes(self, budget: dict) -> Tuple[dict, float]:
-        """(the training budget to resume with, the seconds of it already spent for the
-        progress bar), from the choice and ``budget`` (the minutes or epochs set above)."""
-        meta = self.meta
-        saved = meta.train_settings
-        if self.length.currentIndex() == REST and self._rest(meta):
-            if saved.get("minutes"):
-                return ({"minutes": (saved["minutes"] * 60 - meta.seconds) / 60, "epochs": None},
-                        meta.seconds)
-            return {"epochs": saved["epochs"], "minutes": None}, 0.0
-        if budget.get("epochs"):          # epochs count from the start: so many more passes
-            return {"epochs": _epoch(meta) + budget["epochs"], "minutes": None}, 0.0
-        return {"minutes": budget["minutes"], "epochs": None}, 0.0
+    def rest_chosen(self) -> bool:
+        """Whether Resume trains for the rest of the run's own budget (else the budget set
+        above, from where the run stopped: engine/training/plan.py ``resumed_budget``)."""
+        return self.length.currentIndex() == REST

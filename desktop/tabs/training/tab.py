@@ -16,9 +16,10 @@ from engine.advice import Advice
 from engine.events import Finished, Started
 from engine.kinds import Kind
 
-from desktop.widgets.common import settle_run_name
+from desktop.widgets.common import free_name, settle_run_name
 from desktop.settings import has_saved, restore_widgets, save_widgets
 from desktop.tabs.training.resume_choice import ResumeChoice
+from desktop.tabs.training.settings_changed import applied_note, ask_about_changed_settings
 from desktop.widgets.run_picker import RunPicker
 from desktop.tabs.training.training_panel import TrainingPanel
 from desktop.tabs.training.training_settings import STARTING_PRESET, TrainingSettings
@@ -31,6 +32,7 @@ class TrainingTab(QWidget):
     kind: Kind
     group: str                       # its QSettings group: "generate", "sentiment"
     metric: Optional[str] = None     # a second chart (the sentiment model's accuracy)
+    _applied = ""                    # the settings a resume changed, said in the status line
 
     def __init__(self, engine, window, run_name: str, parent=None):
         super().__init__(parent)
@@ -190,38 +192,64 @@ class TrainingTab(QWidget):
         return self.settings.run_name
 
     def start_training(self, resume: bool):
+        """Train or Resume, through the engine's plan (engine/training/plan.py), as the command
+        line does: a resumed run keeps the settings it began with, so a form that differs from
+        them is asked about (settings_changed.py); the budget and the other settings that may
+        change on resume are applied and said in the status line."""
         if self.engine.running(self.TRAIN):
             return
         resume = settle_run_name(self, resume)
         if resume is None:
             return
         from engine.errors import StudioError
-        from engine.storage.runs import resolve_run
-        prior = 0.0
+        from engine.training.plan import SettingsChanged
         try:
-            run_dir = resolve_run(self.run_name.text().strip(), must_exist=resume,
-                                  allow_path=False)
-            changes = {}
-            if resume:
-                self.show_resume()
-                changes, prior = self.resume.budget_changes(self.settings.budget())
-            model, train = self.settings.model_config(), self.settings.train_config(**changes)
+            try:
+                plan = self._plan(resume)
+            except SettingsChanged as refused:
+                choice = ask_about_changed_settings(self, self.run_name.text().strip(), refused)
+                if choice == "new" and not self.picker.usable:
+                    self.window.show_error("Cannot start a new run", "A new run needs data: "
+                                           "choose the data to train on above first.")
+                    return
+                if choice == "new":
+                    self.run_name.setText(free_name(self.run_name.text().strip()))
+                    self.start_training(resume=False)
+                    return
+                if choice != "resume":
+                    return
+                plan = self._plan(resume, keep_run_settings=True)
         except StudioError as err:
             self.window.show_error("Cannot train", err)
             return
         self.save_settings()
         make_data = None if resume else self.data_maker(self.picker.ref())
-        trainer = self.kind.get("trainer")
 
         def fn(should_stop):               # a resumed run trains on its own data
-            return trainer(run_dir, make_data() if make_data else None, model, train,
-                           resume=resume, should_stop=should_stop)
+            if make_data:
+                plan.data = make_data()
+            return plan.events(should_stop)
         self.clear_own()
         self.show_training(True)
-        self.panel.starting(self.preparing(), prior,
-                            train.minutes * 60 if train.minutes is not None else None)
+        self._applied = applied_note(plan.applied)
+        self.panel.starting(self.preparing() + self._applied, plan.prior_seconds,
+                            plan.train.minutes * 60 if plan.train.minutes is not None else None)
         self.engine.submit(self.TRAIN, fn, on_event=self._on_training_event,
                            on_error=self._training_failed)
+
+    def _plan(self, resume: bool, keep_run_settings: bool = False):
+        """The plan for the form's settings: every setting on it counts as given."""
+        from engine.training.plan import plan_training
+        if resume:
+            self.show_resume()
+        model, train = self.settings.model_config(), self.settings.train_config()
+        given = set(self.settings.form.values(self.kind.model_config)) | \
+            set(self.settings.form.values(self.kind.train_config)) | set(self.settings.budget())
+        return plan_training(self.kind, self.run_name.text().strip(), model, train,
+                             resume=resume, given=given, allow_path=False,
+                             keep_run_settings=keep_run_settings,
+                             resume_budget=(self.resume.rest_chosen(), self.settings.budget())
+                             if resume else None)
 
     def stop_training(self):
         if self.engine.running(self.TRAIN):
@@ -234,9 +262,9 @@ class TrainingTab(QWidget):
             if ev.start_step:                        # resumed: draw what it learned before
                 self.load_history(ev.run_dir)
             if not self.panel.is_stopping:
-                self.panel.status.setText(self.started(ev))
+                self.panel.status.setText(self.started(ev) + self._applied)
         elif isinstance(ev, Finished):
-            self.panel.status.setText(self.finished(ev))
+            self.panel.status.setText(self.finished(ev) + self._applied)
             self.runs_changed.emit()
             self.refresh_runs(select=Path(ev.run_dir).name)
             self.run_loaded(ev.run_dir)
