@@ -161,3 +161,13 @@ def test_out_of_memory_under_a_real_address_space_limit_names_memory(tmp_path, t
     line = next(x for x in done.stderr.splitlines() if x.startswith("rnn-studio: error"))
     assert "out of memory" in line and "--hidden" in line and "--batch" in line, line
     assert "unexpected failure" not in done.stderr and not (tmp_path / "home" / "logs").exists()
+
+
+# ---- 8. runs delete on a planted symlink -------------------------------------------------------
+def test_runs_delete_of_a_symlink_path_is_a_one_line_refusal(trained, studio_home, tmp_path):
+    real = edited_run(trained, studio_home, "real", lambda data: None)
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    done = run_cli("runs", "delete", link)
+    one_line_error(done, "is a link", "refused")
+    assert link.is_symlink() and RunFolder(real).read_meta().step > 0

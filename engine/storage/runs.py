@@ -428,6 +428,9 @@ def _require_idle(path: Path):
 
 def delete_run(ref: str):
     path = resolve_run(ref)
+    if path.is_symlink():        # a path given to a link: the same refusal the name form gives
+        raise StudioError(f"{path} is a link to a folder, not a run folder: refused (remove the "
+                          f"link itself, or delete the run by its own path)")
     _require_idle(path)
     shutil.rmtree(path)
 
