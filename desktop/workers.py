@@ -62,7 +62,11 @@ class _Worker(QObject):
         except StudioError as err:                # in the app's words: labels, not flags
             self.failed.emit(job.id, job.name, in_app_words(err))
         except Exception as err:              # a bug: keep the app alive and say what happened
+            from engine.memory import as_out_of_memory
             from engine.storage.crash_report import describe_unexpected
+            if (memory := as_out_of_memory(err)) is not None:     # not a bug: what to shrink
+                self.failed.emit(job.id, job.name, in_app_words(memory))
+                return
             traceback.print_exc()
             message = describe_unexpected(err, f"the {job.name} job")
             self.failed.emit(job.id, job.name, message[0].upper() + message[1:])

@@ -7,6 +7,7 @@ Each setting a person may choose carries its help text, its command-line flag, i
 label as field metadata (``setting``): the CLI's flags and help and the GUI's widgets, starting
 values and tooltips are all made from these fields, and the ranges are checked here, once.
 """
+import math
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 from typing import Optional
 
@@ -75,8 +76,14 @@ class _JSONConfig:
             if m["choices"] and value not in m["choices"]:
                 shown = " or ".join(repr(c) for c in m["choices"])
                 raise StudioError(who, f" must be {shown}, not {value!r}")
+            if f.type in (int, "int") and (isinstance(value, bool) or not isinstance(value, int)):
+                raise StudioError(who, f" must be a whole number, not {value!r}")
             if isinstance(value, bool) or not isinstance(value, (int, float)):
+                if m["low"] is not None and f.type not in (str, "str"):
+                    raise StudioError(who, f" must be a number, not {value!r}")
                 continue
+            if not math.isfinite(value):         # nan passes every comparison below
+                raise StudioError(who, f" must be a finite number, not {value}")
             if m["low"] is not None and value < m["low"]:
                 raise StudioError(who, f" must be at least {m['low']}, not {value}")
             if m["high"] is not None and value > m["high"]:

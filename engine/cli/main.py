@@ -622,6 +622,10 @@ def main(argv=None):
         if is_environment(err):       # a full disk, a read-only folder: the user's situation
             print(f"rnn-studio: error: {describe(err)}", file=sys.stderr)
             return 2
+        from engine.memory import as_out_of_memory
+        if (memory := as_out_of_memory(err)) is not None:      # the machine's, not a bug
+            print(f"rnn-studio: error: {memory}", file=sys.stderr)
+            return 2
         # a bug, not bad input: one line, the trace in a file
         from engine.storage.crash_report import describe_unexpected
         command = " ".join(a for a in argv[:2] if not a.startswith("-")) or "rnn-studio"

@@ -62,11 +62,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def atomic_write_with(path, write: Callable[[str], None]) -> str:
+def atomic_write_with(path, write: Callable[[str], None], make_parent: bool = True) -> str:
     """Call ``write(tmp_path)`` to produce the file, then move it into place. Returns its sha256.
-    The temp file is created first (with the umask's permissions); ``write`` may replace it."""
+    The temp file is created first (with the umask's permissions); ``write`` may replace it.
+    ``make_parent=False``: a missing folder is an error, not made (a run folder moved away)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if make_parent:
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = temp_name(path)
     os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
@@ -85,15 +87,16 @@ def atomic_write_with(path, write: Callable[[str], None]) -> str:
     return digest.hexdigest()
 
 
-def atomic_write_bytes(path, data: bytes) -> str:
+def atomic_write_bytes(path, data: bytes, make_parent: bool = True) -> str:
     def write(tmp):
         with open(tmp, "wb") as f:
             f.write(data)
-    return atomic_write_with(path, write)
+    return atomic_write_with(path, write, make_parent)
 
 
-def atomic_write_json(path, obj) -> str:
-    return atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+def atomic_write_json(path, obj, make_parent: bool = True) -> str:
+    return atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode(),
+                              make_parent)
 
 
 def sha256_file(path) -> str:

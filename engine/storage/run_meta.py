@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Dict, List, Optional
 
 from engine.errors import StudioError
+from engine.storage.record_checks import check_record
 
 FORMAT = "rnn-studio/2"
 READABLE = ("rnn-studio/1", FORMAT)
@@ -50,6 +51,7 @@ class RunMeta:
             if key in data and not isinstance(data[key], kind) or key in (
                     "kind", "config", "files") and key not in data:
                 raise StudioError(f"{where}: corrupted (no valid {key!r} entry)")
+        check_record(data, where)
         known = {f.name for f in fields(cls)} - {"other"}
         return cls(**{k: v for k, v in data.items() if k in known},
                    other={k: v for k, v in data.items() if k not in known})

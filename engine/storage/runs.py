@@ -86,6 +86,7 @@ def resolve_run(ref: str, must_exist: bool = True, allow_path: bool = True) -> P
 class RunFolder:
     def __init__(self, path):
         self.path = Path(path)
+        self._held = None            # while writing(): the lock file and folder this process holds
 
     @property
     def name(self) -> str:
@@ -238,13 +239,47 @@ class RunFolder:
                 pass
             for stale in self.path.glob(TEMP_PREFIX + "*"):   # half-written by a crashed writer
                 stale.unlink(missing_ok=True)
+            self._held = (handle, _identity(os.fstat(handle.fileno())),
+                          _identity(os.stat(self.path)))
             try:
                 yield self
             finally:
-                if not self.exists():    # no checkpoint was completed: leave no trace
+                still_ours = self._still_held() is None
+                self._held = None
+                if still_ours and not self.exists():   # no checkpoint was completed: no trace
                     self._remove_leftovers(whole_folder=created)
         finally:
             handle.close()               # closing releases the lock
+
+    def _still_held(self) -> Optional[str]:
+        """None while the folder at ``self.path`` and its lock are the ones this process locked;
+        else where the locked folder is now (or that it is gone). A folder moved or renamed by
+        hand takes its lock along: a second trainer may then lock a new folder of the old name,
+        and this process must neither write there nor recreate it."""
+        if self._held is None:
+            return None
+        handle, lock_id, folder_id = self._held
+        try:
+            same = (_identity(os.stat(self.path / LOCK)) == lock_id
+                    and _identity(os.stat(self.path)) == folder_id)
+        except OSError:
+            same = False
+        if same:
+            return None
+        try:                             # Linux: where the open lock file is now
+            now = Path(os.readlink(f"/proc/self/fd/{handle.fileno()}")).parent
+            return f"it is now {now}" if now.exists() else "it was deleted"
+        except OSError:
+            return "it was moved, renamed or deleted"
+
+    def _require_held(self):
+        """Refuse to save when the run folder was moved, renamed or replaced under this writer."""
+        where = self._still_held()
+        if where is not None:
+            raise StudioError(f"{self.path} is no longer the run folder this process locked "
+                              f"({where}): training stopped without writing there, so that two "
+                              f"trainers never mix their work; the checkpoints saved before are "
+                              f"in the folder that was moved")
 
     def _remove_leftovers(self, whole_folder: bool):
         """What a run that never completed a checkpoint wrote (its lock, temp files, a split, a
@@ -270,25 +305,29 @@ class RunFolder:
         A failed write (a full disk, a read-only folder; MXNet's own failures included, see
         disk.py) removes the half-written generation and raises a StudioError: the previous
         checkpoint stays as it was."""
+        self._require_held()
         generation = meta.generation + 1
         folder = self.path / f"gen-{generation:06d}"
         files, paths = dict(meta.files), dict(meta.paths)
         try:
             if folder.exists():          # left by a crash, and named by no checkpoint
                 shutil.rmtree(folder)
-            folder.mkdir(parents=True)
+            folder.mkdir()               # never parents=True: a moved run folder is not remade
             written = {"last.params": net.save_parameters, STATES: lambda tmp: nd.save(tmp, states)}
             if best:
                 written["best.params"] = net.save_parameters
             for name, write in written.items():
                 files[name] = atomic_write_with(
-                    folder / name, lambda tmp, write=write: mxnet_write(lambda: write(tmp), tmp))
+                    folder / name, lambda tmp, write=write: mxnet_write(lambda: write(tmp), tmp),
+                    make_parent=False)
                 paths[name] = f"{folder.name}/{name}"
             new = meta.replace(format=FORMAT, generation=generation, files=files, paths=paths,
                                versions=versions(), saved_at=time.time())
-            atomic_write_json(folder / MANIFEST, new.to_json())
-            atomic_write_json(self.path / META, new.to_json())           # the switch
+            atomic_write_json(folder / MANIFEST, new.to_json(), make_parent=False)
+            self._require_held()         # moved while this generation was written: no switch
+            atomic_write_json(self.path / META, new.to_json(), make_parent=False)   # the switch
         except OSError as err:
+            self._require_held()         # the folder went away mid-save: say that, touch nothing
             shutil.rmtree(folder, ignore_errors=True)
             try:             # the caller's meta already holds the new state: ask the disk
                 kept = f"the checkpoint of step {self.read_meta().step} is kept"
@@ -315,8 +354,9 @@ class RunFolder:
                 log.debug("could not prune %s: %s", entry, err)
 
     def write_meta(self, meta: RunMeta):
+        self._require_held()
         try:
-            atomic_write_json(self.path / META, meta.to_json())
+            atomic_write_json(self.path / META, meta.to_json(), make_parent=False)
         except OSError as err:
             raise StudioError(f"cannot write {self.path / META}: {reason(err)}") from None
 
@@ -325,6 +365,10 @@ def _left_by_a_run(name: str) -> bool:
     """A file that a run that crashed before its first checkpoint may have left behind."""
     return (name.startswith(".") or bool(_GENERATION.fullmatch(name))
             or name in (META, "split.json") + PARAM_FILES + (STATES,))
+
+
+def _identity(stat: os.stat_result) -> tuple:
+    return stat.st_dev, stat.st_ino
 
 
 def _try_lock(handle) -> bool:
@@ -384,6 +428,9 @@ def _require_idle(path: Path):
 
 def delete_run(ref: str):
     path = resolve_run(ref)
+    if path.is_symlink():        # a path given to a link: the same refusal the name form gives
+        raise StudioError(f"{path} is a link to a folder, not a run folder: refused (remove the "
+                          f"link itself, or delete the run by its own path)")
     _require_idle(path)
     shutil.rmtree(path)
 
