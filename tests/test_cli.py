@@ -1,5 +1,6 @@
 """The command line end to end, in subprocesses, as scripts use it."""
 import json
+import re
 import shutil
 
 import pytest
@@ -48,6 +49,24 @@ def test_resume_continues_with_more_epochs(cli_run, tmp_path):
     _ok(run_cli("generator", "train", "--out", run, "--resume", "--epochs", "4", "--quiet"))
     after = json.loads((run / "meta.json").read_text())["state"]["step"]
     assert after == before * 4 // 3
+
+
+def test_training_speaks_bits_per_character_as_the_app_does(tmp_path):
+    """The bar's loss and val, each validation line and the last line are in bits per character
+    (the engine's events carry nats); the last line's figure is the run's best, converted."""
+    import math
+    text = tmp_path / "text.txt"
+    text.write_text(repeating_text(), encoding="utf-8")
+    run = tmp_path / "run"
+    args = [a for a in TINY_ARGS if a != "--quiet"] + ["--log-interval", "5"]
+    proc = _ok(run_cli("generator", "train", "--corpus", text, "--out", run, "--epochs", "2",
+                       *args))
+    err = proc.stderr
+    best_nats = json.loads((run / "meta.json").read_text())["best"]["val_loss"]
+    last = err.strip().splitlines()[-1]
+    assert f"best validation loss {best_nats / math.log(2):.4f} bits/char;" in last, last
+    assert re.search(r"step \d+: validation loss \d\.\d{4} bits/char", proc.stdout), proc.stdout
+    assert "val " in err and "bits/char, chars/s" in err, err[-2000:]
 
 
 @pytest.mark.parametrize("args, message", [

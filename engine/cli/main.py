@@ -67,11 +67,24 @@ class StopFlag:
         return self.event.is_set()
 
 
-def render_training(events, unit: str = "chars", quiet: bool = False):
-    """Show training events: a tqdm bar (step, loss, val loss, rate, ETA) and samples."""
+def _kind_counting(unit: str):
+    """The kind whose training speed counts ``unit`` per second (the train commands name their
+    kind by that unit)."""
+    from engine.kinds import KINDS
+    return next(kind for kind in KINDS.values() if kind.speed_unit == unit)
+
+
+def render_training(events, unit: str = "chars", quiet: bool = False, kind=None):
+    """Show training events: a tqdm bar (step, loss, val loss, rate, ETA) and samples. Losses
+    are shown in the kind's unit (a generator's in bits per character, as the app shows them;
+    the events carry nats)."""
     from tqdm import tqdm
 
     from engine.events import Finished, Progress, SampleReady, Started, Validated
+    kind = kind or _kind_counting(unit)
+
+    def loss(nats, digits=3):
+        return f"{kind.loss_shown(nats):.{digits}f}"
     bar, last_val, finished = None, None, None
     for ev in events:
         if isinstance(ev, Started):
@@ -81,18 +94,20 @@ def render_training(events, unit: str = "chars", quiet: bool = False):
                        dynamic_ncols=True, file=sys.stderr)
         elif isinstance(ev, Progress):
             bar.update(ev.step - bar.n)
-            post = {"loss": f"{ev.train_loss:.3f}", f"{unit}/s": f"{ev.items_per_s:,.0f}"}
-            post.update({k: f"{v:.3f}" for k, v in ev.metrics.items()})
+            post = [f"loss {loss(ev.train_loss)}"]
             if last_val is not None:
-                post["val"] = f"{last_val:.3f}"
+                post.append(f"val {loss(last_val)}")
+            post[-1] += kind.loss_short
+            post.append(f"{unit}/s {ev.items_per_s:,.0f}")
+            post += [f"{k} {v:.3f}" for k, v in ev.metrics.items()]
             if ev.total_steps is None and ev.eta_s is not None:     # time budget: tqdm has no ETA
-                post["eta"] = f"{int(ev.eta_s) // 60}:{int(ev.eta_s) % 60:02d}"
-            bar.set_postfix(post, refresh=True)
+                post.append(f"eta {int(ev.eta_s) // 60}:{int(ev.eta_s) % 60:02d}")
+            bar.set_postfix_str(", ".join(post), refresh=True)
         elif isinstance(ev, Validated):
             last_val = ev.val_loss
             extra = " ".join(f"{k} {v:.3f}" for k, v in ev.metrics.items())
-            bar.write(f"step {ev.step}: validation loss {ev.val_loss:.4f} {extra}"
-                      f"{' (best)' if ev.is_best else ''}")
+            bar.write(f"step {ev.step}: validation loss {loss(ev.val_loss, 4)}{kind.loss_short} "
+                      f"{extra}{' (best)' if ev.is_best else ''}")
         elif isinstance(ev, SampleReady):
             copied = "" if ev.copied_share is None else \
                 f" ({ev.copied_share:.0%} of 20-character windows copied from the text)"
@@ -102,7 +117,8 @@ def render_training(events, unit: str = "chars", quiet: bool = False):
     if bar is not None:
         bar.close()
     if finished is not None:
-        best = f", best validation loss {finished.best_val_loss:.4f}" if finished.best_val_loss else ""
+        best = f", best validation loss {loss(finished.best_val_loss, 4)}{kind.loss_short}" \
+            if finished.best_val_loss else ""
         print(f"{finished.reason} at step {finished.step} after {finished.elapsed_s:.0f}s{best}; "
               f"saved in {finished.run_dir}", file=sys.stderr)
     return finished
