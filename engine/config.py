@@ -134,11 +134,11 @@ class TrainConfig(_JSONConfig):
                                       high=100000, step=1, type=float)
     minutes: Optional[float] = setting(None, "Wall-clock budget in minutes", label="Minutes",
                                        low=0.01, high=1e6, step=1, type=float, suggested=10)
+    # what it measured (the budgets where it pays and where it does not) is in README.md's
+    # recipes table: help says what a setting does, and measured figures there go stale
     anneal: str = setting("none", "'cosine': with a time budget, the learning rate also follows "
                           "a cosine down to 5 % over it (it pays when the budget covers more "
-                          "than one pass over the text, as in the 10-minute recipe: 2.17 vs "
-                          "2.20 bits per character held out; the default model, which sees "
-                          "half a pass in 10 minutes, did worse with it: 2.31 vs 2.24)",
+                          "than one pass over the text)",
                           label="Learning-rate curve", choices=("none", "cosine"),
                           advanced=True)
     val_fraction: float = setting(0.05, "Share of the data held back to check the model on "
