@@ -55,10 +55,16 @@ class _JSONConfig:
 
     @classmethod
     def from_dict(cls, data: dict):
+        """Settings as a run saved them. The compatibility rule (ARCHITECTURE.md, "Runs saved by
+        other versions"): a setting missing from the record takes its default (a version that
+        adds a setting gives it the default that reproduces runs saved without it); a setting
+        this version does not know means a newer version saved the run, and it is refused by
+        name, never dropped (the model or the training it describes would silently change)."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise StudioError(f"{cls.__name__}: unknown setting(s) {', '.join(unknown)}")
+            raise StudioError(f"saved by a newer RNN Studio: its setting(s) {', '.join(unknown)} "
+                              f"are not known to this version (update RNN Studio to open it)")
         return cls(**data)
 
     def replace(self, **changes):

@@ -347,3 +347,45 @@ def test_a_run_saved_in_the_first_format_still_loads_and_resumes(tiny_run, text,
         p.startswith("gen-") for p in after.paths.values())
     record_outcomes("a run saved in the first format (rnn-studio/1)",
                     {0: "loads, samples, resumes exactly"})
+
+
+# ---- runs saved by other versions (ARCHITECTURE.md, "Runs saved by other versions") -----------
+def _edit_settings(run, edit):
+    """Apply ``edit(config)`` to the settings in meta.json and in every generation's manifest."""
+    for path in [run / "meta.json", *_every(run, "manifest.json")]:
+        record = json.loads(path.read_text())
+        if "config" in record:
+            edit(record["config"])
+            path.write_text(json.dumps(record))
+
+
+def test_a_run_from_an_older_version_without_newer_settings_loads_and_resumes(tiny_run, text,
+                                                                              reference):
+    """An older version saved no ``mode`` or ``anneal`` (settings added later at defaults that
+    reproduce it): they read as their defaults, and the run samples and resumes exactly."""
+    run = tiny_run
+    _edit_settings(run, lambda c: (c["model"].pop("mode"), c["train"].pop("anneal")))
+    model, vocab, _ = load_generator(str(run), "best")
+    assert len(Sampler(model, vocab).sample_text(length=10, seed=1)) == 10
+    resume_to_the_end(run)
+    got = final_params(run)
+    assert all(np.array_equal(got[k], reference[k]) for k in reference)
+
+
+def test_a_run_from_a_newer_version_with_an_unknown_setting_is_refused_by_name(tiny_run):
+    """What an older version meets in a newer run: an unknown model setting refuses loading it
+    and an unknown training setting refuses resuming it, each naming the setting and saying a
+    newer version saved it (one line, exit 2), and the run is left as it was."""
+    run = tiny_run
+    _edit_settings(run, lambda c: c["train"].update(ema_decay=0.999))
+    before = run_listing(run)
+    assert run_cli("generator", "sample", run, "--length", "5").returncode == 0
+    proc = run_cli("generator", "train", "--out", run, "--resume", "--epochs", epochs(FINAL))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
+    assert "newer RNN Studio" in proc.stderr and "ema_decay" in proc.stderr.splitlines()[-1]
+    _edit_settings(run, lambda c: c["model"].update(attention_heads=4))
+    with pytest.raises(StudioError, match="newer RNN Studio.*attention_heads"):
+        load_generator(str(run), "best")
+    proc = run_cli("generator", "sample", run, "--length", "5")
+    assert proc.returncode == 2 and "attention_heads" in proc.stderr.splitlines()[-1]
+    assert {k for k in run_listing(run)} == set(before)
