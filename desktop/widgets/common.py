@@ -125,3 +125,13 @@ def settle_run_name(tab, resume: bool):
         tab.run_name.setFocus()
         tab.run_name.selectAll()
     return True if choice == "resume" else None
+
+
+def add_builtin_corpora(combo, kind: str):
+    """Add each built-in corpus of ``kind`` to ``combo`` (its data: the corpus name), saying
+    which is built here already and which will be built (downloaded) on first use."""
+    import corpora
+    for entry in corpora.REGISTRY.values():
+        if entry.kind == kind:
+            state = "ready" if corpora.built_info(entry.name) else "built on first use"
+            combo.addItem(f"{entry.name} (built-in, {state})", entry.name)
