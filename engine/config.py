@@ -12,6 +12,10 @@ from typing import Optional
 
 from engine.errors import Setting, StudioError
 
+# how gradients may be combined (the kvstore setting's choices; engine/training/distributed.py
+# refuses any other)
+KVSTORES = ("local", "device", "dist_sync", "dist_async")
+
 
 def setting(default, help: str, *, flag: Optional[str] = None, label: Optional[str] = None,
             low=None, high=None, step=None, choices=None, advanced: bool = False,
@@ -177,7 +181,7 @@ class TrainConfig(_JSONConfig):
     kvstore: str = setting("local", "How gradients are combined: local (one process), device "
                            "(summed on the GPUs), dist_sync or dist_async (several processes "
                            "or machines, started by 'rnn-studio launch')",
-                           choices=("local", "device", "dist_sync", "dist_async"))
+                           choices=KVSTORES)
 
     # what may change when a run is resumed: its budgets and where it computes; everything
     # that shapes the run is the run's own
