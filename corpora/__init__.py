@@ -90,7 +90,7 @@ def looks_built(name: str) -> bool:
 def listed_name(name: str) -> str:
     """How a list of data offers a built-in corpus: whether it is ready or is built (from the
     installed packages, offline) the first time it is used."""
-    return f"{name} (built-in{'' if looks_built(name) else ', built when first used'})"
+    return f"{name} (built-in, {'ready' if looks_built(name) else 'built on first use'})"
 
 
 def _built(name: str) -> Tuple[Optional[dict], Optional[str]]:

@@ -13,6 +13,10 @@ from typing import Optional
 
 from engine.errors import Setting, StudioError
 
+# how gradients may be combined (the kvstore setting's choices; engine/training/distributed.py
+# refuses any other)
+KVSTORES = ("local", "device", "dist_sync", "dist_async")
+
 
 def setting(default, help: str, *, flag: Optional[str] = None, label: Optional[str] = None,
             low=None, high=None, step=None, choices=None, advanced: bool = False,
@@ -56,10 +60,16 @@ class _JSONConfig:
 
     @classmethod
     def from_dict(cls, data: dict):
+        """Settings as a run saved them. The compatibility rule (ARCHITECTURE.md, "Runs saved by
+        other versions"): a setting missing from the record takes its default (a version that
+        adds a setting gives it the default that reproduces runs saved without it); a setting
+        this version does not know means a newer version saved the run, and it is refused by
+        name, never dropped (the model or the training it describes would silently change)."""
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise StudioError(f"{cls.__name__}: unknown setting(s) {', '.join(unknown)}")
+            raise StudioError(f"saved by a newer RNN Studio: its setting(s) {', '.join(unknown)} "
+                              f"are not known to this version (update RNN Studio to open it)")
         return cls(**data)
 
     def replace(self, **changes):
@@ -141,11 +151,11 @@ class TrainConfig(_JSONConfig):
                                       high=100000, step=1, type=float)
     minutes: Optional[float] = setting(None, "Wall-clock budget in minutes", label="Minutes",
                                        low=0.01, high=1e6, step=1, type=float, suggested=10)
+    # what it measured (the budgets where it pays and where it does not) is in README.md's
+    # recipes table: help says what a setting does, and measured figures there go stale
     anneal: str = setting("none", "'cosine': with a time budget, the learning rate also follows "
                           "a cosine down to 5 % over it (it pays when the budget covers more "
-                          "than one pass over the text, as in the 10-minute recipe: 2.17 vs "
-                          "2.20 bits per character held out; the default model, which sees "
-                          "half a pass in 10 minutes, did worse with it: 2.31 vs 2.24)",
+                          "than one pass over the text)",
                           label="Learning-rate curve", choices=("none", "cosine"),
                           advanced=True)
     val_fraction: float = setting(0.05, "Share of the data held back to check the model on "
@@ -178,7 +188,7 @@ class TrainConfig(_JSONConfig):
     kvstore: str = setting("local", "How gradients are combined: local (one process), device "
                            "(summed on the GPUs), dist_sync or dist_async (several processes "
                            "or machines, started by 'rnn-studio launch')",
-                           choices=("local", "device", "dist_sync", "dist_async"))
+                           choices=KVSTORES)
 
     # what may change when a run is resumed: its budgets and where it computes; everything
     # that shapes the run is the run's own

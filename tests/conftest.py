@@ -147,6 +147,12 @@ def pytest_sessionstart(session):
 def pytest_sessionfinish(session, exitstatus):
     if _server is not None:
         _server.close()
-    if exitstatus == 0 and _reports(session.config):
+    if _reports(session.config):
         from .fault_report import write_table
-        write_table()
+        session.config._fault_table = write_table(passed=exitstatus == 0)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    where = getattr(config, "_fault_table", None)
+    if where is not None:
+        terminalreporter.write_line(f"fault table: {where}")

@@ -115,8 +115,13 @@ def test_export_goes_where_it_says_and_says_where_it_went(qtbot, window, text_fi
     busy.mkdir()
     (busy / "notes.txt").write_text("mine")
     for chosen, expected in ((empty, empty), (busy, busy / "exp-export")):
-        monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, c=chosen, **k: str(c))
+        titles = []
+        monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                            lambda parent, title, *a, c=chosen, t=titles, **k: t.append(title) or str(c))
         models.buttons["export"].click()
+        # the dialog's title is one short line that a title bar shows whole (issue 29, 9)
+        assert titles == ["Export exp into a folder"], titles
+        assert "NAME-export" in models.buttons["export"].toolTip()
         wait_idle(qtbot, window)
         assert (expected / "model-symbol.json").is_file() and models.last_export == str(expected)
         dialog = models.exported

@@ -181,3 +181,27 @@ def test_a_taken_run_name_offers_resume_overwrite_or_a_new_name(qtbot, window, t
     wait_idle(qtbot, window)
     assert window.last_error is None and tab.panel.status.text().startswith("Completed")
     assert not (studio_home / "runs" / "taken" / "notes.txt").exists()     # a new run
+
+
+def test_the_built_in_corpora_say_which_are_ready_and_which_are_built_on_first_use(
+        qtbot, window, tmp_path, monkeypatch):
+    """Issue 29, 9: each built-in text says whether it is built here already or will be built
+    (offline, from installed packages) when first used, as the corpora folder really holds them."""
+    import corpora
+    from PySide6.QtWidgets import QComboBox
+
+    from desktop.widgets.common import add_builtin_corpora
+    picker = window.generate.picker
+    labels = {picker.source.itemData(i): picker.source.itemText(i)
+              for i in range(picker.source.count()) if picker.source.itemData(i) in corpora.REGISTRY}
+    assert labels
+    for name, label in labels.items():
+        ready = corpora.looks_built(name)
+        assert label == f"{name} (built-in, {'ready' if ready else 'built on first use'})"
+    (tmp_path / "bare").mkdir()
+    monkeypatch.setenv("RNN_STUDIO_HOME", str(tmp_path / "bare"))     # nothing built there
+    bare = QComboBox()
+    add_builtin_corpora(bare, "text")
+    assert bare.count() == len(labels)
+    assert all(bare.itemText(i).endswith("(built-in, built on first use)")
+               for i in range(bare.count()))

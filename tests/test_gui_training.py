@@ -356,12 +356,12 @@ def test_the_builtin_list_says_which_texts_are_ready_and_which_are_built_on_firs
     window = request.getfixturevalue("window")            # opened on this home
     source = window.generate.picker.source
     texts = {source.itemData(i): source.itemText(i) for i in range(source.count())}
-    assert texts["shakespeare"] == "shakespeare (built-in)"
-    assert texts["planted-brackets"] == "planted-brackets (built-in, built when first used)"
+    assert texts["shakespeare"] == "shakespeare (built-in, ready)"
+    assert texts["planted-brackets"] == "planted-brackets (built-in, built on first use)"
     source.setCurrentIndex(source.findData("planted-brackets"))
     wait_idle(qtbot, window)
     assert window.generate.picker.report is not None
-    assert source.currentText() == "planted-brackets (built-in)"
+    assert source.currentText() == "planted-brackets (built-in, ready)"
     assert (corpora_dir / "planted-brackets.txt").is_file()
 
 

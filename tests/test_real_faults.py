@@ -21,7 +21,7 @@ from engine.generator.train import CorpusRef, train_generator
 from engine.storage.runs import RunFolder
 
 from .conftest import repeating_text, run_cli
-from .fault_report import record_outcomes
+from .fault_report import record_outcomes, work_cases
 from .helpers import TINY, epochs, tiny_train
 from .real_faults import fill, leftovers, read_only, start_cli, tmpfs, wait_for
 from .sentiment_helpers import (TINY_SENTIMENT, synthetic_rows, tiny_sentiment_train,
@@ -268,11 +268,13 @@ def test_sigterm_and_sighup_stop_save_and_say_so(tmp_path, text, name):
         _, err = proc.communicate(timeout=120)
     finally:
         proc.kill()
-    assert proc.returncode == 0, (proc.returncode, err[-2000:])
-    assert f"stopping ({name})" in err and "Traceback" not in err
-    step = RunFolder(run).read_meta().step
-    assert step > 0 and f"stopped at step {step}" in err
-    record_outcomes("real fault 05: SIGTERM / SIGHUP to a training process", {name: "stopped, work saved"})
+    with work_cases("real fault 05: SIGTERM / SIGHUP to a training process") as cases:
+        with cases.check(name):
+            assert proc.returncode == 0, (proc.returncode, err[-2000:])
+            assert f"stopping ({name})" in err and "Traceback" not in err
+            step = RunFolder(run).read_meta().step
+            assert step > 0 and f"stopped at step {step}" in err
+            cases.outcomes[name] = "stopped, work saved"
 
 
 # ---- 6. 7. resuming on changed data or with changed settings -----------------------------------

@@ -125,3 +125,13 @@ def settle_run_name(tab, resume: bool):
         tab.run_name.setFocus()
         tab.run_name.selectAll()
     return True if choice == "resume" else None
+
+
+def add_builtin_corpora(combo, kind: str):
+    """Add each built-in corpus of ``kind`` to ``combo`` (its data: the corpus name), saying
+    which is built here already and which will be built (from installed packages, offline) on
+    first use."""
+    import corpora
+    for entry in corpora.REGISTRY.values():
+        if entry.kind == kind:
+            combo.addItem(corpora.listed_name(entry.name), entry.name)

@@ -90,11 +90,3 @@ class CharRNNStep(gluon.HybridBlock):
                 getattr(cell, kind).set_data(fused.data())
 
 
-def fused_to_cell_states(states):
-    """Fused-layer states ([h (L,N,H)] or [h, c]) -> the cell stack's [h0, c0, h1, c1, ...]."""
-    layers = states[0].shape[0]
-    out = []
-    for layer in range(layers):
-        out.extend(s[layer] for s in states)
-    return out
-

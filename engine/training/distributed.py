@@ -25,12 +25,12 @@ import mxnet as mx
 import numpy as np
 from mxnet import gluon, nd
 
+from engine.config import KVSTORES
 from engine.errors import StudioError
 from engine.training.optim_state import restore_trainer_state, trainer_state
 from engine.training.rank_channel import announce_rank
 from engine.training.server_schedule import ServerSchedule
 
-KVSTORES = ("local", "device", "dist_sync", "dist_async")
 STOP_REASONS = ("completed", "stopped", "time budget", "data changed")
 _OWN_KEYS = 1 << 20     # keys of the loop's own sums, far above the Trainer's parameter indices
 log = logging.getLogger("rnn_studio")

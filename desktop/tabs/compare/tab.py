@@ -12,7 +12,7 @@ import corpora
 
 from desktop.tabs.compare.result_views import (FLOOR, TITLES, ResultTable, gradient_series,
                                                reach_series, verdict_html)
-from desktop.widgets.common import dspin, select_or_add, spin
+from desktop.widgets.common import add_builtin_corpora, dspin, select_or_add, spin
 from desktop.widgets.loss_chart import LossChart
 
 JOB = "compare-train"        # "-train": the window counts it as training (asks before quitting)
@@ -29,9 +29,7 @@ class CompareTab(QWidget):
         # ---- the choices -------------------------------------------------------------------
         self.text = QComboBox()
         self.text.setToolTip("The text every cell trains on (the same split and seed)")
-        for entry in corpora.REGISTRY.values():
-            if entry.kind == "text":
-                self.text.addItem(corpora.listed_name(entry.name), entry.name)
+        add_builtin_corpora(self.text, "text")
         self.open_text = QPushButton("Open…")
         self.open_text.setToolTip("Compare on a text file of your own")
         self.open_text.clicked.connect(lambda _=False: self._choose_file())

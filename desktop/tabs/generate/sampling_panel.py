@@ -3,14 +3,10 @@
 model, and generate: one sample (streaming, shaded by confidence, copy, save, continue, look
 inside) or many side by side (temperatures across, seeds down), each drawn by one engine job.
 Under every sample: how much of it was copied from the training text, highlighted if asked.
-
-More views of the samples go in ``views`` with ``add_view``; lines under them in ``extras``
-with ``add_extra``.
 """
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QGroupBox, QHBoxLayout,
-                               QLabel, QPushButton, QTabWidget, QToolButton, QVBoxLayout,
-                               QWidget)
+                               QLabel, QPushButton, QTabWidget, QToolButton, QVBoxLayout)
 
 from engine.errors import StudioError
 from engine.wording import in_app_words
@@ -65,7 +61,6 @@ class SamplingPanel(QGroupBox):
         self.highlight = QCheckBox("highlight copied text")
         self.highlight.setToolTip("Mark the stretches found word for word in the training text "
                                   "(hover one to see where)")
-        self.extras = QVBoxLayout()
 
         self.views.setCornerWidget(self.room)
         first = self.settings.first
@@ -87,7 +82,6 @@ class SamplingPanel(QGroupBox):
         layout.addWidget(self.sentiment)
         layout.addLayout(actions)
         layout.addWidget(self.views, 1)
-        layout.addLayout(self.extras)
 
         self.generate_button.clicked.connect(self.generate)
         self.stop_button.clicked.connect(self.stop)
@@ -105,15 +99,6 @@ class SamplingPanel(QGroupBox):
         self._room_toggled(False)
         self._view_changed(0)
         self.highlight.setChecked(True)
-
-    # ---- places for what comes next ------------------------------------------------------------
-    def add_view(self, title: str, widget: QWidget):
-        """Another view of the samples beside the text and the grid."""
-        self.views.addTab(widget, title)
-
-    def add_extra(self, widget: QWidget):
-        """Controls or lines under the samples."""
-        self.extras.addWidget(widget)
 
     # ---- generating ----------------------------------------------------------------------------
     def persisted(self) -> dict:

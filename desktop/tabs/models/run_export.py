@@ -41,12 +41,17 @@ class RunExporter:
         names = self.tab.selected_names()
         if not names:
             return
-        # the rule for the folder is in the Export button's tooltip and in the result: a long
-        # dialog title is cut off mid-sentence by window managers
-        folder = QFileDialog.getExistingDirectory(self.tab, f"Export {names[0]} to a folder")
+        # a window title is one short line (a long one is cut off mid-sentence); where the
+        # files go (an empty folder as it is, else a new NAME-export in it) is said in the
+        # Export button's tooltip and, with the folder, when the export is done
+        folder = QFileDialog.getExistingDirectory(self.tab, self.folder_title(names[0]))
         if folder:
             self.export(names[0], export_target(Path(folder), names[0]),
                         self.format.currentText())
+
+    @staticmethod
+    def folder_title(name: str) -> str:
+        return f"Export {name} into a folder"
 
     def export(self, name: str, out, fmt: str = "mxnet"):
         from engine.export.run import export_run

@@ -81,8 +81,8 @@ class ModelsTab(QWidget):
                                 ("rename", "Rename…", "Give the run another name"),
                                 ("delete", "Delete…", "Delete the run and its files (asks)"),
                                 ("export", "Export…", "Write files to use the model without "
-                                 "RNN Studio, into a folder you choose: an empty folder is used "
-                                 "as it is; in any other a new folder NAME-export is made"),
+                                 "RNN Studio: into the folder you pick if it is empty, else "
+                                 "into a new folder NAME-export in it"),
                                 ("open", "Open folder", "Show the run's folder")):
             self.buttons[key] = QPushButton(label)
             self.buttons[key].setToolTip(tip)

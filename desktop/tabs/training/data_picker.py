@@ -12,7 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushB
 
 import corpora
 
-from desktop.widgets.common import select_or_add
+from desktop.widgets.common import add_builtin_corpora, select_or_add
 from desktop.recent import add_recent
 from desktop.tabs.training.advice_view import AdviceView
 
@@ -30,9 +30,7 @@ class DataPicker(QGroupBox):
         self.refusal: Optional[str] = None
         self.source = QComboBox()
         self.source.setToolTip(tip)
-        for entry in corpora.REGISTRY.values():
-            if entry.kind == builtin:
-                self.source.addItem(corpora.listed_name(entry.name), entry.name)
+        add_builtin_corpora(self.source, builtin)
         self.facts = QLabel("…")
         self.facts.setWordWrap(True)
         self.advice = AdviceView()
