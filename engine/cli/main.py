@@ -92,8 +92,8 @@ def render_training(events, kind, quiet: bool = False):
             if last_val is not None:
                 post["val"] = loss(last_val, 3)
             if ev.total_steps is None and ev.eta_s is not None:     # time budget: tqdm has no ETA
-                post.append(f"eta {int(ev.eta_s) // 60}:{int(ev.eta_s) % 60:02d}")
-            bar.set_postfix_str(", ".join(post), refresh=True)
+                post["eta"] = f"{int(ev.eta_s) // 60}:{int(ev.eta_s) % 60:02d}"
+            bar.set_postfix(post, refresh=True)
         elif isinstance(ev, Validated):
             last_val = ev.val_loss
             extra = "".join(f" {k} {v:.3f}" for k, v in ev.metrics.items()
