@@ -13,6 +13,7 @@ from engine.errors import StudioError
 from engine.generator.load import load_generator
 from engine.storage.runs import RunFolder
 
+from .fault_report import record_outcomes
 from .helpers import tiny_train, train
 
 # fp32: the same figures on every CPU (auto would be bf16 here, fp32 on an AVX2-only CPU)
@@ -121,3 +122,57 @@ def test_a_damaged_meta_json_falls_back_to_the_current_manifest(pruned):
     shutil.rmtree(pruned / f"gen-{meta.generation:06d}")       # and then the previous one's
     assert RunFolder(pruned).read_meta().generation == meta.generation - 1
     assert same(params(pruned, "best")[0], got)
+
+
+STEPS_PER_EPOCH = 34                 # the reference text at batch 8 x sequence 20
+
+
+def epochs_to(step: int) -> float:
+    return step / STEPS_PER_EPOCH - 1e-6
+
+
+def test_a_crash_while_an_older_generation_is_pruned_loses_nothing(tmp_path, reference):
+    """A run whose best is its previous checkpoint, resumed to its next save: that save prunes
+    the best's generation down to best.params. The resume is SIGKILLed right after each of its
+    file operations in turn (tests/crash_at.py); every time, the best model still loads, and
+    resuming ends with exactly the parameters and the folder of a run never interrupted."""
+    from .conftest import run_cli
+    _, text = reference
+    first = tmp_path / "first"
+    train(first, text, train_config=tiny_train(epochs=epochs_to(45), **SETTINGS))
+    meta = RunFolder(first).read_meta()
+    assert meta.step == 45 and generation_of(meta, "best.params") == meta.generation - 1, meta.paths
+    best_params = params(first, "best")[0]
+    end = tmp_path / "end"
+    shutil.copytree(first, end)
+    train(end, None, train_config=tiny_train(epochs=epochs_to(50), **SETTINGS), resume=True)
+    assert contents(end)[f"gen-{meta.generation - 1:06d}"] == ["best.params"]
+
+    def attempt(n):
+        runs = tmp_path / f"crash-{n}"
+        run = runs / "run"
+        shutil.copytree(first, run)
+        result = run_cli("generator", "train", "--out", run, "--resume", "--epochs",
+                         f"{epochs_to(50):.7f}", "--precision", "fp32", "--quiet", timeout=120,
+                         crash={"n": n, "folder": runs, "count_file": tmp_path / f"count-{n}"})
+        return result, run
+
+    counted, _ = attempt(0)
+    assert counted.returncode == 0, counted.stderr
+    total = int((tmp_path / "count-0").read_text())
+    assert total >= 10, total
+    outcomes = {}
+    for n in range(1, total + 1):
+        crashed, run = attempt(n)
+        assert crashed.returncode == -9, (n, crashed.stderr[-2000:])
+        assert same(params(run, "best")[0], best_params), n
+        if RunFolder(run).read_meta().step < 50:
+            outcomes[n] = "before the switch: resumed exactly"
+            train(run, None, train_config=tiny_train(epochs=epochs_to(50), **SETTINGS), resume=True)
+            assert contents(run) == contents(end), n
+        else:
+            outcomes[n] = "after the switch" + ("" if contents(run) == contents(end) else
+                                                ", mid-prune: best and resume whole")
+        assert same(params(run, "last")[0], params(end, "last")[0]), n
+    assert any("mid-prune" in o for o in outcomes.values()), outcomes   # the prune was hit
+    record_outcomes("crash while an older generation is pruned to its best model", outcomes)
