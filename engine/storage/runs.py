@@ -10,6 +10,8 @@
                             trainer.states  optimizer state + carried hidden state (NDArray)
                             manifest.json   the meta.json this generation was saved with
                  gen-000006/...          the previous checkpoint, kept to fall back on
+                 gen-000004/best.params  an older save's best model, while a kept checkpoint
+                                        names it: only that file stays (no manifest)
                  .lock                   held by the one process that trains this run
 
 A checkpoint becomes visible as one unit: each save writes a new generation folder (its files,
@@ -125,7 +127,8 @@ class RunFolder:
         return RunMeta.from_json(meta, str(meta_path))
 
     def _manifests(self) -> List[Path]:
-        """The generations' manifests, newest first."""
+        """The generations' manifests, newest first. A generation kept only for its best
+        model has none (see ``_prune``): it is no checkpoint to fall back on."""
         if not self.path.is_dir():
             return []
         found = [(int(m.group(1)), d / MANIFEST) for d in self.path.iterdir()
@@ -339,19 +342,46 @@ class RunFolder:
         return new
 
     def _prune(self, keep: List[RunMeta]):
-        """Remove generations, pre-generation files and temp files that no checkpoint in
-        ``keep`` names. Best effort: what fails now is pruned by a later save."""
-        named = {self.file_path(name, m).resolve() for m in keep for name in m.files}
-        named_dirs = {p.parent for p in named}
+        """Remove every file that no checkpoint in ``keep`` needs: whole generations that none
+        names, the unnamed files of a generation kept only for some of its files (the best
+        model of an older save: its last.params and trainer.states go, and its manifest, so
+        that it is no checkpoint to fall back on any more), pre-generation files and temp
+        files. Best effort: what fails now is pruned by a later save."""
+        needed = self._needed_files(keep)
         for entry in self.path.iterdir():
             try:
-                if _GENERATION.fullmatch(entry.name) and entry.resolve() not in named_dirs:
-                    shutil.rmtree(entry)
+                if _GENERATION.fullmatch(entry.name) and entry.is_dir():
+                    self._prune_generation(entry, needed)
                 elif (entry.name in PARAM_FILES + (STATES,) or entry.name.startswith(TEMP_PREFIX)) \
-                        and entry.resolve() not in named:
+                        and entry.resolve() not in needed:
                     entry.unlink()
             except OSError as err:
                 log.debug("could not prune %s: %s", entry, err)
+
+    def _needed_files(self, keep: List[RunMeta]) -> set:
+        """The files that the checkpoints in ``keep`` name, and the manifest of each one's own
+        generation (what a damaged meta.json or a damaged newer generation falls back to)."""
+        needed = {self.file_path(name, m).resolve() for m in keep for name in m.files}
+        needed |= {(self.path / f"gen-{m.generation:06d}" / MANIFEST).resolve()
+                   for m in keep if m.generation}
+        return needed
+
+    @staticmethod
+    def _prune_generation(folder: Path, needed: set):
+        """Remove ``folder`` if it holds nothing needed, else only its files that are not.
+        Its manifest goes first: a crash midway leaves a generation with all its files or
+        one without a manifest, which no reader takes for a checkpoint (``_manifests``)."""
+        files = sorted(folder.iterdir(), key=lambda f: f.name != MANIFEST)
+        if not any(f.resolve() in needed for f in files):
+            shutil.rmtree(folder)
+            return
+        for f in files:
+            if f.resolve() in needed:
+                continue
+            if f.is_dir():
+                shutil.rmtree(f)
+            else:
+                f.unlink()
 
     def write_meta(self, meta: RunMeta):
         self._require_held()
