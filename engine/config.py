@@ -16,6 +16,7 @@ from engine.errors import Setting, StudioError
 # how gradients may be combined (the kvstore setting's choices; engine/training/distributed.py
 # refuses any other)
 KVSTORES = ("local", "device", "dist_sync", "dist_async")
+PRECISIONS = ("auto", "fp32", "bf16")      # engine/generator/precision.py says what each does
 
 
 def setting(default, help: str, *, flag: Optional[str] = None, label: Optional[str] = None,
@@ -181,7 +182,7 @@ class TrainConfig(_JSONConfig):
                              "library is built, else fp32; fp32; or bf16 (bfloat16: faster "
                              "where the CPU has it; the weights and the optimizer stay fp32, "
                              "and it learns as much per step)",
-                             label="Precision", choices=("auto", "fp32", "bf16"),
+                             label="Precision", choices=PRECISIONS,
                              kinds=("generator",), advanced=True)
     ctx: str = setting("cpu", "Where to compute: cpu, gpu, gpu:N, or a list of GPUs such as "
                        "gpu:0,1 that share each batch", kinds=("generator", "sentiment"))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from engine.config import GeneratorConfig, SentimentConfig, TrainConfig
-from engine.generator.inspect import parameter_count
+from engine.generator.cells import parameter_count
 
 # generator: seconds per step = STEP_S + chars per step x weights per char / WEIGHT_RATE
 GENERATOR_STEP_S = 0.1

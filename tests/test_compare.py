@@ -11,7 +11,7 @@ from corpora.planted import planted_text
 from engine.config import GeneratorConfig, TrainConfig
 from engine.errors import StudioError
 from engine.generator.compare import ComparisonDone, compare_cells, matched_configs
-from engine.generator.inspect import parameter_count
+from engine.generator.cells import parameter_count
 from engine.generator.train import CorpusRef
 from engine.storage.runs import RunFolder
 

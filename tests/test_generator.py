@@ -221,7 +221,7 @@ def test_numpy_and_mxnet_steppers_match_fused_layer(mode):
 
 @pytest.mark.parametrize("mode", ["lstm", "gru", "rnn"])
 def test_parameter_count_matches_the_built_model(mode):
-    from engine.generator.inspect import parameter_count
+    from engine.generator.cells import parameter_count
     from engine.training.loop import count_parameters
     config = TINY.replace(vocab_size=30, mode=mode, num_layers=2, embed_size=12)
     model = CharRNN(config)

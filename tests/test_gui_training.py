@@ -217,7 +217,7 @@ def test_advice_follows_the_settings_says_if_it_blocks_and_offers_the_fix(qtbot,
     text.write_text(repeating_text(52_000), encoding="utf-8")
     tab.picker.add(str(text))
     wait_idle(qtbot, window)
-    from engine.generator.inspect import parameter_count
+    from engine.generator.cells import parameter_count
     advice = tab.picker.advice
     assert "batch of 64 x 100" in advice.text()
     assert tab.panel.train_button.isEnabled() and not advice.blocks    # it trains, with caveats

@@ -114,7 +114,7 @@ def test_the_advice_says_what_the_engine_does_and_its_fix_works(tmp_path):
     assert started.info["val_chars"] == 300                      # 5 % of 6,000
     assert not [a for a in advice(6000, 30, TINY, tiny_train(batch_size=8, seq_len=20,
                                                              val_fraction=0.05)) if a.fix]
-    from engine.generator.inspect import parameter_count
+    from engine.generator.cells import parameter_count
     big = advice(6000, 30, GeneratorConfig(), tiny_train(batch_size=8, seq_len=20))
     hidden = next(a.fix["hidden_size"] for a in big if "overfit" in a.text)
     fits = [parameter_count(GeneratorConfig(hidden_size=h), 30) <= 60_000

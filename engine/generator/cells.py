@@ -70,3 +70,14 @@ NAMES = tuple(CELLS)
 
 def cell_kind(mode: str) -> CellKind:
     return CELLS[mode]
+
+
+def parameter_count(config, vocab_size: int) -> int:
+    """Trainable weights of a CharRNN with ``config`` (a GeneratorConfig) over ``vocab_size``
+    characters, without building it: the embedding, each recurrent layer (input and hidden
+    weights and two biases per block) and the output layer."""
+    blocks = cell_kind(config.mode).blocks
+    hidden, embed = config.hidden_size, config.embed_size
+    recurrent = sum(blocks * hidden * ((embed if layer == 0 else hidden) + hidden + 2)
+                    for layer in range(config.num_layers))
+    return vocab_size * embed + recurrent + hidden * vocab_size + vocab_size

@@ -40,7 +40,7 @@ from engine.errors import StudioError
 from engine.events import Finished, Progress, Validated
 from engine.generator.cells import CELLS
 from engine.generator.data import encode_corpus, split_stream
-from engine.generator.inspect import parameter_count
+from engine.generator.cells import parameter_count
 from engine.generator.load import load_generator
 from engine.generator.train import CorpusRef, train_generator
 from engine.storage.runs import RunFolder

@@ -9,21 +9,13 @@ from typing import List
 
 from engine.advice import Advice, largest_power_of_two, one_verdict
 from engine.config import GeneratorConfig, TrainConfig
-from engine.generator.cells import cell_kind
+from engine.generator.cells import parameter_count
 from engine.generator.data import count_chars
 from engine.text import inspect_text_file, iter_text_chunks
 
 PREVIEW_CHARS = 1500
 SHORT_TEXT = 200_000           # below this, a model soon memorises the text
 OVERFIT_RATIO = 10             # parameters per character above which it overfits
-
-
-def parameter_count(config: GeneratorConfig, vocab_size: int) -> int:
-    """Trainable parameters of a CharRNN, without building it."""
-    gates = cell_kind(config.mode).blocks
-    H, E = config.hidden_size, config.embed_size
-    rnn = sum(gates * H * ((E if layer == 0 else H) + H + 2) for layer in range(config.num_layers))
-    return vocab_size * E + rnn + H * vocab_size + vocab_size
 
 
 def advice(chars: int, vocab: int, model: GeneratorConfig, train: TrainConfig) -> List[Advice]:

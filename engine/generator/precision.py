@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import List, Optional
 
+from engine.config import PRECISIONS
 from engine.errors import StudioError
 from engine.wording import setting
 
@@ -82,7 +83,7 @@ def training_path(requested: str, ctx_name: str = "cpu",
                   flags: Optional[List[str]] = None) -> TrainingPath:
     """The precision and layer for ``--precision requested`` on this machine. ``auto``: bf16
     where it can run, else fp32. An explicit bf16 that cannot run is a StudioError saying why."""
-    if requested not in ("fp32", "bf16", "auto"):
+    if requested not in PRECISIONS:
         raise StudioError(setting("precision"), f" must be fp32, bf16 or auto, not "
                           f"{requested!r}")
     on_cpu = (ctx_name or "cpu").strip().lower().startswith("cpu")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Collection, Dict, Optional, Tuple
 
 from engine.config import GeneratorConfig, TrainConfig
-from engine.generator.cells import cell_kind
+from engine.generator.cells import parameter_count
 
 
 @dataclass(frozen=True)
@@ -84,15 +84,8 @@ DROPOUT_WHEN_SEEN_MORE = 0.2
 
 
 def parameters(model: Dict[str, object], vocab: int = 65) -> int:
-    """Weights of a CharRNN with these GeneratorConfig settings (``vocab`` characters): the
-    embedding, the recurrent layers (input, hidden and two biases per gate) and the output."""
-    config = GeneratorConfig(**model)
-    gates = cell_kind(config.mode).blocks
-    h, total, width = config.hidden_size, vocab * config.embed_size, config.embed_size
-    for _ in range(config.num_layers):
-        total += gates * h * (width + h + 2)
-        width = h
-    return total + h * vocab + vocab
+    """Weights of a CharRNN with these GeneratorConfig settings (``vocab`` characters)."""
+    return parameter_count(GeneratorConfig(**model), vocab)
 
 
 def for_text(recipe: Recipe, text_chars: int) -> Recipe:

@@ -74,7 +74,7 @@ class GenerateTab(TrainingTab):
         return self.settings.model_config(), self.settings.train_config()
 
     def describe_data(self, report: dict) -> str:
-        from engine.generator.inspect import parameter_count
+        from engine.generator.cells import parameter_count
         params = parameter_count(self.settings.model_config(), report["vocab"])
         return (f"<b>{report['name']}</b>: {report['chars']:,} characters, {report['vocab']} "
                 f"distinct; this model: {params:,} parameters "
