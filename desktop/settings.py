@@ -1,7 +1,7 @@
 """Persisting widget values and recent choices with QSettings (per user, per platform)."""
 from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import (QAbstractButton, QComboBox, QDoubleSpinBox, QLineEdit, QSlider,
-                               QSpinBox)
+
+from desktop.widgets.widget_values import holds_value, set_value, value_of
 
 ORGANIZATION, APPLICATION = "rnn-studio", "RNN Studio"
 
@@ -14,16 +14,8 @@ def save_widgets(group: str, widgets: dict):
     s = settings()
     s.beginGroup(group)
     for key, w in widgets.items():
-        if isinstance(w, (QSpinBox, QSlider)):
-            s.setValue(key, int(w.value()))
-        elif isinstance(w, QDoubleSpinBox):
-            s.setValue(key, float(w.value()))
-        elif isinstance(w, QComboBox):
-            s.setValue(key, w.currentText())
-        elif isinstance(w, QLineEdit):
-            s.setValue(key, w.text())
-        elif isinstance(w, QAbstractButton) and w.isCheckable():
-            s.setValue(key, bool(w.isChecked()))
+        if holds_value(w):
+            s.setValue(key, value_of(w))
     s.endGroup()
 
 
@@ -45,18 +37,7 @@ def restore_widgets(group: str, widgets: dict):
             continue
         value = s.value(key)
         try:
-            if isinstance(w, (QSpinBox, QSlider)):
-                w.setValue(int(value))
-            elif isinstance(w, QDoubleSpinBox):
-                w.setValue(float(value))
-            elif isinstance(w, QComboBox):
-                index = w.findText(str(value))
-                if index >= 0:
-                    w.setCurrentIndex(index)
-            elif isinstance(w, QLineEdit):
-                w.setText(str(value))
-            elif isinstance(w, QAbstractButton) and w.isCheckable():
-                w.setChecked(value in (True, "true", "1", 1))
+            set_value(w, value)
         except (TypeError, ValueError):
             continue                    # a damaged setting falls back to the default
     s.endGroup()

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout
 
 from engine.config import settings_of, value_type
 from engine.wording import label_of
+from desktop.widgets.widget_values import changed_signal, set_value
+from desktop.widgets.widget_values import value_of as widget_value  # noqa: F401 (read from here)
 
 
 def setting_widget(cls, f) -> QWidget:
@@ -40,16 +42,6 @@ def setting_widget(cls, f) -> QWidget:
         w = QLineEdit(str(default))
     w.setToolTip(m["help"])
     return w
-
-
-def widget_value(w):
-    if isinstance(w, QComboBox):
-        return w.currentText()
-    if isinstance(w, QCheckBox):
-        return w.isChecked()
-    if isinstance(w, (QSpinBox, QDoubleSpinBox)):
-        return w.value()
-    return w.text()
 
 
 class SettingsForm(QWidget):
@@ -114,15 +106,8 @@ class SettingsForm(QWidget):
     def set_values(self, values: dict):
         """Set fields by name (unknown names are ignored)."""
         for name, value in values.items():
-            w = self.widgets.get(name)
-            if isinstance(w, QComboBox):
-                w.setCurrentText(str(value))
-            elif isinstance(w, QCheckBox):
-                w.setChecked(bool(value))
-            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
-                w.setValue(value)
-            elif isinstance(w, QLineEdit):
-                w.setText(str(value))
+            if name in self.widgets:
+                set_value(self.widgets[name], value)
 
     def defaults(self) -> dict:
         """Each field's default (what a config made with no arguments has)."""
@@ -131,11 +116,4 @@ class SettingsForm(QWidget):
     def changed_signals(self):
         """The signal of each widget that fires when its value changes."""
         for w in self.widgets.values():
-            if isinstance(w, QComboBox):
-                yield w.currentIndexChanged
-            elif isinstance(w, QCheckBox):
-                yield w.toggled
-            elif isinstance(w, (QSpinBox, QDoubleSpinBox)):
-                yield w.valueChanged
-            else:
-                yield w.textChanged
+            yield changed_signal(w)
