@@ -171,28 +171,33 @@ def labeled_source_path(ref: str) -> str:
     return str(resolve_labeled_source(ref)[0])
 
 
-def resolve_labeled_source(ref: str) -> tuple:
-    """A built-in labeled corpus name or a file/folder path -> (path, display name)."""
+# what a source of each kind is called in a refusal: (a built-in one, a path, the other kind)
+_SOURCE_WORDS = {"text": ("corpus", "an existing file",
+                          "labeled data for sentiment, not text to generate"),
+                 "labeled": ("labeled corpus", "an existing file or folder",
+                             "plain text for the generator, not labeled data")}
+
+
+def _resolve_source(ref: str, kind: str) -> tuple:
+    """A built-in corpus of ``kind`` by name, or a path -> (path, display name)."""
+    built_in, existing, other_kind = _SOURCE_WORDS[kind]
     if ref in REGISTRY:
-        if REGISTRY[ref].kind != "labeled":
-            raise StudioError(f"corpus {ref!r} is plain text for the generator, not labeled data")
+        if REGISTRY[ref].kind != kind:
+            raise StudioError(f"corpus {ref!r} is {other_kind}")
         return corpus_path(ref), ref
     path = Path(ref).expanduser()
     if not path.exists():
-        labeled = sorted(n for n, e in REGISTRY.items() if e.kind == "labeled")
-        raise StudioError(f"{ref!r} is neither a built-in labeled corpus ({', '.join(labeled)}) "
-                          f"nor an existing file or folder")
+        names = sorted(n for n, e in REGISTRY.items() if e.kind == kind)
+        raise StudioError(f"{ref!r} is neither a built-in {built_in} ({', '.join(names)}) "
+                          f"nor {existing}")
     return path, path.name
+
+
+def resolve_labeled_source(ref: str) -> tuple:
+    """A built-in labeled corpus name or a file/folder path -> (path, display name)."""
+    return _resolve_source(ref, "labeled")
 
 
 def resolve_text_source(ref: str) -> tuple:
     """A built-in text corpus name or a file path -> (path, display name)."""
-    if ref in REGISTRY:
-        if REGISTRY[ref].kind != "text":
-            raise StudioError(f"corpus {ref!r} is labeled data for sentiment, not text to generate")
-        return corpus_path(ref), ref
-    path = Path(ref).expanduser()
-    if not path.exists():
-        raise StudioError(f"{ref!r} is neither a built-in corpus ({', '.join(sorted(REGISTRY))}) "
-                          f"nor an existing file")
-    return path, path.name
+    return _resolve_source(ref, "text")
