@@ -19,7 +19,7 @@ from engine.storage.atomic import atomic_write_with
 from engine.storage.disk import reason
 from engine.errors import StudioError
 from engine.storage.run_meta import RunMeta
-from engine.storage.runs import RunFolder, resolve_run
+from engine.storage.trained import load_trained
 from engine.sentiment.features import Featurizer
 from engine.sentiment.labeled import read_table
 from engine.sentiment.model import SentimentRNN
@@ -63,17 +63,10 @@ class SentimentPredictor:
     @classmethod
     def load(cls, ref, which: str = "best", ctx=None) -> "SentimentPredictor":
         ctx = ctx or mx.cpu()
-        run = RunFolder(resolve_run(ref))
-        meta = run.read_meta(kind="sentiment")
-        try:
-            config = SentimentConfig.from_dict(meta.model_settings)
-            vocab = nlp.Vocab.from_json(meta.vocab)
-            labels = list(meta.labels)
-        except (KeyError, TypeError, ValueError) as err:
-            raise StudioError(f"{run.path}/meta.json: corrupted ({err})") from None
-        model = SentimentRNN(config)
-        meta = run.load_params(model, which, ctx, meta)     # the checkpoint actually loaded
-        model.hybridize()
+        model, (vocab, labels), meta = load_trained(
+            ref, "sentiment", SentimentConfig,
+            lambda meta: (nlp.Vocab.from_json(meta.vocab), list(meta.labels)), SentimentRNN,
+            which, ctx)
         return cls(model, vocab, labels, meta, ctx)
 
     def probabilities(self, texts: Sequence[str], batch_size: int = 1024) -> np.ndarray:
