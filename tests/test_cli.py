@@ -1,5 +1,6 @@
 """The command line end to end, in subprocesses, as scripts use it."""
 import json
+import re
 import shutil
 
 import pytest
@@ -169,3 +170,32 @@ def test_the_command_line_speaks_bits_per_character_as_the_app_does(tmp_path, st
     assert "loss=" in proc.stderr and " bits/char" in proc.stderr.split("loss=", 1)[1][:20]
     listed = _ok(run_cli("runs", "list")).stdout
     assert f"best val {best_nats / math.log(2):.4f} bits/char" in listed, listed
+
+
+def test_a_very_long_sample_shows_progress_and_stops_keeping_what_was_drawn(cli_run):
+    """Finding 29, fault 8: `--length 10000000` sampled for minutes with no progress. A long
+    sample shows its progress on stderr, and a real SIGINT stops it: exit 0, what was drawn
+    kept on stdout, a line saying how far it got."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from .conftest import ROOT
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "generator", "sample", str(cli_run),
+                             "--length", "10000000", "--seed", "1"], cwd=str(ROOT), env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(8)                                  # loading, then some seconds of drawing
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err[-2000:]
+    assert "char" in err and "/10.0M" in err, err[-2000:]               # the progress bar
+    drawn = int(re.search(r"stopped after ([\d,]+) of 10,000,000 characters", err)
+                .group(1).replace(",", ""))
+    assert 0 < drawn < 10_000_000 and len(out) == drawn + 1      # every drawn character kept
+    assert "keeping what was drawn" in err and "Traceback" not in err

@@ -237,3 +237,53 @@ def test_bench_workers_measures_one_and_two_workers():
     assert result["scaling"] == pytest.approx(result["workers_train_chars_per_s"]
                                               / result["one_worker_train_chars_per_s"])
     assert result["threads_per_worker"] >= 1 and result["gradient_mb"] > 0
+
+
+def _worker_pids(run) -> list:
+    """The pids of the processes training ``run`` as workers (not the launcher)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                argv = f.read().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if str(run) in argv and "train" in argv and "launch" not in argv:
+            pids.append(int(entry))
+    return pids
+
+
+@pytest.mark.slow
+def test_a_stopped_worker_is_reported_and_the_job_ends_keeping_its_checkpoint(tmp_path, text):
+    """Finding 29, fault 7: SIGSTOP to one worker of `launch --workers 2` froze the job
+    forever without a word. A real SIGSTOP: the launcher says which worker is stopped at once,
+    ends the job after the stall timeout, and the run keeps its last checkpoint."""
+    run = tmp_path / "stalled"
+    proc = subprocess.Popen([sys.executable, "-m", "engine", "launch", "--workers", "2",
+                             "--stall-timeout", "10", "--", "generator", "train", "--corpus",
+                             str(text), "--out", str(run), "--epochs", "50", *TINY_GENERATOR],
+                            env=launcher_env(tmp_path), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, cwd=str(ROOT),
+                            start_new_session=True)
+    try:
+        for line in proc.stdout:                 # both train: the first validation was saved
+            if "validation loss" in line:
+                break
+        workers = _worker_pids(run)
+        assert len(workers) == 2, workers
+        os.kill(workers[1], signal.SIGSTOP)
+        stopped_at = time.time()
+        rest, _ = proc.communicate(timeout=120)
+        waited = time.time() - stopped_at
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        for pid in _worker_pids(run):
+            os.kill(pid, signal.SIGKILL)
+    assert proc.returncode != 0, rest[-3000:]
+    assert "is stopped (SIGSTOP or Ctrl-Z?)" in rest, rest[-3000:]
+    assert "no worker made progress for 10 s: ending the job" in rest, rest[-3000:]
+    assert waited < 60, waited                   # the stall timeout, then 15 s of grace at most
+    assert RunFolder(run).read_meta().step > 0   # what was learned is in its checkpoint

@@ -53,6 +53,18 @@ class Role:
     command: List[str]
     process: Optional[subprocess.Popen] = None
     connected: bool = False
+    last_output: float = 0.0         # when it last printed a line (time.time())
+    said_stopped: bool = False       # its being stopped (SIGSTOP) was reported
+
+
+def is_stopped(process: subprocess.Popen) -> bool:
+    """Whether ``process`` is stopped (SIGSTOP, Ctrl-Z): state T in /proc (Linux; elsewhere
+    the stall timeout alone finds it)."""
+    try:
+        with open(f"/proc/{process.pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+    except (OSError, IndexError):
+        return False
 
 
 def free_port() -> int:
@@ -97,7 +109,8 @@ class Launch:
     def __init__(self, workers: int, servers: int, train_command: List[str],
                  connect_timeout: float = 60.0, port: Optional[int] = None,
                  threads: Optional[int] = None, out: TextIO = sys.stdout,
-                 verbose: bool = False, program: Optional[List[str]] = None):
+                 verbose: bool = False, program: Optional[List[str]] = None,
+                 stall_timeout: float = 600.0):
         if workers < 1 or servers < 1:
             raise StudioError("launch needs at least one worker and one server")
         self.port = port or free_port()
@@ -113,6 +126,7 @@ class Launch:
         work = (program or python + ["-m", "engine"]) + worker_command(train_command)
         self.roles += [Role(f"worker {i + 1}", "worker", work) for i in range(workers)]
         self.connect_timeout, self.out, self.verbose = connect_timeout, out, verbose
+        self.stall_timeout = stall_timeout
         self.lines: "queue.Queue" = queue.Queue()
         self.width = max(len(r.name) for r in self.roles)
 
@@ -164,6 +178,7 @@ class Launch:
             self.lines.put((role, buffer.decode("utf-8", "replace")))
 
     def _show(self, role: Role, line):
+        role.last_output = time.time()
         if isinstance(line, _Rank):    # named by launch order until the KVStore gives it a rank
             role.name = f"worker {line.rank + 1}"
             return
@@ -202,6 +217,27 @@ class Launch:
                 self._say(f"timed out after {self.connect_timeout:g} s: {', '.join(missing)} "
                           f"never connected to the scheduler at 127.0.0.1:{self.port}")
                 return 1
+            if self._stalled(workers, started):
+                return 1
+
+    def _stalled(self, workers: List[Role], started: float) -> bool:
+        """A worker that makes no progress holds every other one (they wait for it at each
+        step): say so at once where it is stopped, and end the job once no worker has printed
+        anything for the stall timeout (what they learned is in the last checkpoint)."""
+        now = time.time()
+        for role in workers:
+            if not role.said_stopped and role.process.poll() is None and \
+                    is_stopped(role.process):
+                role.said_stopped = True
+                self._say(f"{role.name} is stopped (SIGSTOP or Ctrl-Z?) and the others wait for "
+                          f"it: continue it (kill -CONT {role.process.pid}), or the job ends "
+                          f"after {self.stall_timeout:g} s without progress")
+        quiet_since = max(max(r.last_output for r in workers), started)
+        if now - quiet_since < self.stall_timeout:
+            return False
+        self._say(f"no worker made progress for {self.stall_timeout:g} s: ending the job (what "
+                  f"was learned is in the run's last checkpoint; resume it with --resume)")
+        return True
 
     def _say(self, message: str):
         say(f"rnn-studio launch: {message}")

@@ -47,8 +47,9 @@ class StopFlag:
     """Set by the first stop signal (Ctrl-C, SIGTERM, SIGHUP: stop_signals.py): training stops
     at the next step, saves and exits; a second one aborts."""
 
-    def __init__(self):
+    def __init__(self, then: str = "saving the checkpoint"):
         self.event = threading.Event()
+        self.then = then                  # what stopping does, said when the signal comes
 
     def install(self):
         from engine.cli.stop_signals import STOP_SIGNALS, after_hangup, say, signal_name
@@ -57,8 +58,7 @@ class StopFlag:
             if self.event.is_set():
                 raise KeyboardInterrupt
             self.event.set()
-            say(f"\nstopping ({signal_name(signum)}): saving the checkpoint (Ctrl-C again to "
-                f"abort)…")
+            say(f"\nstopping ({signal_name(signum)}): {self.then} (Ctrl-C again to abort)…")
             after_hangup(signum)
         for signum in STOP_SIGNALS:
             signal.signal(signum, handler)
@@ -168,7 +168,7 @@ def cmd_generator_sample(args):
     model, vocab, _ = load_generator(args.run, args.checkpoint, ctx)
     sampler = Sampler(model, vocab, ctx)
     sampler.check_prime(base.prime)
-    stop = StopFlag().install()
+    stop = StopFlag("keeping what was drawn").install()
     if len(cells) == 1 and not (args.json or steer or score):
         _stream_sample(sampler, base, stop, args.no_newline)
         return
@@ -190,11 +190,19 @@ def cmd_generator_sample(args):
         print()
 
 
+LONG_SAMPLE = 10_000    # characters from which a streamed sample shows its progress (stderr)
+
+
 def _stream_sample(sampler, config, stop, no_newline: bool):
-    """One sample streamed to stdout as it is drawn (the prime first)."""
+    """One sample streamed to stdout as it is drawn (the prime first). A long one shows its
+    progress on stderr; Ctrl+C (or SIGTERM) stops it, keeping what was drawn."""
+    from tqdm import tqdm
     out = sys.stdout
     out.write(config.prime)
-    buffer = []
+    progress = tqdm(total=config.length, unit="char", unit_scale=True, file=sys.stderr,
+                    dynamic_ncols=True, mininterval=1.0, leave=False,
+                    disable=config.length < LONG_SAMPLE)
+    buffer, drawn = [], 0
     for ch in sampler.generate(prime=config.prime, length=config.length,
                                temperature=config.temperature, seed=config.seed,
                                should_stop=stop, **config.filters):
@@ -202,9 +210,16 @@ def _stream_sample(sampler, config, stop, no_newline: bool):
         if len(buffer) >= 16 or ch.char == "\n":
             out.write("".join(buffer))
             out.flush()
+            progress.update(len(buffer))
+            drawn += len(buffer)
             buffer = []
+    drawn += len(buffer)
+    progress.close()
     out.write("".join(buffer) + ("" if no_newline else "\n"))
     out.flush()
+    if stop() and drawn < config.length:
+        print(f"stopped after {drawn:,} of {config.length:,} characters; what was drawn is "
+              f"above", file=sys.stderr)
 
 
 def cmd_generator_evaluate(args):
@@ -392,7 +407,7 @@ def cmd_launch(args):
         return 0
     return Launch(args.workers, args.servers, command, connect_timeout=args.connect_timeout,
                   port=args.port or free_port(), threads=args.threads,
-                  verbose=args.verbose).run()
+                  verbose=args.verbose, stall_timeout=args.stall_timeout).run()
 
 
 def cmd_gui(args):
@@ -571,6 +586,9 @@ def build_parser():
                     "the cores shared out)")
     la.add_argument("--connect-timeout", type=float, default=60.0, help="seconds to wait for "
                     "every role to connect")
+    la.add_argument("--stall-timeout", type=float, default=600.0, help="seconds without a "
+                    "line from any worker after which the job is ended (a stopped or hung "
+                    "worker holds the others); its last checkpoint is kept")
     la.add_argument("--verbose", action="store_true", help="also show ps-lite's own messages")
     la.add_argument("train_command", nargs=argparse.REMAINDER, metavar="-- TRAIN COMMAND")
     la.set_defaults(func=cmd_launch)
