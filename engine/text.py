@@ -13,7 +13,7 @@ from engine.errors import StudioError
 from engine.wording import setting
 
 CHUNK_BYTES = 1 << 22          # 4 MiB per read
-_SNIFF_BYTES = 1 << 16
+SNIFF_BYTES = 1 << 16
 _CONTROL = set(range(0, 32)) - {9, 10, 12, 13}      # control bytes other than tab, LF, FF, CR
 
 
@@ -113,7 +113,7 @@ def inspect_text_file(path, encoding: str = "utf-8") -> TextInfo:
     digest = hashlib.sha256()
     offset, lines, has_text = 0, 0, False
     with open(path, "rb") as f:
-        head = f.read(_SNIFF_BYTES)
+        head = f.read(SNIFF_BYTES)
         encoding = resolved_encoding(encoding, head)
         _check_not_binary(path, head, encoding)
         decoder = codecs.getincrementaldecoder(_python_codec(encoding))("strict")
@@ -143,7 +143,7 @@ def guess_encoding(path) -> str:
     overrule, never an error."""
     try:
         with open(path, "rb") as f:
-            head = f.read(_SNIFF_BYTES)
+            head = f.read(SNIFF_BYTES)
     except OSError:
         return "utf-8"
     utf16 = _sniff_utf16(head)
@@ -167,7 +167,7 @@ def iter_text_chunks(path, encoding: str = "utf-8", chunk_bytes: int = CHUNK_BYT
     """Yield the decoded text of ``path`` in pieces of about ``chunk_bytes``; newlines normalised."""
     pending_cr = False
     with open(path, "rb") as f:
-        encoding = resolved_encoding(encoding, f.read(_SNIFF_BYTES))
+        encoding = resolved_encoding(encoding, f.read(SNIFF_BYTES))
         f.seek(0)
         decoder = codecs.getincrementaldecoder(_python_codec(encoding))("strict")
         while True:

@@ -84,7 +84,7 @@ def test_novelty_shown_per_suggestion(run, sampler):
 
 
 @pytest.mark.parametrize("encoding,bom", [("utf-8", b""), ("utf-8-sig", b""),
-                                          ("utf-16", b""), ("cp1252", b"")])
+                                          ("utf-16", b""), ("utf-16-le", b""), ("cp1252", b"")])
 def test_documents_keep_their_encoding_and_line_ends(tmp_path, encoding, bom):
     path = tmp_path / "story.md"
     text = "Caf\u00e9 \u201cnoir\u201d\r\nline two\r\n"

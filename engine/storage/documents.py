@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import List, Optional
 
 from engine.errors import StudioError
+from engine.text import SNIFF_BYTES, resolved_encoding
 from engine.storage.atomic import _alive, atomic_write_bytes, atomic_write_json
 from engine.storage.paths import studio_home
 
 MAX_DOCUMENT_BYTES = 5 * 1024 * 1024        # the editor stays responsive well below this
-BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-        (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 @dataclass
@@ -39,12 +38,13 @@ def _stamp(path: Path) -> tuple:
 def decode(data: bytes, name: str):
     """(text with \\n line ends, encoding, newline) of a document's bytes; a clear error for a
     binary file or one in no encoding tried."""
-    encoding = next((name for bom, name in BOMS if data.startswith(bom)), None)
-    if encoding is None:
-        if b"\0" in data[:8192]:
+    if data.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"                      # kept, so a save writes the mark back
+    else:   # UTF-16 with or without a byte-order mark, as training reads it (engine/text.py)
+        encoding = resolved_encoding("utf-8", data[:SNIFF_BYTES])
+        if encoding == "utf-8" and b"\0" in data[:8192]:
             raise StudioError(f"{name} looks like a binary file, not text: open a .txt or .md "
                               f"document")
-        encoding = "utf-8"
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
