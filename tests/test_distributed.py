@@ -268,9 +268,15 @@ def test_a_stopped_worker_is_reported_and_the_job_ends_keeping_its_checkpoint(tm
                             stderr=subprocess.STDOUT, text=True, cwd=str(ROOT),
                             start_new_session=True)
     try:
-        for line in proc.stdout:                 # both train: the first validation was saved
+        for line in proc.stdout:                 # both train and have validated once
             if "validation loss" in line:
                 break
+        # Any worker may print its validation first, while rank 0 is still writing the
+        # checkpoint: stop a worker only once that checkpoint is on disk (CI saw it missing).
+        deadline = time.time() + 60
+        while not (run / "meta.json").is_file() and time.time() < deadline:
+            time.sleep(0.1)
+        assert (run / "meta.json").is_file(), "the first checkpoint was never written"
         workers = _worker_pids(run)
         assert len(workers) == 2, workers
         os.kill(workers[1], signal.SIGSTOP)
