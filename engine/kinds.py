@@ -57,6 +57,17 @@ class Kind:
         """Its trainer's data reference for a ``training.plan.DataSource``."""
         return self.get("data_ref")(str(source.path), source.name, **source.options)
 
+    def recipes(self) -> tuple:
+        """Its presets: the registry names a tuple, or a function making them (the generator's
+        depend on this machine's measured speed, engine/generator/recipes.py)."""
+        found = self.get("recipes")
+        return tuple(found() if callable(found) else found)
+
+    def recipe_probe(self):
+        """What measures this machine for its recipes (``.needed()``, ``.run(progress, again,
+        should_stop)``), or None for a kind whose recipes need no measuring."""
+        return self.get("recipe_probe") if "recipe_probe" in self.where else None
+
     def has_recipe_for(self) -> bool:
         return "recipe_for" in self.where
 
@@ -85,8 +96,9 @@ GENERATOR = Kind(
            "loader": "engine.generator.load:load_generator",
            "exporter": "engine.generator.export:export_generator",
            "onnx_refusal": "engine.generator.export:onnx_refusal",
-           "recipes": "engine.generator.recipes:RECIPES",
+           "recipes": "engine.generator.recipes:recipes",
            "recipe_for": "engine.generator.recipes:recipe_for",
+           "recipe_probe": "engine.generator.recipes:PROBE",
            "data_ref": "engine.generator.train:CorpusRef",
            "command_line": "engine.cli.main:GENERATOR_COMMANDS"})
 

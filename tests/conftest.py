@@ -1,4 +1,5 @@
 """Shared fixtures: an isolated RNN_STUDIO_HOME, offscreen Qt, small synthetic texts."""
+import json
 import os
 import sys
 from pathlib import Path
@@ -16,10 +17,28 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED_CORPORA = Path(os.environ.get("RNN_STUDIO_TEST_CORPORA", ROOT / ".home" / "corpora"))
 
 
+_PROBED = {}
+
+
+def probed_cache() -> dict:
+    """A recipe speed probe as this machine would cache it, with the curves' machine's speeds
+    (engine/generator/speed_probe.py): a test home is a machine already measured, so that no
+    test waits for a probe it does not test (tests/test_speed_probe.py measures for real)."""
+    if not _PROBED:
+        from engine.generator.recipes import reference_speeds
+        from engine.generator.speed_probe import machine_key, probe_path
+        _PROBED.update(key=machine_key(probe_path().precision), speeds=reference_speeds(),
+                       when="(seeded by the tests)")
+    return _PROBED
+
+
 def _new_home(home):
     home.mkdir()
     if SHARED_CORPORA.is_dir():
         (home / "corpora").symlink_to(SHARED_CORPORA.resolve(), target_is_directory=True)
+    from engine.generator.speed_probe import CACHE_NAME
+    (home / "cache").mkdir()
+    (home / "cache" / CACHE_NAME).write_text(json.dumps(probed_cache()), encoding="utf-8")
     return home
 
 

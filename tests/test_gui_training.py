@@ -183,7 +183,7 @@ def test_resume_says_what_it_will_do_and_can_train_the_rest_of_the_budget(qtbot,
 def test_a_preset_sets_everything_it_describes_and_says_what_it_was_measured_on(qtbot, window):
     """Finding 6: Quick try resets a custom batch size; its promise is a range, with where it
     was measured; the presets come from engine/generator/recipes.py."""
-    from engine.generator.recipes import RECIPES
+    from engine.generator.recipes import recipes
     settings = window.generate.settings
     batch = settings.form["batch_size"]
     batch.setFocus()
@@ -191,7 +191,7 @@ def test_a_preset_sets_everything_it_describes_and_says_what_it_was_measured_on(
     QTest.keyClicks(batch, "8")
     QTest.keyClick(batch, Qt.Key_Tab)
     assert batch.value() == 8 and settings.preset.currentText() == "Custom"
-    quick = next(r for r in RECIPES if r.name == "Quick try")
+    quick = next(r for r in recipes() if r.name == "Quick try")
     settings.preset.setFocus()
     QTest.keyClicks(settings.preset, "Q")                    # the combo by keyboard
     assert settings.preset.currentText() == "Quick try"

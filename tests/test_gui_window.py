@@ -286,8 +286,8 @@ def test_a_first_start_shows_the_good_recipe_and_a_returning_user_keeps_their_ow
                                                                                    window):
     """A new user starts on the recipe measured for a first real run (the engine's defaults
     match no recipe); one who changed a setting finds it changed, not reset to the recipe."""
-    from engine.generator.recipes import RECIPES
-    good = next(r for r in RECIPES if r.name == "Good")
+    from engine.generator.recipes import recipes
+    good = next(r for r in recipes() if r.name == "Good")
     settings = window.generate.settings
     assert settings.preset.currentText() == "Good"
     assert settings.expectation.text() == good.describe()

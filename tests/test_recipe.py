@@ -7,35 +7,33 @@ from engine.cli.main import build_parser, main
 from engine.cli.settings import given_settings, settings_from
 from engine.config import GeneratorConfig, TrainConfig, settings_of
 from engine.generator.train import build_model
-from engine.generator.recipes import RECIPES, parameters, recipe_for
-from engine.generator.recipe_build import CANDIDATES, bits_at, configs, speed_twin, steps_in
+from engine.generator.recipes import (BUDGETS, curve_at, curves, parameters, pick, recipe_for,
+                                      recipes, reference_speeds, steps_bought)
+from engine.generator.recipe_build import CANDIDATES, configs
 from engine.storage.runs import RunFolder
 
 from .conftest import repeating_text
 
-BY_BUDGET = sorted(RECIPES, key=lambda r: r.minutes)
-SHAKESPEARE_CHARS = 4_800_000      # the built-in corpus the table was measured on
+SHAKESPEARE_CHARS = 4_800_000      # the built-in corpus the curves were measured on
 
 
-def test_recipe_for_takes_the_largest_budget_that_fits():
-    assert len({r.minutes for r in RECIPES}) == len(RECIPES) >= 2
-    for recipe, larger in zip(BY_BUDGET, BY_BUDGET[1:] + [None]):
-        assert recipe_for(recipe.minutes) is recipe
-        between = (recipe.minutes + larger.minutes) / 2 if larger else recipe.minutes * 10
-        assert recipe_for(between) is recipe
-    assert recipe_for(BY_BUDGET[0].minutes / 4) is BY_BUDGET[0]
+def test_there_is_a_recipe_per_budget_named_for_the_app():
+    assert [r.minutes for r in recipes()] == list(BUDGETS) == [2, 10, 30, 60]
+    assert [r.name for r in recipes()] == list(BUDGETS.values())
+    assert recipe_for(5).name == "Quick try" and recipe_for(45).name == "Better"
+    assert recipe_for(1).name == "Quick try" and recipe_for(600).name == "Best"
 
 
-def test_a_long_text_gets_the_measured_recipe_and_a_short_one_a_smaller_model():
+def test_a_long_text_gets_the_picked_recipe_and_a_short_one_a_smaller_model():
     recipe = recipe_for(10)
-    assert recipe_for(10, SHAKESPEARE_CHARS) is recipe
+    assert recipe_for(10, SHAKESPEARE_CHARS).model == recipe.model
     short = recipe_for(10, 40_000)
     assert short.minutes == recipe.minutes
     assert parameters(short.model) <= 40_000 < parameters(recipe.model)
     assert short.model["hidden_size"] < recipe.model.get("hidden_size", 512)
     assert short.model["dropout"] > 0                  # it sees its text many times over
     assert short.bits_per_char == (0.0, 0.0) and "not measured" in short.describe()
-    assert recipe_for(10, 2_000_000).model["hidden_size"] >= short.model["hidden_size"]
+    assert recipe_for(10, 2_000_000).model.get("hidden_size", 512) >= short.model["hidden_size"]
 
 
 @pytest.mark.parametrize("model", [{}, {"mode": "gru", "num_layers": 3, "hidden_size": 96,
@@ -49,13 +47,17 @@ def test_parameters_counts_what_the_model_really_has(model):
 
 def test_every_recipe_and_candidate_makes_valid_configs():
     chooseable = {f.name for cls in (GeneratorConfig, TrainConfig) for f in settings_of(cls)}
-    for recipe in RECIPES:
+    for recipe in recipes():
         assert set(recipe.model) | set(recipe.train) <= chooseable    # the GUI shows them all
         GeneratorConfig(**recipe.model)
         TrainConfig(**recipe.train, minutes=recipe.minutes)
         assert recipe.describe().startswith(f"{recipe.minutes:g} minutes: ")
     for name in CANDIDATES:
         configs(name)
+    for name, c in curves().items():                 # the shipped curves: the build's candidates
+        assert (c["model"], c["train"]) == CANDIDATES[name]
+        steps = [p[0] for p in c["curve"]]
+        assert steps == sorted(steps) and len(steps) >= 2 and c["reference_speed"] > 0
 
 
 def _parse(*flags):
@@ -119,18 +121,62 @@ def test_recipe_refuses_a_resume_and_a_run_without_minutes(tmp_path, capsys, fla
     assert said in capsys.readouterr().err
 
 
-def test_the_build_script_counts_validations_in_the_budget_and_interpolates_its_curve():
-    # 600 s at 100 steps/s: 60,000 steps without validations; with one of 1 s (100 steps' time)
-    # every 1,000 steps, 54 of them fit beside 54,600 steps
-    assert steps_in(10, chars_per_s=6400 * 100, chars_per_step=6400, val_seconds=0,
-                    val_interval=1000) == 60_000
-    assert abs(steps_in(10, 640_000, 6400, 1, 1000) - 54_600) <= 1
-    points = [{"step": 100, "heldout_bits": 3.0}, {"step": 200, "heldout_bits": 2.0}]
-    assert bits_at(points, 150) == pytest.approx(2.5)
-    assert bits_at(points, 250) is None
+def test_a_budget_pays_for_its_validations_and_a_curve_is_read_between_and_past_its_points():
+    # 600 s at 100 steps/s: 60,000 steps without validations; with a validation taking 1 s
+    # (100 steps' time) every 1,000 steps, 54 of them fit beside 54,600 steps
+    fast = 6400 * 100
+    train = TrainConfig(val_interval=1000, val_fraction=1e-6)
+    assert abs(steps_bought(10, fast, train, 1000) - 60_000) <= 1   # validations of no time
+    chars = int(fast / 0.05 * 3)                      # a third of a training character each
+    assert abs(steps_bought(10, fast, train.replace(val_fraction=0.05), chars) - 54_600) <= 1
+    points = [[100, 3.0], [200, 2.0], [400, 1.8], [800, 1.6]]
+    assert curve_at(points, 150) == (pytest.approx(2.5), None)
+    assert curve_at(points, 50) == (3.0, None)
+    bits, past = curve_at(points, 1600)
+    assert past == 800 and 1.3 < bits < 1.6           # the tail's slope in log(step) goes on
+    assert curve_at(points, 1_000_000) == curve_at(points, 1600)      # at most 2x past the end
+    assert curve_at([[100, 2.0], [200, 2.1]], 400)[0] == 2.1          # never worse for more
 
 
-def test_a_candidate_that_differs_only_in_its_learning_rate_takes_its_twins_speed():
-    assert speed_twin("lstm512-d0-lr4e-3", {"lstm512-d0": {}}) == "lstm512-d0"
-    assert speed_twin("lstm512-d0-lr4e-3", {"lstm512": {}}) is None      # dropout costs time
-    assert speed_twin("lstm512", {"lstm512": {}}) == "lstm512"
+def _scaled(factor):
+    return {name: speed * factor for name, speed in reference_speeds().items()}
+
+
+def test_a_slower_machine_gets_a_model_no_larger_and_a_fast_one_no_smaller():
+    """The probe's numbers injected: the same curves, speeds a tenth and ten times the curves'
+    machine's. Every budget: the slow machine's model is at most the fast one's size, and
+    somewhere strictly smaller; the fast machine expects lower bits."""
+    smaller_somewhere = False
+    for minutes in BUDGETS:
+        slow, fast = pick(minutes, _scaled(0.1)), pick(minutes, _scaled(10))
+        assert parameters(slow.model) <= parameters(fast.model), minutes
+        smaller_somewhere |= parameters(slow.model) < parameters(fast.model)
+        assert fast.bits_per_char[1] <= slow.bits_per_char[1]
+        assert fast.steps > 0 and slow.steps > 0
+    assert smaller_somewhere
+
+
+def test_the_pick_is_the_lowest_curve_at_the_steps_each_speed_buys():
+    speeds = reference_speeds()
+    for minutes in BUDGETS:
+        picked = pick(minutes, speeds)
+        reached = {}
+        for name, c in curves().items():
+            train = dict(c["train"], **({"anneal": "cosine"} if minutes >= 10 else {}))
+            steps = steps_bought(minutes, speeds[name], TrainConfig(**train), 4_725_838)
+            reached[name] = curve_at(c["curve"], steps)[0]
+        best = min(reached, key=reached.get)
+        assert picked.model == curves()[best]["model"]
+        assert picked.bits_per_char[1] == pytest.approx(reached[best], abs=0.005)
+
+
+def test_the_recipe_line_names_precision_speed_steps_and_an_extrapolation():
+    from engine.generator.speed_probe import probe_path
+    recipe = pick(60, _scaled(10))
+    line = recipe.describe()
+    assert f", {probe_path().precision}, " in line
+    assert f"{recipe.chars_per_s:,.0f} chars/s measured here" in line
+    assert f"after ~{recipe.steps:,} steps" in line
+    assert recipe.extrapolated_from and f"measured to step {recipe.extrapolated_from:,}" in line
+    stand_in = pick(10, reference_speeds(), speed_here=False).describe()
+    assert "this one is measured when training starts" in stand_in

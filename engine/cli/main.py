@@ -124,13 +124,48 @@ def train_through_plan(args, kind, source=None):
     plan = plan_training(kind, args.out, settings_from(kind.model_config, args),
                          settings_from(kind.train_config, args, kind.name), resume=args.resume,
                          given=given_settings(args), source=source,
-                         recipe=bool(getattr(args, "recipe", None)))
+                         recipe=bool(getattr(args, "recipe", None)),
+                         probe_progress=None if args.quiet else probe_progress)
     if plan.recipe is not None:
         print(f"recipe: {plan.recipe.describe()}", file=sys.stderr)
     return render_training(plan.events(StopFlag().install()), kind, args.quiet)
 
 
+def probe_progress(done: int, total: int, name: str):
+    """The recipe probe's progress, one line per candidate (engine/generator/speed_probe.py)."""
+    if name:
+        print(f"measuring this machine's training speed for the recipes ({done + 1}/{total}: "
+              f"{name})", file=sys.stderr, flush=True)
+
+
 # ---- generator ----------------------------------------------------------------------------------
+def cmd_generator_recipe(args):
+    """The recipe each budget picks here, from this machine's probed speeds (measured now when
+    there are none, or with --again) and the candidates' curves."""
+    from engine.generator import recipes, speed_probe
+    speeds = recipes.ensure_probed(None if args.json else probe_progress, again=args.again)
+    cached = speed_probe.read_cache()
+    budgets = args.minutes or list(recipes.BUDGETS)
+    picked = [recipes.recipe_for(m, args.text_chars, speeds) for m in budgets]
+    if args.json:
+        print(json.dumps({"machine": cached.get("key"), "measured": cached.get("when"),
+                          "speeds": speeds,
+                          "recipes": [{"minutes": r.minutes, "name": r.name, "model": r.model,
+                                       "train": r.train, "precision": r.precision,
+                                       "chars_per_s": r.chars_per_s, "steps": r.steps,
+                                       "expected_bits": r.bits_per_char[1] or None,
+                                       "extrapolated_from": r.extrapolated_from,
+                                       "line": r.describe()} for r in picked]}))
+        return
+    key = cached.get("key") or {}
+    print(f"this machine: {key.get('cpu')}, {key.get('threads')} threads, {key.get('precision')}"
+          f" (measured {cached.get('when')})")
+    for name, speed in sorted(speeds.items(), key=lambda item: -item[1]):
+        print(f"  {name:<22} {speed:>9,.0f} chars/s")
+    for recipe in picked:
+        print(f"recipe: {recipe.describe()}")
+
+
 def _generator_data(args):
     from engine.training.plan import DataSource
     import corpora
@@ -492,6 +527,15 @@ def _generator_commands(gsub):
     e.add_argument("--checkpoint", choices=("best", "last"), default="best")
     e.add_argument("--ctx", default="cpu")
     e.set_defaults(func=cmd_generator_evaluate)
+    r = gsub.add_parser("recipe", help="the recipe each --minutes budget picks on this machine "
+                        "(its training speed measured once, cached)")
+    r.add_argument("--minutes", type=float, action="append", help="a budget (repeatable; "
+                   "default: 2, 10, 30 and 60)")
+    r.add_argument("--text-chars", type=_positive_int, metavar="N", help="fit the recipe to a "
+                   "text of N characters")
+    r.add_argument("--again", action="store_true", help="measure this machine again")
+    r.add_argument("--json", action="store_true")
+    r.set_defaults(func=cmd_generator_recipe)
     add_inside_commands(gsub, _positive_int)         # neurons, novelty (cli_inside.py)
     add_compare_command(gsub, StopFlag)              # compare (cli/compare.py)
 

@@ -1,38 +1,69 @@
 """Training recipes per time budget: for a given number of minutes (and a text), the generator
-settings that measured best for that budget on this kind of machine, and what to expect from them.
+settings that spend that budget best on THIS machine, and what to expect from them.
 
-The GUI's training presets and ``generator train --recipe`` read this table; every setting in a
-recipe stays overridable. The table is built by ``python -m engine.generator.recipe_build`` (README,
-"A recipe per time budget"): each candidate's held-out quality by training step, read at the
-steps its speed buys in the budget; the winners are then trained for their budget and scored.
+A recipe is picked from two measurements (README, "A recipe per time budget"):
+
+* each candidate's **curve**: held-out bits per character by training step, measured once by
+  ``python -m engine.generator.recipe_build`` and shipped in ``recipe_curves.json``. A seeded
+  run takes the same steps whatever the machine or its load, so a curve holds everywhere;
+* each candidate's **speed here**: characters per second on this machine, in the precision it
+  will train in, with the threads it will use (engine/generator/speed_probe.py, measured on first
+  use and cached per CPU, precision, threads and library versions).
+
+The budget buys ``steps_bought`` steps at that speed; the recipe is the candidate whose curve is
+lowest there, then made fit for the text (``for_text``). Past a curve's last measured step the
+curve is extrapolated (said so in the recipe line), at most ``EXTRAPOLATE_AT_MOST`` times its
+length. Where this machine's speeds are not measured yet (the app before its probe ran), the
+speeds of the machine the curves were measured on stand in, and the line says so.
+
+The GUI's training presets and ``generator train --recipe`` read this; every setting in a recipe
+stays overridable.
 """
+import json
+import math
 from dataclasses import dataclass, field, replace
-from typing import Collection, Dict, Optional, Tuple
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Collection, Dict, Iterator, List, Optional, Tuple
 
 from engine.config import GeneratorConfig, TrainConfig
 from engine.generator.cells import parameter_count
+
+CURVES_FILE = Path(__file__).with_name("recipe_curves.json")
+BUDGETS: Dict[float, str] = {2: "Quick try", 10: "Good", 30: "Better", 60: "Best"}
+COSINE_FROM_MINUTES = 10      # measured at 10 minutes on the 2x256 model: 2.17 with the cosine,
+                              # 2.20 without (at 2 minutes the cosine cost: 2.62 against 2.46)
+EXTRAPOLATE_AT_MOST = 2.0     # a curve is read at most 2x past its last measured step
+VALIDATION_WORK = 1 / 3       # a validation character costs a third of a training one (forward
+                              # only); a time budget pays for its validations too
 
 
 @dataclass(frozen=True)
 class Recipe:
     name: str                                 # what the GUI calls it ("Quick try", "Good")
-    minutes: float                            # the time budget it was measured for
+    minutes: float                            # the time budget it was picked for
     model: Dict[str, object] = field(default_factory=dict)   # GeneratorConfig fields it sets
     train: Dict[str, object] = field(default_factory=dict)   # TrainConfig fields it sets
-    bits_per_char: Tuple[float, float] = (0.0, 0.0)   # the range measured on held-out text
-                                              # ((0, 0): not measured, e.g. a scaled-down one)
-    chars_per_s: Optional[float] = None       # training speed measured with it
-    measured_on: str = ""                     # the text and machine the figures come from
-    precision: str = "fp32"                   # the arithmetic it was measured with (the build
-                                              # machine has no bf16: AVX2 only)
-    steps: Optional[int] = None               # training steps the budget bought when measured
+    bits_per_char: Tuple[float, float] = (0.0, 0.0)   # the expected held-out range
+                                              # ((0, 0): none, e.g. a scaled-down one)
+    chars_per_s: Optional[float] = None       # its training speed (here, or on the curves'
+    measured_on: str = ""                     # machine: ``speed_here`` says which); what the
+    precision: str = "fp32"                   # curve was measured on; the precision it trains in
+    steps: Optional[int] = None               # training steps the budget buys at that speed
+    extrapolated_from: Optional[int] = None   # the curve's last step, when read past it
+    speed_here: bool = True                   # the speed was measured on this machine
 
     def describe(self) -> str:
-        """One line for people: the budget, the model, and what to expect."""
+        """One line for people: the budget, the model, its precision and speed, and what to
+        expect (from which curve, and whether read past its end)."""
         m = self.model
         shape = (f"{m.get('num_layers', 2)}x{m.get('hidden_size', 512)} "
                  f"{str(m.get('mode', 'lstm')).upper()}, {self.precision}")
-        speed = f", ~{self.chars_per_s:,.0f} chars/s" if self.chars_per_s else ""
+        speed = ""
+        if self.chars_per_s:
+            where = "measured here" if self.speed_here else \
+                "on the curves' machine: this one is measured when training starts"
+            speed = f", {self.chars_per_s:,.0f} chars/s {where}"
         low, high = self.bits_per_char
         if not high:
             expect = "no measured expectation"
@@ -40,6 +71,11 @@ class Recipe:
             expect = f"expect ~{high:.2f} bits per character"
         else:
             expect = f"expect {low:.2f}-{high:.2f} bits per character"
+        if high and self.steps:
+            expect += f" after ~{self.steps:,} steps"
+        if high and self.extrapolated_from:
+            expect += (f" (extrapolated: its curve was measured to step "
+                       f"{self.extrapolated_from:,})")
         return f"{self.minutes:g} minutes: {shape}{speed}, {expect} ({self.measured_on})"
 
     def configs(self, model: GeneratorConfig, train: TrainConfig,
@@ -50,23 +86,138 @@ class Recipe:
                 train.replace(**{k: v for k, v in self.train.items() if k not in keep}))
 
 
-MEASURED_ON = "held-out Macbeth, 2-core AMD EPYC, AVX2"
+# ---- the curves --------------------------------------------------------------------------------
+@lru_cache(maxsize=1)
+def _curves_file() -> dict:
+    return json.loads(CURVES_FILE.read_text(encoding="utf-8"))
 
-# Built with engine/generator/recipe_build.py (README, "A recipe per time budget"): each candidate's
-# held-out curve by step and its speed picked the 256-wide LSTM at learning rate 4e-3 without
-# dropout for both budgets; then each recipe was trained for its budget on the quiet machine
-# (`generator train --corpus TRAIN --minutes M ...`) and scored on the held-out play
-# (`generator evaluate RUN --text heldout.txt`). The ranges are those real runs: with and
-# without the cosine for 10 minutes (2.17 / 2.20; the default settings reached 2.30 there), the
-# 2-minute run (2.46; with the cosine 2.62, and the default model's curve says 3.05).
-SMALL_FAST = {"hidden_size": 256, "num_layers": 2, "embed_size": 64, "dropout": 0.0}
 
-RECIPES: Tuple[Recipe, ...] = (
-    Recipe("Quick try", 2, SMALL_FAST, {"lr": 4e-3}, (2.46, 2.46), 13_000, MEASURED_ON,
-           steps=256),
-    Recipe("Good", 10, SMALL_FAST, {"lr": 4e-3, "anneal": "cosine"}, (2.17, 2.20), 13_700,
-           MEASURED_ON, steps=1300),
-)
+def curves() -> Dict[str, dict]:
+    """name -> {"model", "train", "curve": [[step, held-out bits], ...], "reference_speed"}."""
+    return _curves_file()["candidates"]
+
+
+def candidates() -> Dict[str, Tuple[dict, dict]]:
+    """name -> (GeneratorConfig fields, TrainConfig fields): what the probe measures."""
+    return {name: (c["model"], c["train"]) for name, c in curves().items()}
+
+
+def reference_speeds() -> Dict[str, float]:
+    """The candidates' speeds on the machine their curves were measured on (the stand-in)."""
+    return {name: c["reference_speed"] for name, c in curves().items()}
+
+
+def curve_at(points: List[List[float]], step: float) -> Tuple[float, Optional[int]]:
+    """(held-out bits at ``step``, None) between measured points (linear), or (bits, the last
+    measured step) past the end: the last half of the curve continued as a straight line in
+    log(step), read at most EXTRAPOLATE_AT_MOST times past the end. Before the first point: the
+    first point's bits (a budget that small is not worth a recipe of its own)."""
+    steps = [p[0] for p in points]
+    if step <= steps[0]:
+        return points[0][1], None
+    for (s0, b0), (s1, b1) in zip(points, points[1:]):
+        if s0 <= step <= s1:
+            return b0 + (step - s0) / (s1 - s0) * (b1 - b0), None
+    tail = points[len(points) // 2:] if len(points) >= 4 else points[-2:]
+    xs = [math.log(s) for s, _ in tail]
+    ys = [b for _, b in tail]
+    mean_x, mean_y = sum(xs) / len(xs), sum(ys) / len(ys)
+    slope = (sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys))
+             / max(sum((x - mean_x) ** 2 for x in xs), 1e-12))
+    slope = min(slope, 0.0)                       # never expect worse from more steps
+    at = math.log(min(step, steps[-1] * EXTRAPOLATE_AT_MOST))
+    return points[-1][1] + slope * (at - math.log(steps[-1])), int(steps[-1])
+
+
+def steps_bought(minutes: float, chars_per_s: float, train: TrainConfig,
+                 text_chars: int) -> int:
+    """Training steps a ``--minutes`` run gets at ``chars_per_s``: its steps, and a validation
+    of the held-back share of the text every ``val_interval`` steps, all inside the budget."""
+    step_s = train.batch_size * train.seq_len / chars_per_s
+    validation_s = text_chars * train.val_fraction * VALIDATION_WORK / chars_per_s
+    per_interval = train.val_interval * step_s + validation_s
+    budget = minutes * 60
+    whole = int(budget // per_interval)
+    return whole * train.val_interval + int((budget - whole * per_interval) // step_s)
+
+
+# ---- picking ------------------------------------------------------------------------------------
+def _name(minutes: float) -> str:
+    fitting = [b for b in BUDGETS if b <= minutes]
+    return BUDGETS[max(fitting)] if fitting else BUDGETS[min(BUDGETS)]
+
+
+def pick(minutes: float, speeds: Dict[str, float], speed_here: bool = True,
+         text_chars: Optional[int] = None) -> Recipe:
+    """The candidate whose curve is lowest at the steps ``speeds`` buy in ``minutes`` (only
+    candidates with a speed count), made fit for a text of ``text_chars`` characters."""
+    from engine.generator.speed_probe import probe_path
+    best = None
+    for name, c in sorted(curves().items()):
+        if not speeds.get(name):
+            continue
+        train = dict(c["train"])
+        if minutes >= COSINE_FROM_MINUTES:
+            train["anneal"] = "cosine"
+        steps = steps_bought(minutes, speeds[name], TrainConfig(**train),
+                             text_chars or MEASURED_CHARS)
+        bits, extrapolated_from = curve_at(c["curve"], steps)
+        if best is None or bits < best[0]:
+            best = (bits, name, train, steps, extrapolated_from)
+    if best is None:
+        raise ValueError("no recipe candidate has a measured speed")
+    bits, name, train, steps, extrapolated_from = best
+    recipe = Recipe(_name(minutes), minutes, dict(curves()[name]["model"]), train,
+                    (round(bits, 2), round(bits, 2)), speeds[name], _curves_file()["measured_on"],
+                    probe_path(curves()[name]["model"].get("mode", "lstm")).precision,
+                    steps, extrapolated_from, speed_here)
+    return recipe if text_chars is None else for_text(recipe, text_chars)
+
+
+def current_speeds() -> Tuple[Dict[str, float], bool]:
+    """(speeds, measured here?): this machine's cached probe, else the curves' machine's."""
+    from engine.generator.speed_probe import cached_speeds
+    here = cached_speeds(candidates())
+    return (here, True) if here is not None else (reference_speeds(), False)
+
+
+def recipes(speeds: Optional[Dict[str, float]] = None) -> Tuple[Recipe, ...]:
+    """One recipe per budget in BUDGETS (the app's presets), for ``speeds`` or this machine's."""
+    speeds, here = (speeds, True) if speeds is not None else current_speeds()
+    return tuple(pick(minutes, speeds, here) for minutes in BUDGETS)
+
+
+def ensure_probed(progress=None, again: bool = False,
+                  should_stop=lambda: False) -> Optional[Dict[str, float]]:
+    """This machine's speeds: the cache's, or measured now (``progress(done, total, name)``);
+    None when stopped first."""
+    from engine.generator.speed_probe import speeds_here
+    return speeds_here(candidates(), progress, again, should_stop)
+
+
+def probe_needed() -> bool:
+    """Whether the recipes still stand on the curves' machine's speeds (no probe here yet)."""
+    from engine.generator.speed_probe import cached_speeds
+    return cached_speeds(candidates()) is None
+
+
+def probe_steps() -> Iterator[Tuple[int, int, str]]:
+    """Measure this machine now, as (done, total, the candidate measured next) steps (the app
+    runs them on its engine thread, showing each)."""
+    from engine.generator.speed_probe import probe_steps as steps
+    return steps(candidates(), {})
+
+
+@dataclass(frozen=True)
+class RecipeProbe:
+    """What the kinds registry names for a kind whose recipes need this machine measured."""
+    needed: Callable[[], bool] = probe_needed
+    run: Callable = ensure_probed                 # (progress, again, should_stop) -> speeds
+    steps: Callable[[], Iterator[Tuple[int, int, str]]] = probe_steps
+
+
+PROBE = RecipeProbe()
+
 
 # ---- short texts ---------------------------------------------------------------------------------
 # A recipe was measured on MEASURED_CHARS characters of Shakespeare, which its budget passes
@@ -106,12 +257,9 @@ def for_text(recipe: Recipe, text_chars: int) -> Recipe:
                                f"{text_chars:,} characters; not measured")
 
 
-def recipe_for(minutes: float, text_chars: Optional[int] = None) -> Recipe:
-    """The recipe for a budget of ``minutes``: the one measured for the largest budget that fits
-    in it (the smallest one for shorter budgets), made fit for a text of ``text_chars``
-    characters when given."""
-    fitting = [r for r in RECIPES if r.minutes <= minutes]
-    recipe = (max(fitting, key=lambda r: r.minutes) if fitting
-              else min(RECIPES, key=lambda r: r.minutes))
-    return recipe if text_chars is None else for_text(recipe, text_chars)
-
+def recipe_for(minutes: float, text_chars: Optional[int] = None,
+               speeds: Optional[Dict[str, float]] = None) -> Recipe:
+    """The recipe for a budget of ``minutes`` at ``speeds`` (default: this machine's cached
+    probe, else the curves' machine's), made fit for a text of ``text_chars`` characters."""
+    speeds, here = (speeds, True) if speeds is not None else current_speeds()
+    return pick(minutes, speeds, here, text_chars)

@@ -142,7 +142,9 @@ class TrainingPlan:
 def plan_training(kind, out: str, model, train, *, resume: bool = False, given=(),
                   source: Optional[DataSource] = None, recipe: bool = False,
                   keep_run_settings: bool = False, allow_path: bool = True,
-                  resume_budget: Optional[Tuple[bool, dict]] = None) -> TrainingPlan:
+                  resume_budget: Optional[Tuple[bool, dict]] = None,
+                  probe_progress: Optional[Callable[[int, int, str], None]] = None
+                  ) -> TrainingPlan:
     """The plan for training ``kind`` in the run ``out`` with the configs ``model`` and
     ``train``; ``given``: the names of the settings the person gave (only those are compared
     with a resumed run's, and a recipe fills in the rest). ``keep_run_settings``: resume with
@@ -165,18 +167,23 @@ def plan_training(kind, out: str, model, train, *, resume: bool = False, given=(
             raise SettingsChanged(run_dir, kept, changeable_settings(kind))
         plan.applied = tuple(applied)
     if recipe:
-        plan.recipe = _recipe(kind, plan, source, set(given))
+        plan.recipe = _recipe(kind, plan, source, set(given), probe_progress)
     if source is not None:
         plan.data = kind.data_ref(source)
     return plan
 
 
-def _recipe(kind, plan: TrainingPlan, source: Optional[DataSource], given: set):
+def _recipe(kind, plan: TrainingPlan, source: Optional[DataSource], given: set,
+            probe_progress=None):
     """The budget's measured settings (the kind's recipes), made fit for the data's size, in
-    place of every setting not given."""
+    place of every setting not given. A kind whose recipes depend on this machine's speed has
+    it measured first, once (``probe_progress(done, total, name)`` follows it)."""
     if plan.train.minutes is None:
         raise StudioError("--recipe needs --minutes: the recipe is the one measured for that "
                           "budget")
+    probe = kind.recipe_probe()
+    if probe is not None and probe.needed():
+        probe.run(probe_progress)
     recipe = kind.recipe_for(plan.train.minutes,
                              os.path.getsize(source.path) if source else None)
     plan.model, plan.train = recipe.configs(plan.model, plan.train, keep=given)

@@ -6,6 +6,7 @@ what the advice and the estimate say, and the area where its models are used.
 Layout, to fit a 1280x720 screen: on the left the data and settings scroll, with the buttons
 always in view below them; on the right the training charts above the kind's own area.
 """
+import itertools
 from pathlib import Path
 from typing import List, Optional
 
@@ -59,6 +60,22 @@ class TrainingTab(QWidget):
         engine.jobs_changed.connect(self.update_buttons)
         self.restore_data()
         self.refresh_runs()
+        self.probe_recipes()
+
+    def probe_recipes(self):
+        """The presets stand on this computer's training speed: the first time (or after the
+        CPU, the threads or the libraries changed) it is measured on the engine thread, a few
+        seconds per model, and the presets are picked again (engine/generator/recipes.py)."""
+        probe = self.kind.recipe_probe()
+        if probe is None or not probe.needed():
+            return
+        self.engine.submit(f"{self.group}-probe", lambda should_stop: itertools.takewhile(
+                               lambda _: not should_stop(), probe.steps()),
+                           on_event=lambda step: self.settings.measuring(*step[:2]),
+                           on_done=lambda _: self.settings.refresh_recipes(),
+                           on_error=lambda message: self.settings.expectation.setText(
+                               f"The presets could not be picked for this computer: {message}"),
+                           uses_runs=False)
 
     def _build(self):
         column = QWidget()

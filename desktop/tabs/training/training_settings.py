@@ -35,14 +35,13 @@ class TrainingSettings(QWidget):
     def __init__(self, kind: Kind, run_name: str, parent=None):
         super().__init__(parent)
         self.kind = kind
-        self.recipes = {r.name: r for r in kind.get("recipes")}
+        self.recipes = {r.name: r for r in kind.recipes()}
         self.preset = QComboBox()
         for name in [*self.recipes, CUSTOM]:
             self.preset.addItem(name)
-            tip = self.recipes[name].describe() if name in self.recipes else "Your own settings"
-            self.preset.setItemData(self.preset.count() - 1, tip, Qt.ToolTipRole)
-        self.preset.setToolTip("Ready-made settings, measured on this kind of computer; change "
-                               "any setting to make your own")
+        self._preset_tips()
+        self.preset.setToolTip("Ready-made settings, picked for this computer's measured speed; "
+                               "change any setting to make your own")
         self.expectation = QLabel()
         self.expectation.setWordWrap(True)
         self.form = SettingsForm([(kind.model_config, None), (kind.train_config, kind.name)],
@@ -115,6 +114,28 @@ class TrainingSettings(QWidget):
                 "minutes": self.minutes, "epochs": self.epochs, "run_name": self.run_name}
 
     # ---- presets -------------------------------------------------------------------------------
+    def _preset_tips(self):
+        for i in range(self.preset.count()):
+            name = self.preset.itemText(i)
+            tip = self.recipes[name].describe() if name in self.recipes else "Your own settings"
+            self.preset.setItemData(i, tip, Qt.ToolTipRole)
+
+    def measuring(self, done: int, total: int):
+        """Say that this computer's speed is being measured for the presets (the probe)."""
+        self.expectation.setText(f"Measuring this computer's training speed to pick the presets "
+                                 f"({done} of {total} models)…")
+
+    def refresh_recipes(self):
+        """Take the presets again (this computer's speed was just measured): a preset that was
+        chosen is set again as now picked; settings of one's own stay as they are."""
+        chosen = self.preset.currentText()
+        self.recipes = {r.name: r for r in self.kind.recipes()}
+        self._preset_tips()
+        if chosen in self.recipes:
+            self.apply_preset(chosen)
+        else:
+            self.match_preset()
+
     def _preset_values(self, recipe) -> dict:
         values = {k: v for k, v in self.form.defaults().items() if k not in KEPT}
         values.update(recipe.model)
