@@ -36,7 +36,6 @@ def test_the_probe_measures_caches_and_measures_again_when_the_threads_change(un
     seen = []
     speeds = speed_probe.run_probe(TINY, lambda *step: seen.append(step), seconds=0.3)
     assert set(speeds) == set(TINY) and all(v > 0 for v in speeds.values())
-    assert speeds["tiny16"] > speeds["tiny48"]            # fewer weights, more chars/s
     assert seen == [(0, 2, "tiny16"), (1, 2, "tiny48"), (2, 2, "")]
     cached = json.loads((unprobed / "cache" / speed_probe.CACHE_NAME).read_text())
     assert cached["key"]["threads"] == speed_probe.threads()
