@@ -82,3 +82,17 @@ def test_cli_contrast_refuses_a_file_without_ratings_and_a_non_sentiment_run(tin
     done = run_cli("sentiment", "evaluate", tmp_path / "empty", "--contrast", "--data",
                    folder / "data.csv")
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+
+
+def test_contrast_pairs_setting_adds_training_sentences_only(tmp_path):
+    from engine.events import Started
+    from .sentiment_helpers import TINY_SENTIMENT
+    rows = [(t, "positive" if lab == "pos" else "negative") for t, lab in synthetic_rows()]
+    data = write_csv(tmp_path / "data.csv", rows)
+    plain = train_sentiment_run(tmp_path / "plain", data)
+    more = train_sentiment_run(tmp_path / "more", data,
+                               model=TINY_SENTIMENT.__class__(**{**TINY_SENTIMENT.__dict__,
+                                                                  "contrast_pairs": 50}))
+    info = [e.info for e in (plain[0], more[0]) if isinstance(e, Started)]
+    assert info[1]["train"] == info[0]["train"] + 50
+    assert info[1]["val"] == info[0]["val"] and info[1]["test"] == info[0]["test"]

@@ -85,6 +85,16 @@ def build_contrast(rows: Sequence[Tuple[str, str, float]], n: int = 600, seed: i
     return out
 
 
+def augmentation(texts: Sequence[str], labels: Sequence[str], ratings, n: int,
+                 seed: int) -> ContrastSet:
+    """``n`` contrast sentences for training, from these (training split) texts in the hash
+    pool "train" only, so none shares a clause with the measuring set; ``ratings`` None: every
+    text counts as clearly rated."""
+    rows = [(t, lab, float(r) if ratings is not None else 2.0)
+            for t, lab, r in zip(texts, labels, ratings if ratings is not None else labels)]
+    return build_contrast(rows, n=n, seed=seed, pool="train")
+
+
 def rated_rows(path) -> List[Tuple[str, str, float]]:
     """(text, label, rating) from a rated-sentences CSV (columns text, label, rating)."""
     import csv
