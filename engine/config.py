@@ -301,6 +301,11 @@ class SentimentConfig(_JSONConfig):
                                     "holds up better on other kinds of text and costs accuracy "
                                     "on text like the training data", label="Lexicon vote",
                                     low=0.0, high=8.0, step=0.25, advanced=True)
+    contrast_pairs: int = setting(0, "Add this many 'X but Y' sentences (labeled by Y) to the "
+                                  "training texts, joined from short positive and negative "
+                                  "training sentences (never validation or test ones); 0 = none",
+                                  label="Contrast sentences added", low=0, high=100_000,
+                                  advanced=True)
     unfamiliar_weight: float = setting(2.0, "Extra weight for the lexicon's verdict on text "
                                        "unlike the training data: times the share of the text's "
                                        "words and word pairs the training texts never had "

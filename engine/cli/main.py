@@ -365,11 +365,35 @@ def cmd_sentiment_predict(args):
         print(f"{verdict.label}\t[{probs}]\t{words}")
 
 
+def _sentiment_evaluate_contrast(args):
+    """--contrast N: the run on "X but Y" sentences from rated sentences (issue 29 item 6)."""
+    from engine.training.device import parse_ctx
+    from engine.sentiment.evaluate import evaluate_contrast
+    from engine.sentiment.predict import SentimentPredictor
+    import corpora
+    if args.contrast < 2:
+        raise StudioError(f"--contrast {args.contrast}: give at least 2 sentences")
+    path, _ = corpora.resolve_labeled_source(args.data or "rated-sentences")
+    predictor = SentimentPredictor.load(args.run, args.checkpoint, parse_ctx(args.ctx))
+    result = evaluate_contrast(predictor, path, n=args.contrast, seed=args.seed)
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"{'':<24} {'accuracy':>9} {'macro F1':>9}   (n={result['n']:,}, seed {result['seed']})")
+    for key, name in (("contrast", "X but Y (label of Y)"), ("first_clause", "X alone"),
+                      ("second_clause", "Y alone")):
+        print(f"{name:<24} {result[key]['accuracy']:>9.4f} {result[key]['macro_f1']:>9.4f}")
+
+
 def cmd_sentiment_evaluate(args):
     from engine.training.device import parse_ctx
     from engine.sentiment.evaluate import evaluate_data
     from engine.sentiment.predict import SentimentPredictor
     import corpora
+    if args.contrast is not None:
+        return _sentiment_evaluate_contrast(args)
+    if not args.data:
+        raise StudioError("sentiment evaluate needs --data NAME|FILE (or --contrast)")
     path, _ = corpora.resolve_labeled_source(args.data)
     predictor = SentimentPredictor.load(args.run, args.checkpoint, parse_ctx(args.ctx))
     result = evaluate_data(predictor, path, by=args.by.strip().lower() if args.by else None)
@@ -554,7 +578,11 @@ def _sentiment_commands(ssub):
     pr.set_defaults(func=cmd_sentiment_predict)
     ev = ssub.add_parser("evaluate", help="accuracy, macro F1 and confusion, beside VADER")
     ev.add_argument("run")
-    ev.add_argument("--data", required=True, metavar="NAME|FILE")
+    ev.add_argument("--data", metavar="NAME|FILE", help="labeled data to score (with "
+                    "--contrast: rated sentences to build from; default rated-sentences)")
+    ev.add_argument("--contrast", type=int, nargs="?", const=600, metavar="N",
+                    help="accuracy on N (600) 'X but Y' sentences labeled by Y, and on X and Y alone")
+    ev.add_argument("--seed", type=int, default=0, help="with --contrast: which sentences")
     ev.add_argument("--by", metavar="COLUMN", help="also the accuracy per value of COLUMN "
                     "(e.g. domain)")
     ev.add_argument("--json", action="store_true")

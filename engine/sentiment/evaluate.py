@@ -45,3 +45,28 @@ def evaluate_data(predictor: SentimentPredictor, path, by: Optional[str] = None)
             result["by"][value] = dict(brief(pred, rows), vader=brief(vader_ids, rows)
                                        if vader is not None else None)
     return result
+
+
+def _scored(predictor: SentimentPredictor, texts, labels) -> dict:
+    """Accuracy, macro F1, n and confusion of the model on texts with these labels, as above."""
+    unknown = sorted(set(labels) - set(predictor.labels))
+    if unknown:
+        raise StudioError(f"labels {some(unknown)} are not ones this model knows "
+                          f"({some(predictor.labels)})")
+    pred = predictor.probabilities(list(texts)).argmax(axis=1)
+    return scores(label_ids(labels, predictor.labels), pred, len(predictor.labels))
+
+
+def evaluate_contrast(predictor: SentimentPredictor, path, n: int = 600, seed: int = 0) -> dict:
+    """The model on "X but Y" sentences built from the rated sentences at ``path`` (labeled by
+    Y; see engine/sentiment/contrast.py) and on their clauses alone: {"contrast": scores,
+    "first_clause": scores (each first clause by its own label), "second_clause": ..., "n",
+    "seed", "pool", "examples"}."""
+    from engine.sentiment.contrast import build_contrast, rated_rows
+    built = build_contrast(rated_rows(path), n=n, seed=seed, pool="test")
+    result = {"n": len(built.texts), "seed": seed, "pool": "test",
+              "contrast": _scored(predictor, built.texts, built.labels),
+              "first_clause": _scored(predictor, built.first, built.first_labels),
+              "second_clause": _scored(predictor, built.second, built.second_labels)}
+    result["examples"] = [{"text": t, "label": lab} for t, lab in zip(built.texts[:4], built.labels[:4])]
+    return result

@@ -142,9 +142,27 @@ def prepare_data(run: RunFolder, data_ref: DataRef, model_config: SentimentConfi
     ids = label_ids(data.labels, classes)
     parts = {k: [featurizer.example(tokens[i], ids[i]) for i in split[k]]
              for k in ("train", "val", "test")}
+    if model_config.contrast_pairs:
+        parts["train"] += _contrast_examples(data, split["train"], classes, featurizer, words,
+                                             model_config.contrast_pairs, tc.seed)
     extra_ids = label_ids(extra.labels, classes) if extra is not None else []
     return PreparedData(data, classes, split, tokens, extra_tokens, extra_ids, vector_texts, vocab,
                         model_config, parts)
+
+
+def _contrast_examples(data: LabeledData, train_rows, classes, featurizer, words, n: int,
+                       seed: int) -> list:
+    """The contrast_pairs setting: "X but Y" training examples from training rows only
+    (engine/sentiment/contrast.py; its hash pool keeps them apart from the measuring set)."""
+    from engine.sentiment.contrast import augmentation
+    if not {"positive", "negative"} <= set(classes):
+        raise StudioError(f"{data.source}: Contrast sentences added needs the labels positive "
+                          f"and negative (this data has {some(classes)})")
+    ratings = data.columns.get("rating")
+    built = augmentation([data.texts[i] for i in train_rows], [data.labels[i] for i in train_rows],
+                         [ratings[i] for i in train_rows] if ratings else None, n, seed)
+    ids = label_ids(built.labels, classes)
+    return [featurizer.example(words.tokens(t), i) for t, i in zip(built.texts, ids)]
 
 
 def _fit_linear_half(model: SentimentRNN, prepared: PreparedData, ctx) -> float:
