@@ -137,3 +137,52 @@ def test_the_text_is_recovered_after_a_real_kill_9(studio_home, tmp_path):
     lines = again.stdout.splitlines()
     assert lines[:3] == ["offered", "text=My precious words, typed and never saved.",
                          "modified=True"], again.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_steer_toward_steers_the_suggestions_through_the_widget(qtbot, window, tmp_path):
+    """Steer toward (the Generate tab's SentimentChoice) in the Write tab: with a sentiment run
+    and a label chosen, the suggestions drawn on the engine thread are the best of the
+    candidates by that run, and lean toward the label compared with plain ones."""
+    import numpy as np
+    from PySide6.QtGui import QTextCursor
+
+    from engine.generator.sampling.steer import Judge
+
+    from .sentiment_helpers import synthetic_rows, train_sentiment_run, write_csv
+    rows = synthetic_rows(400, seed=1)
+    lines = tmp_path / "lines.txt"
+    lines.write_text("".join(t + "\n" for t, _ in rows), encoding="utf-8")
+    train(runs_dir() / "steer-gen", lines, TINY.replace(hidden_size=64),
+          tiny_train(epochs=6, seq_len=40, batch_size=16, val_interval=100))
+    train_sentiment_run(runs_dir() / "steer-sent", write_csv(tmp_path / "lines.csv", rows))
+    window.runs_changed()
+    tab = window.write
+    window.tabs.setCurrentWidget(tab)
+    tab.runs.setCurrentIndex(tab.runs.findText("steer-gen"))
+    qtbot.waitUntil(lambda: tab.state is not None and not window.engine.busy, timeout=60000)
+    assert tab.sentiment.at.isHidden() and tab.sentiment.steer_at.isHidden()
+    tab.ends.setCurrentText("line")
+    tab.temperature.setValue(1.0)
+    tab.editor.setFocus()
+    tab.editor.setPlainText(lines.read_text(encoding="utf-8")[:200])
+    tab.editor.moveCursor(QTextCursor.End)
+    wait_idle(qtbot, window)
+
+    def asked(times):
+        got = []
+        for _ in range(times):
+            press_tab_for_suggestions(qtbot, window, tab)
+            got += list(tab.editor.options)
+            QTest.keyClick(tab.editor, Qt.Key_Escape)
+            wait_idle(qtbot, window)
+        return got
+    plain = asked(4)
+    tab.sentiment.judge.setCurrentIndex(tab.sentiment.judge.findText("steer-sent"))
+    tab.sentiment.label.setCurrentIndex(tab.sentiment.label.findData("pos"))
+    tab.sentiment.strength.setValue(8)
+    leaned = asked(4)
+    assert str(runs_dir() / "steer-sent") in {str(p) for p in tab.judges}    # loaded once, used
+    judge = Judge.load(str(runs_dir() / "steer-sent"), "pos")
+    before, after = (float(np.mean(judge.target_probs(t))) for t in (plain, leaned))
+    assert after > before + 0.1, (before, after)

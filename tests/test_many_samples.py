@@ -210,3 +210,28 @@ def test_fudge_style_steering_reweights_the_draws_and_keeps_the_length(planted):
     again = sample_grid(sampler, make_grid(base, {"seed": [0, 1, 2]}),
                         steer=Judge(judge.predictor, "pos"))
     assert [r.text for r in again] == [r.text for r in results]
+
+
+def test_write_tab_suggestions_steer_from_the_state_at_the_cursor(planted):
+    """Steered suggestions start from the state after a document (not from a prime), through
+    steer.py's one steering: they differ from plain ones and lean toward the chosen label."""
+    from engine.generator.writing import WritingState
+    sampler, judge, root = planted
+    state = WritingState(sampler)
+    state.move_to((root / "lines.txt").read_text(encoding="utf-8")[:600])
+    for label in ("pos", "neg"):
+        steer = Judge(judge.predictor, label)
+        plain, leaned = [], []
+        for seed in range(4):
+            kwargs = dict(count=3, length=120, end="line", temperature=1.0, seed=seed * 10)
+            plain += [s.text for s in state.suggest(**kwargs)]
+            leaned += [s.text for s in state.suggest(**kwargs, judge=steer, candidates=6)]
+        assert leaned != plain
+        assert all(t and "\n" not in t.lstrip("\n") for t in leaned)    # each ends at a line end
+        before, after = (float(np.mean(steer.target_probs(t))) for t in (plain, leaned))
+        assert after > before + 0.15, (label, before, after)
+    # with one candidate, steering from the state is plain drawing, draw for draw
+    one = state.suggest(count=3, length=120, end="line", seed=5, judge=Judge(judge.predictor, "pos"),
+                        candidates=1)
+    assert [s.text for s in one] == [s.text for s in state.suggest(count=3, length=120,
+                                                                    end="line", seed=5)]

@@ -111,13 +111,39 @@ class WritingState:
     def suggest(self, count: int = 3, length: int = 40, end: str = "word",
                 temperature: float = 0.8, top_k: int = 0, top_p: float = 1.0,
                 seed: Optional[int] = None,
-                should_stop: Callable[[], bool] = lambda: False) -> List[Suggestion]:
-        """Up to ``count`` different continuations of the text read, drawn together."""
+                should_stop: Callable[[], bool] = lambda: False,
+                judge=None, candidates: int = 8) -> List[Suggestion]:
+        """Up to ``count`` different continuations of the text read, drawn together. With a
+        ``judge`` (steer.py's Judge with a label), each is the best of ``candidates`` drawn from
+        the same state, chosen by the judge: steer.py's one steering, started from the cursor."""
         if end not in ENDS:
             raise StudioError(f"a suggestion ends at one of {', '.join(ENDS)}, not {end!r}")
         configs = [SamplingConfig(temperature=temperature, top_k=top_k, top_p=top_p,
-                                  length=length, seed=None if seed is None else seed + i)
+                                  length=length, seed=None if seed is None else seed + i,
+                                  candidates=candidates)
                    for i in range(count)]
+        if judge is not None:
+            texts = self._steered(configs, judge, end, should_stop)
+        else:
+            texts = self._drawn(configs, end, should_stop)
+        results, seen = [], set()
+        for text in texts:
+            if text and text not in seen:
+                seen.add(text)
+                results.append(self._with_novelty(text))
+        return results
+
+    def _steered(self, configs, judge, end, should_stop) -> List[str]:
+        from engine.generator.sampling.steer import steered
+        segments = steered(self.sampler, configs, judge, should_stop,
+                           start=(self.states, self.logits),
+                           segment_done=lambda stream, text: ended(text, end) >= 0)
+        first = next(segments, [])                  # each stream's chosen first segment
+        texts = ["".join(ch.char for ch in first if ch.stream == s) for s in range(len(configs))]
+        return [text[:keep] if (keep := ended(text, end)) >= 0 else text for text in texts]
+
+    def _drawn(self, configs, end, should_stop) -> List[str]:
+        count, length = len(configs), configs[0].length
         lanes = Lanes(self.sampler, configs, start=(self.states, self.logits))
         texts, done = [""] * count, [None] * count
         going = list(range(count))
@@ -133,13 +159,7 @@ class WritingState:
             going = [lane for lane in going if done[lane] is None]
             if going:
                 lanes.advance(going, [texts[lane][-1] for lane in going])
-        results, seen = [], set()
-        for lane in range(count):
-            text = texts[lane] if done[lane] is None else done[lane]
-            if text and text not in seen:
-                seen.add(text)
-                results.append(self._with_novelty(text))
-        return results
+        return [texts[lane] if done[lane] is None else done[lane] for lane in range(count)]
 
     def _with_novelty(self, text: str) -> Suggestion:
         if self.index is None:

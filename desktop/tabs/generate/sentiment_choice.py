@@ -43,6 +43,7 @@ class SentimentChoice(QWidget):
         self.strength_label = QLabel()
         self.strength_label.setToolTip(self.strength.toolTip())
         self.problem = ""                 # why the chosen model's labels could not be read
+        self.per = None                   # what the strength counts per (None: steer_at's end)
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
         for text, widget in (("Judge with", self.judge), ("Steer toward", self.label)):
@@ -55,6 +56,7 @@ class SentimentChoice(QWidget):
         at.setToolTip(self.steer_at.toolTip())
         row.addWidget(at)
         row.addWidget(self.steer_at)
+        self.at = at
         row.addWidget(self.strength, 1)
         row.addWidget(self.strength_label)
         self.judge.currentIndexChanged.connect(lambda _: self._show_labels())
@@ -113,5 +115,16 @@ class SentimentChoice(QWidget):
         for w in (self.label, self.steer_at, self.strength):
             w.setEnabled(bool(path))
 
+    def per_item(self, item: str):
+        """Steer whole items (the Write tab's suggestions), which end where they end: the
+        "at each" choice is hidden and the strength counts candidates per ``item``."""
+        self.per = item
+        self.at.hide()
+        self.steer_at.hide()
+        self.label.setToolTip(f"Steer toward: of the candidates drawn for each {item}, keep "
+                              f"the one likeliest to carry this label; nothing: plain sampling")
+        self._show_strength()
+
     def _show_strength(self):
-        self.strength_label.setText(f"{self.strength.value()} per {widget_value(self.steer_at)}")
+        per = self.per or widget_value(self.steer_at)
+        self.strength_label.setText(f"{self.strength.value()} per {per}")

@@ -21,6 +21,7 @@ from engine.storage import documents
 from engine.wording import in_app_words
 
 from desktop.tabs.generate.sampling_settings import labelled
+from desktop.tabs.generate.sentiment_choice import SentimentChoice
 from desktop.tabs.write.editor import SuggestEditor
 from desktop.widgets.run_picker import RunPicker
 from desktop.widgets.settings_form import setting_widget, widget_value
@@ -83,6 +84,9 @@ class WriteTab(QWidget):
         top.addStretch(1)
         for b in (open_button, save_button, save_as):
             top.addWidget(b)
+        self.sentiment = SentimentChoice()
+        self.sentiment.per_item("suggestion")
+        self.judges = {}                     # sentiment run path -> its predictor (engine thread)
         self.recovery = QWidget()
         bar = QHBoxLayout(self.recovery)
         bar.setContentsMargins(0, 0, 0, 0)
@@ -108,6 +112,7 @@ class WriteTab(QWidget):
         self.status.setWordWrap(True)
         column = QVBoxLayout(self)
         column.addLayout(top)
+        column.addWidget(self.sentiment)
         column.addWidget(self.recovery)
         column.addWidget(self.editor, 1)
         column.addWidget(self.which)
@@ -119,6 +124,7 @@ class WriteTab(QWidget):
         """The list of generators; the chosen one is loaded once this tab is in view (loading
         it unseen would keep the engine busy, and the Models tab's Delete waits for it)."""
         self.runs.refresh(select)
+        self.sentiment.refresh_runs()
         self.suggest_button.setEnabled(self.runs.count() > 0)
         if self.isVisible() and self.runs.count() and self.loaded != self.runs.path():
             self.load_run()
@@ -209,14 +215,25 @@ class WriteTab(QWidget):
         before = self.editor.before_cursor()
         position = len(before)
         settings = dict(count=self.count.value(), end=self.ends.currentText(),
-                        temperature=float(widget_value(self.temperature)))
+                        temperature=float(widget_value(self.temperature)),
+                        candidates=self.sentiment.strength.value())
+        judge_path, label = self.sentiment.judge_path(), self.sentiment.steer_label()
 
         def suggest(should_stop):
+            judge = self._judge(judge_path, label) if judge_path and label else None
             state.move_to(before)
-            return state.suggest(length=40, should_stop=should_stop, **settings), state.news()
+            return (state.suggest(length=40, should_stop=should_stop, judge=judge, **settings),
+                    state.news())
         self.asked_at = time.perf_counter()
         self.engine.submit(JOB, suggest, on_done=lambda result: self.show(result, position),
                            on_error=self.failed, streams=False)
+
+    def _judge(self, path, label):
+        """The Steer toward judge, its sentiment model loaded once per run (engine thread)."""
+        from engine.generator.sampling.steer import Judge
+        if path not in self.judges:
+            self.judges[path] = Judge.load(path).predictor
+        return Judge(self.judges[path], label)
 
     def show(self, result, position):
         suggestions, unknown = result

@@ -128,16 +128,29 @@ def _candidate_rng(config: SamplingConfig, segment: int, k: int) -> np.random.Ra
     return np.random.RandomState(None if config.seed is None else [config.seed, segment, k])
 
 
+def at_boundary(configs: Sequence[SamplingConfig]) -> Callable[[int, str], bool]:
+    """The default segment end: the stream's ``steer_at`` character (line or sentence end)."""
+    return lambda stream, text: text[-1] in BOUNDARIES[configs[stream].steer_at]
+
+
 def steered(sampler: Sampler, configs: Sequence[SamplingConfig], judge: Judge,
-            should_stop: Callable[[], bool] = lambda: False) -> Iterator[List[SampledChar]]:
+            should_stop: Callable[[], bool] = lambda: False, start=None,
+            segment_done: Optional[Callable[[int, str], bool]] = None
+            ) -> Iterator[List[SampledChar]]:
     """Like ``Sampler.generate_many``, but each stream's text is chosen line by line (or
     sentence by sentence) among ``config.candidates`` continuations: the one ``judge`` finds
-    likeliest to carry its label. Yields each stream's chosen line as it is decided."""
+    likeliest to carry its label. Yields each stream's chosen line as it is decided.
+
+    ``start``: (states, logits) every stream begins from instead of its prime (the Write tab's
+    state at the cursor). ``segment_done(stream, text so far)``: where a candidate ends, by
+    default at the stream's ``steer_at`` boundary (the Write tab ends at its word/line/sentence)."""
     if judge.label is None:
         raise StudioError("steering needs a label to steer toward")
-    for c in configs:
-        sampler.check_prime(c.prime)
-    lanes = Lanes(sampler, configs)
+    if start is None:
+        for c in configs:
+            sampler.check_prime(c.prime)
+    done = segment_done or at_boundary(configs)
+    lanes = Lanes(sampler, configs, start=start)
     left = [c.length for c in configs]
     going = [s for s in range(len(configs)) if left[s] > 0]
     lanes.select(going)
@@ -148,7 +161,7 @@ def steered(sampler: Sampler, configs: Sequence[SamplingConfig], judge: Judge,
         copies = [going.index(s) for s, _ in plan]
         lanes.select(copies, [lanes.rngs[j] if k == 0 else _candidate_rng(configs[s], segment, k)
                               for j, (s, k) in zip(copies, plan)])
-        texts = _run_candidates(lanes, plan, left, configs, should_stop)
+        texts = _run_candidates(lanes, plan, left, done, should_stop)
         if texts is None:
             return
         winners = []
@@ -167,11 +180,12 @@ def steered(sampler: Sampler, configs: Sequence[SamplingConfig], judge: Judge,
         segment += 1
 
 
-def _run_candidates(lanes: Lanes, plan, left, configs, should_stop):
+def _run_candidates(lanes: Lanes, plan, left, segment_done, should_stop):
     """Advance every candidate lane to the end of its line (or its stream's length); their
     characters, or None when stopped. A candidate whose stream goes on is also fed its last
     character, ready for the next line."""
     texts: List[List[SampledChar]] = [[] for _ in plan]
+    drawn = ["" for _ in plan]
     active = list(range(len(plan)))
     while active:
         if should_stop():
@@ -181,8 +195,9 @@ def _run_candidates(lanes: Lanes, plan, left, configs, should_stop):
             stream = plan[lane][0]
             ch = lanes.draw(lane, stream)
             texts[lane].append(ch)
+            drawn[lane] += ch.char
             budget = min(left[stream], MAX_SEGMENT)
-            ended = ch.char in BOUNDARIES[configs[stream].steer_at] or len(texts[lane]) >= budget
+            ended = segment_done(stream, drawn[lane]) or len(texts[lane]) >= budget
             if not ended:
                 still.append(lane)
             if not ended or left[stream] > len(texts[lane]):
