@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 from mxnet import gluon, nd
 
-from engine import kinds
+from engine import kinds, wording
 from engine.cli.kind_commands import KindCommands
 from engine.cli.main import main
 from engine.config import TrainConfig, _JSONConfig, setting
+from engine.errors import Setting
 from engine.storage.run_meta import RunMeta
 from engine.storage.runs import RunFolder
 from engine.training import loop
@@ -121,6 +122,7 @@ def test_a_third_kind_trains_from_its_own_command_and_refuses_a_changed_setting(
                  "--epochs", "6", "--quiet"]) == 2
     err = capsys.readouterr().err
     assert "--width 5 (the run has 3)" in err and "on resume only --epochs, --minutes may change" in err
+    assert wording.setting("width") == Setting("width", "--width", "Width")   # its own words
     assert main(["toy", "train", "--out", str(out), "--resume", "--epochs", "6",
                  "--quiet"]) == 0
     again = RunFolder(out).read_meta(kind="toy")
