@@ -207,7 +207,9 @@ def test_a_third_kind_has_a_training_tab_and_is_listed_in_the_models_tab(toy_app
     try:
         wait_idle(qtbot, window)
         tab = window.training_tabs["toy"]
-        assert window.tabs.tabText(window.tabs.indexOf(tab)) == "Toy regression"
+        titles = [window.tabs.tabText(i) for i in range(window.tabs.count())]
+        assert titles == ["Generate", "Look inside", "Sentiment", "Toy regression", "Models",
+                          "Compare cells", "Write"]      # every kind's tab from the registry
         rows = tmp_path / "rows.csv"
         rows.write_text("".join(f"{x},{2 * x + 1}\n" for x in np.linspace(-1, 1, 64)))
         tab.picker.add(str(rows))
