@@ -8,17 +8,15 @@ from PySide6.QtGui import QAction, QColor, QKeySequence, QPalette, QShortcut
 from PySide6.QtWidgets import QApplication, QLabel, QMainWindow, QMessageBox, QTabWidget
 
 from engine.errors import StudioError
-from engine.kinds import KINDS
+from engine.kinds import GENERATOR, KINDS, SENTIMENT
 from engine.wording import in_app_words
 
 from desktop.tabs.compare.tab import CompareTab
-from desktop.tabs.generate.tab import GenerateTab
 from desktop.guide import show_guide
 from desktop.tabs.look_inside.tab import JOB as LOOK_JOB
 from desktop.tabs.look_inside.tab import LookInsideView
 from desktop.tabs.models.tab import ModelsTab
 from desktop.recent import recent
-from desktop.tabs.sentiment.tab import SentimentTab
 from desktop.tabs.write.tab import WriteTab
 from desktop.settings import settings
 from desktop.widgets.wheel_guard import WheelGuard
@@ -84,25 +82,23 @@ class MainWindow(QMainWindow):
         self.confirm_close = True            # tests switch the question off
         self.collector = MainThreadGarbageCollector(self)   # before the engine thread starts
         self.engine = EngineThread(self)
-        self.generate = GenerateTab(self.engine, self)
+        # each kind brings its own training tab (its entry's where["app_tab"]), in the registry's
+        # order; Look inside follows the generator's tab, whose models it looks into
+        self.training_tabs = {kind.name: kind.get("app_tab")(self.engine, self)
+                              for kind in KINDS.values() if "app_tab" in kind.where}
+        assert set(self.training_tabs) == set(KINDS), "a kind of model without a tab"
+        self.generate = self.training_tabs[GENERATOR.name]
+        self.sentiment = self.training_tabs[SENTIMENT.name]
         self.look_inside = LookInsideView(self.engine)
-        self.sentiment = SentimentTab(self.engine, self)
         self.models = ModelsTab(self.engine, self)
         self.compare = CompareTab(self.engine, self)
         self.write = WriteTab(self.engine, self)
-        self.training_tabs = {GenerateTab.kind.name: self.generate,
-                              SentimentTab.kind.name: self.sentiment}
-        more = [kind for kind in KINDS.values()          # a kind that brings its own tab
-                if kind.name not in self.training_tabs and "app_tab" in kind.where]
-        self.training_tabs.update({kind.name: kind.get("app_tab")(self.engine, self)
-                                   for kind in more})
-        assert set(self.training_tabs) == set(KINDS), "a kind of model without a tab"
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.generate, "Generate")
-        self.tabs.addTab(self.look_inside, "Look inside")
-        self.tabs.addTab(self.sentiment, "Sentiment")
-        for kind in more:
-            self.tabs.addTab(self.training_tabs[kind.name], kind.called.capitalize())
+        for kind in KINDS.values():
+            tab = self.training_tabs[kind.name]
+            self.tabs.addTab(tab, getattr(tab, "title", kind.called.capitalize()))
+            if tab is self.generate:
+                self.tabs.addTab(self.look_inside, "Look inside")
         self.tabs.addTab(self.models, "Models")
         self.tabs.addTab(self.compare, "Compare cells")
         self.tabs.addTab(self.write, "Write")
@@ -111,7 +107,8 @@ class MainWindow(QMainWindow):
         self.tabs.setTabToolTip(self.tabs.indexOf(self.compare), "LSTM, GRU and a plain RNN "
                                 "trained on the same text and budget, measured side by side")
         self.compare.runs_changed.connect(self.runs_changed)
-        self.tabs.setTabToolTip(1, "What a text generator's cells track, as it reads a text")
+        self.tabs.setTabToolTip(self.tabs.indexOf(self.look_inside), "What a text generator's "
+                                "cells track, as it reads a text")
         self._follow_the_generator()
         self.setCentralWidget(self.tabs)
         # "Working…" stays in a corner of its own: a menu's hints use the status bar's message

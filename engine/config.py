@@ -9,7 +9,7 @@ values and tooltips are all made from these fields, and the ranges are checked h
 """
 import math
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
-from typing import Optional
+from typing import ClassVar, FrozenSet, Optional
 
 from engine.errors import Setting, StudioError
 
@@ -21,24 +21,24 @@ PRECISIONS = ("auto", "fp32", "bf16")      # engine/generator/precision.py says 
 
 def setting(default, help: str, *, flag: Optional[str] = None, label: Optional[str] = None,
             low=None, high=None, step=None, choices=None, advanced: bool = False,
-            kinds=("generator", "sentiment"), type=None, suggested=None):
+            type=None, suggested=None):
     """A field a person chooses. ``help`` is the CLI's help and the GUI's tooltip (plain
     words); ``flag`` the CLI flag (default ``--name-with-dashes``); ``label`` the GUI's label;
     ``low``/``high`` the accepted range (checked on creation; the GUI's spin-box range);
-    ``advanced`` puts it under the GUI's Advanced settings; ``kinds`` which model kinds' train
-    commands offer it (training settings); ``type`` the value type where ``None`` is allowed,
+    ``advanced`` puts it under the GUI's Advanced settings; ``type`` the value type where ``None`` is allowed,
     and ``suggested`` the GUI's starting value for such a setting."""
     return field(default=default, metadata=dict(help=help, flag=flag, label=label, low=low,
                                                 high=high, step=step, choices=choices,
-                                                advanced=advanced, kinds=kinds, type=type,
+                                                advanced=advanced, type=type,
                                                 suggested=suggested))
 
 
-def settings_of(cls, kind: Optional[str] = None):
-    """The chooseable fields of a config class (those made with ``setting``), optionally only
-    those offered for one model kind."""
+def settings_of(cls, offered: bool = False):
+    """The chooseable fields of a config class (those made with ``setting``); with ``offered``
+    only those its kind's commands and forms offer (all but the class's ``withheld``: a
+    setting it inherits and has no use for, so a new kind says it in its own config)."""
     return [f for f in fields(cls) if "help" in f.metadata
-            and (kind is None or kind in f.metadata["kinds"])]
+            and not (offered and f.name in cls.withheld)]
 
 
 def default_of(cls, name: str):
@@ -56,6 +56,10 @@ def value_type(f):
 
 
 class _JSONConfig:
+    # inherited settings this class's kind does not offer (its flags and form rows); the field
+    # stays, with its default, in the saved record
+    withheld: ClassVar[FrozenSet[str]] = frozenset()
+
     def to_dict(self) -> dict:
         return asdict(self)
 
@@ -127,9 +131,10 @@ class TrainConfig(_JSONConfig):
     """How to train: batching, optimiser, budgets and bookkeeping. The generator's defaults;
     ``SentimentTrainConfig`` has the sentiment model's."""
     default_epochs = 5.0         # with neither an epoch nor a time budget given
+    withheld = frozenset({"test_fraction"})      # a generator tests on no split of its own
 
     seq_len: int = setting(100, "Characters per backpropagation window", label="Sequence length",
-                           low=1, high=10000, step=10, kinds=("generator",))
+                           low=1, high=10000, step=10)
     batch_size: int = setting(64, "Sequences (or texts) trained on at once", flag="--batch",
                               label="Batch size", low=1, high=4096, step=8)
     lr: float = setting(2e-3, "Adam's learning rate after the warm-up", label="Learning rate",
@@ -164,17 +169,17 @@ class TrainConfig(_JSONConfig):
                                   low=1e-6, high=0.5, advanced=True)
     test_fraction: float = setting(0.1, "Share of the data held back for the final test, never "
                                    "seen in training", label="Share held back to test",
-                                   low=0.0, high=0.5, advanced=True, kinds=("sentiment",))
+                                   low=0.0, high=0.5, advanced=True)
     seed: int = setting(0, "Seeds the data order, the initial weights and dropout: same seed, "
                         "same run", label="Seed", low=0, high=2**31 - 1)
     log_interval: int = setting(20, "Steps between progress reports", label="Steps per report",
                                 low=1, high=2**31 - 1, advanced=True)
     val_interval: int = setting(200, "Steps between validations and checkpoints (also at each "
                                 "epoch's end)", label="Steps per check and save", low=1,
-                                high=2**31 - 1, advanced=True, kinds=("generator",))
+                                high=2**31 - 1, advanced=True)
     sample_length: int = setting(200, "Characters in the preview written after each "
                                  "validation", label="Preview length", low=0, high=100000,
-                                 advanced=True, kinds=("generator",))
+                                 advanced=True)
     patience: int = setting(0, "Stop after this many validations without a better score "
                             "(0 = never)", label="Patience", low=0, high=10000, advanced=True)
     precision: str = setting("auto", "Arithmetic of the recurrent layer: auto (the default): "
@@ -182,10 +187,9 @@ class TrainConfig(_JSONConfig):
                              "library is built, else fp32; fp32; or bf16 (bfloat16: faster "
                              "where the CPU has it; the weights and the optimizer stay fp32, "
                              "and it learns as much per step)",
-                             label="Precision", choices=PRECISIONS,
-                             kinds=("generator",), advanced=True)
+                             label="Precision", choices=PRECISIONS, advanced=True)
     ctx: str = setting("cpu", "Where to compute: cpu, gpu, gpu:N, or a list of GPUs such as "
-                       "gpu:0,1 that share each batch", kinds=("generator", "sentiment"))
+                       "gpu:0,1 that share each batch")
     kvstore: str = setting("local", "How gradients are combined: local (one process), device "
                            "(summed on the GPUs), dist_sync or dist_async (several processes "
                            "or machines, started by 'rnn-studio launch')",
@@ -222,6 +226,8 @@ DEFAULT_SENTIMENT_DATA = "rated-sentences"
 class SentimentTrainConfig(TrainConfig):
     """How a sentiment model trains: smaller batches, a steeper decay, early stopping."""
     default_epochs = 10.0
+    # a sentiment model trains on whole texts, checks once an epoch and writes no preview
+    withheld = frozenset({"seq_len", "val_interval", "sample_length", "precision"})
 
     batch_size: int = _default(TrainConfig, "batch_size", 32)
     lr_decay: float = _default(TrainConfig, "lr_decay", 0.9)

@@ -100,7 +100,8 @@ GENERATOR = Kind(
            "recipe_for": "engine.generator.recipes:recipe_for",
            "recipe_probe": "engine.generator.recipes:PROBE",
            "data_ref": "engine.generator.train:CorpusRef",
-           "command_line": "engine.cli.main:GENERATOR_COMMANDS"})
+           "command_line": "engine.cli.main:GENERATOR_COMMANDS",
+           "app_tab": "desktop.tabs.generate.tab:GenerateTab"})   # the app imports it, never the engine
 
 SENTIMENT = Kind(
     "sentiment", "sentiment model", "examples", "examples", "sentences",
@@ -117,7 +118,8 @@ SENTIMENT = Kind(
            "onnx_refusal": "engine.sentiment.export:onnx_refusal",
            "recipes": "engine.sentiment.recipes:RECIPES",
            "data_ref": "engine.sentiment.train:DataRef",
-           "command_line": "engine.cli.main:SENTIMENT_COMMANDS"})
+           "command_line": "engine.cli.main:SENTIMENT_COMMANDS",
+           "app_tab": "desktop.tabs.sentiment.tab:SentimentTab"})
 
 KINDS: Dict[str, Kind] = {k.name: k for k in (GENERATOR, SENTIMENT)}
 

@@ -5,9 +5,9 @@ few options that are no config field (a command's ``--out``, ``--resume``, ...) 
 """
 from dataclasses import fields
 
-from engine.config import (GeneratorConfig, SamplingConfig, SentimentConfig, SentimentTrainConfig,
-                     TrainConfig, label_of)
+from engine.config import SamplingConfig, label_of
 from engine.errors import Setting, StudioError
+from engine.kinds import KINDS
 
 # options of the commands that are not config fields: name -> (flag, the app's label for it)
 OPTIONS = {
@@ -17,7 +17,14 @@ OPTIONS = {
     "format": ("--format", "Format"),
     "property": ("--property", "Your own property"),     # the Look inside view's NAME=REGEX
 }
-_CONFIGS = (GeneratorConfig, TrainConfig, SentimentConfig, SentimentTrainConfig, SamplingConfig)
+
+
+def _configs():
+    """Every config class a message may name a setting of: each registered kind's two (read
+    now, so a kind registered later is included) and the sampling settings."""
+    for kind in KINDS.values():
+        yield from (kind.model_config, kind.train_config)
+    yield SamplingConfig
 
 
 def flag_of(f) -> str:
@@ -33,7 +40,7 @@ def setting(name: str) -> Setting:
     """The setting ``name`` (a config field or one of ``OPTIONS``), to name in a StudioError."""
     if name in OPTIONS:
         return Setting(name, *OPTIONS[name])
-    for cls in _CONFIGS:
+    for cls in _configs():
         for f in fields(cls):
             if f.name == name and "help" in f.metadata:
                 return Setting(name, flag_of(f), label_of(f))

@@ -79,7 +79,7 @@ class SettingsForm(QWidget):
         layout.addWidget(inner)
         skip = set(skip)
         for cls, kind in sources:
-            for f in settings_of(cls, kind):
+            for f in settings_of(cls, offered=kind is not None):
                 if f.name in skip or f.name in self.widgets:
                     continue
                 w = setting_widget(cls, f)

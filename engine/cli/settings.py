@@ -33,7 +33,7 @@ def add_settings(parser: argparse.ArgumentParser, cls, kind: str = None,
     """One flag per chooseable field of ``cls`` (those offered for ``kind``), with the class's
     default and help. Values land under the field's name; a field in ``lists`` takes a
     comma-separated list, left as text for the command to parse."""
-    for f in settings_of(cls, kind):
+    for f in settings_of(cls, offered=kind is not None):
         if f.name in skip:
             continue
         default = default_of(cls, f.name)
@@ -60,8 +60,8 @@ def given_settings(args: argparse.Namespace) -> set:
 
 def settings_from(cls, args: argparse.Namespace, kind: str = None, **overrides):
     """An instance of ``cls`` from the parsed flags (fields without a flag keep their default)."""
-    values = {f.name: getattr(args, f.name) for f in settings_of(cls, kind)
-              if hasattr(args, f.name)}
+    values = {f.name: getattr(args, f.name)
+              for f in settings_of(cls, offered=kind is not None) if hasattr(args, f.name)}
     values.update(overrides)
     return cls(**values)
 

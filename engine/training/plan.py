@@ -64,9 +64,8 @@ def compare_settings(kind, model, train, given, meta) -> Tuple[list, list]:
     "auto" (the sentiment model's helper data: resolved, and saved, when the run began)."""
     kept, applied = [], []
     changeable = getattr(kind.train_config, "changeable_on_resume", ())
-    for config, saved, name in ((model, meta.model_settings, None),
-                                (train, meta.train_settings, kind.name)):
-        for f in settings_of(type(config), name):
+    for config, saved in ((model, meta.model_settings), (train, meta.train_settings)):
+        for f in settings_of(type(config), offered=True):
             if f.name not in given or f.name not in saved:
                 continue
             value = getattr(config, f.name)
@@ -81,7 +80,7 @@ def compare_settings(kind, model, train, given, meta) -> Tuple[list, list]:
 def changeable_settings(kind) -> list:
     """The settings of ``kind`` a resumed run may change, in the order its train config lists
     them (those it offers)."""
-    offered = {f.name: f for f in settings_of(kind.train_config, kind.name)}
+    offered = {f.name: f for f in settings_of(kind.train_config, offered=True)}
     return [_setting_of(offered[name]) for name in
             getattr(kind.train_config, "changeable_on_resume", ()) if name in offered]
 

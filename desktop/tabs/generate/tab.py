@@ -28,6 +28,7 @@ def preview_trend(step: int, line: str, earlier) -> str:
 
 class GenerateTab(TrainingTab):
     kind, group = GENERATOR, "generate"
+    title = "Generate"                        # its tab's title in the main window
     look_inside_requested = Signal(str)       # a text to look inside the model with
 
     def __init__(self, engine, window, parent=None):

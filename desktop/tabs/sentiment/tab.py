@@ -14,6 +14,7 @@ from desktop.tabs.sentiment.labeled_picker import LabeledPicker
 
 class SentimentTab(TrainingTab):
     kind, group, metric = SENTIMENT, "sentiment", "accuracy"
+    title = "Sentiment"                       # its tab's title in the main window
 
     def __init__(self, engine, window, parent=None):
         super().__init__(engine, window, "my-sentiment", parent)

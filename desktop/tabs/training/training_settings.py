@@ -46,7 +46,7 @@ class TrainingSettings(QWidget):
         self.expectation.setWordWrap(True)
         self.form = SettingsForm([(kind.model_config, None), (kind.train_config, kind.name)],
                                  skip=("epochs", "minutes", "ctx", "kvstore"))
-        budget_fields = {f.name: f for f in settings_of(kind.train_config, kind.name)}
+        budget_fields = {f.name: f for f in settings_of(kind.train_config, offered=True)}
         self.by_minutes = QRadioButton("minutes")
         self.by_epochs = QRadioButton("epochs")
         self.by_minutes.setToolTip("Train for this many minutes")
