@@ -19,7 +19,12 @@ _MXNET_WORDS = ("failed to allocate", "could not create a primitive", "std::bad_
                 "(status 1)")
 
 
-def as_out_of_memory(err: BaseException) -> Optional[StudioError]:
+class OutOfMemory(StudioError):
+    """Memory ran out: the machine's situation, worded with what to shrink. Its own type so a
+    save that fails for it can clean up as after a failed write (engine/storage/runs.py)."""
+
+
+def as_out_of_memory(err: BaseException) -> Optional[OutOfMemory]:
     """The one-line error for people when ``err`` means memory ran out; None otherwise."""
     if isinstance(err, MemoryError):
         said = "no memory left"
@@ -34,7 +39,7 @@ def as_out_of_memory(err: BaseException) -> Optional[StudioError]:
         if said is None:
             return None
         said = said.split("Error: ", 1)[-1][:120]
-    return StudioError(f"out of memory ({said}): the model and its batches do not fit in this "
+    return OutOfMemory(f"out of memory ({said}): the model and its batches do not fit in this "
                        f"machine's memory; shrink ", setting("hidden_size"), ", ",
                        setting("num_layers"), ", ", setting("batch_size"), " or ",
                        setting("seq_len"), " (or close other programs) and try again")

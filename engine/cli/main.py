@@ -627,6 +627,8 @@ def main(argv=None):
             return cmd_gui(args) or 0
         return args.func(args) or 0
     except (StudioError, UsageError) as err:
+        from engine.mxnet_failures import settled
+        settled(err)                  # MXNet's kept errors drained: a quiet exit
         print(f"rnn-studio: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
