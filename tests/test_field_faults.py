@@ -156,11 +156,15 @@ BIG = ["--hidden", "1024", "--layers", "3", "--embed", "8", "--seq-len", "10", "
 needs_prlimit = pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs prlimit (util-linux)")
 
 
-def limited_cli(home: Path, *args) -> subprocess.CompletedProcess:
-    """The CLI from this checkout under a real address-space limit (prlimit)."""
+def limited(*args, home: Path) -> subprocess.CompletedProcess:
+    """Python with this checkout's engine under a real address-space limit (prlimit)."""
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1]), RNN_STUDIO_HOME=str(home))
-    return subprocess.run(["prlimit", OOM_LIMIT, sys.executable, "-m", "engine", *map(str, args)],
+    return subprocess.run(["prlimit", OOM_LIMIT, sys.executable, *map(str, args)],
                           env=env, capture_output=True, text=True, timeout=180)
+
+
+def limited_cli(home: Path, *args) -> subprocess.CompletedProcess:
+    return limited("-m", "engine", *args, home=home)
 
 
 def out_of_memory_line(done: subprocess.CompletedProcess, home: Path) -> str:
@@ -210,6 +214,38 @@ def test_out_of_memory_inside_the_bf16_onednn_layer_names_memory_and_keeps_the_c
         with cases.check("bf16 oneDNN layer, resumed"):
             assert listing(run) == before
             assert RunFolder(run).read_meta().step == 2
+
+
+WRITE_UNDER_LIMIT = """
+import sys
+from pathlib import Path
+import mxnet as mx
+from engine.memory import OutOfMemory
+from engine.storage.atomic import atomic_write_with
+from engine.storage.disk import mxnet_write
+path = Path(sys.argv[1])
+def save(tmp):       # 2 GB of zeros, made lazily: the allocation fails inside MXNet's save
+    mxnet_write(lambda: mx.nd.save(tmp, {"x": mx.nd.zeros((1 << 29,))}), tmp)
+try:                 # as RunFolder.save_checkpoint writes each file
+    atomic_write_with(path, save)
+except OutOfMemory as err:
+    print("OutOfMemory:", err)
+"""
+
+
+@needs_prlimit
+def test_out_of_memory_while_mxnet_writes_a_file_is_memory_not_a_disk_failure(tmp_path):
+    """Seen at ``--as=1800000000`` on the bf16 3x1024 model: the allocation fails while MXNet
+    writes a checkpoint, which read "MXNet could not write the file" (a disk's words). A real
+    failed allocation in an MXNet write under ``prlimit``: engine.memory.OutOfMemory, naming what
+    to shrink, and (written as checkpoints are, atomically) no file left behind."""
+    target = tmp_path / "x.params"
+    done = limited("-c", WRITE_UNDER_LIMIT, target, home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("OutOfMemory: out of memory (Failed to allocate CPU Memory)"), \
+        done.stdout
+    assert "--hidden" in done.stdout and "--batch" in done.stdout
+    assert list(tmp_path.glob("*.params*")) == [] and list(tmp_path.glob(".*")) == []
 
 
 # ---- 8. runs delete on a planted symlink -------------------------------------------------------
