@@ -246,6 +246,8 @@ def test_out_of_memory_while_mxnet_writes_a_file_is_memory_not_a_disk_failure(tm
         done.stdout
     assert "--hidden" in done.stdout and "--batch" in done.stdout
     assert list(tmp_path.glob("*.params*")) == [] and list(tmp_path.glob(".*")) == []
+    record_outcomes("field fault 29.6: out of memory under a real address-space limit (prlimit --as)",
+                    {"an MXNet file write": "out of memory, what to shrink, no file left"})
 
 
 # ---- 8. runs delete on a planted symlink -------------------------------------------------------
