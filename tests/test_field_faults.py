@@ -216,6 +216,56 @@ def test_out_of_memory_inside_the_bf16_onednn_layer_names_memory_and_keeps_the_c
             assert RunFolder(run).read_meta().step == 2
 
 
+ENGINE_THREAD_UNDER_LIMIT = """
+import sys
+from pathlib import Path
+from PySide6.QtCore import QCoreApplication, QTimer
+from desktop.workers import EngineThread
+from engine.config import GeneratorConfig, TrainConfig
+from engine.generator.train import CorpusRef, train_generator
+
+app = QCoreApplication([])
+engine = EngineThread()
+text, folder = sys.argv[1], Path(sys.argv[2])
+model = GeneratorConfig(mode="lstm", embed_size=8, hidden_size=1024, num_layers=3, dropout=0.0)
+train = TrainConfig(seq_len=10, batch_size=4, epochs=0.05, precision="bf16", val_fraction=0.1)
+
+
+def after(message):
+    print("ERROR:", message, flush=True)
+    import mxnet as mx        # the next job's wait is clean: nothing kept from the failure
+    engine.submit("next", lambda stopped: float(mx.nd.ones((2,)).sum().asscalar()),
+                  streams=False, on_done=lambda v: (print("NEXT:", v, flush=True), app.quit()),
+                  on_error=lambda m: (print("NEXT ERROR:", m, flush=True), app.quit()))
+
+
+engine.submit("generator-train",
+              lambda stopped: train_generator(folder, CorpusRef(text, "t"), model, train,
+                                              should_stop=stopped),
+              on_error=after, on_done=lambda v: (print("DONE", flush=True), app.quit()))
+QTimer.singleShot(120_000, app.quit)
+app.exec()
+print("SHUTDOWN:", engine.shutdown(), flush=True)
+"""
+
+
+@needs_prlimit
+@pytest.mark.skipif(BF16_MISSING is not None, reason=f"no bf16 here: {BF16_MISSING}")
+def test_out_of_memory_inside_the_bf16_layer_on_the_apps_engine_thread(tmp_path, text):
+    """The app's engine thread (desktop/workers.py) training a 3x1024 bf16 model under
+    ``prlimit --as=1.5 GB``: its message names memory and the controls to shrink by their labels
+    (no bug report), and the next job on that thread runs clean (MXNet's kept errors drained)."""
+    probe = tmp_path / "probe.py"
+    probe.write_text(ENGINE_THREAD_UNDER_LIMIT, encoding="utf-8")
+    done = limited(probe, text, tmp_path / "home" / "runs" / "g", home=tmp_path / "home")
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("ERROR: Out of memory (oneDNN: could not create a memory object"), lines
+    assert '"Hidden size"' in lines[0] and '"Batch size"' in lines[0] and "--" not in lines[0]
+    assert lines[1:] == ["NEXT: 2.0", "SHUTDOWN: True"], lines
+    assert "Traceback" not in done.stderr and not (tmp_path / "home" / "logs").exists()
+
+
 WRITE_UNDER_LIMIT = """
 import sys
 from pathlib import Path
