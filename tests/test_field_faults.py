@@ -264,6 +264,8 @@ def test_out_of_memory_inside_the_bf16_layer_on_the_apps_engine_thread(tmp_path,
     assert '"Hidden size"' in lines[0] and '"Batch size"' in lines[0] and "--" not in lines[0]
     assert lines[1:] == ["NEXT: 2.0", "SHUTDOWN: True"], lines
     assert "Traceback" not in done.stderr and not (tmp_path / "home" / "logs").exists()
+    record_outcomes("field fault 29.6: out of memory under a real address-space limit (prlimit --as)",
+                    {"bf16 oneDNN layer, the app's engine thread": "labels to shrink, next job clean"})
 
 
 WRITE_UNDER_LIMIT = """
