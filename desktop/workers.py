@@ -60,10 +60,14 @@ class _Worker(QObject):
                     self.event.emit(job.id, job.name, item)
                 result = None
         except StudioError as err:                # in the app's words: labels, not flags
+            from engine.mxnet_failures import settled
+            settled(err)            # MXNet's kept errors drained: the next job's wait is clean
             self.failed.emit(job.id, job.name, in_app_words(err))
         except Exception as err:              # a bug: keep the app alive and say what happened
             from engine.memory import as_out_of_memory
+            from engine.mxnet_failures import settled
             from engine.storage.crash_report import describe_unexpected
+            err = settled(err)    # the native library's own error; MXNet's kept ones drained
             if (memory := as_out_of_memory(err)) is not None:     # not a bug: what to shrink
                 self.failed.emit(job.id, job.name, in_app_words(memory))
                 return

@@ -288,3 +288,38 @@ def test_bf16_learns_as_well_as_fp32_per_step(tmp_path):
     assert paths["bf16"].startswith("bf16") and paths["fp32"] == "fp32 (chosen)", paths
     assert bits["fp32"] < 3.0, bits                                 # it learned
     assert abs(bits["bf16"] - bits["fp32"]) < 0.02, bits
+
+
+@needs_library
+def test_a_native_failure_says_what_the_library_said_not_mxnets_custom_op_error(monkeypatch,
+                                                                                capsys):
+    """The library's real refusal (backward on a stack built for inference only, forced by
+    building every stack so) fails inside MXNet's custom op, which raises only a generic
+    "Check failed ... kCustomOpBackward": the engine's translation puts the library's message
+    back, it is no out-of-memory, the bug report's line says it, MXNet's print of the op's
+    traceback to stdout is dropped and its kept errors are drained (a later wait is clean)."""
+    from engine.generator import onednn_layer
+    from engine.memory import as_out_of_memory
+    from engine.mxnet_failures import settled
+    from engine.storage.crash_report import describe_unexpected
+    build = onednn_layer._OneDNNRNNOp._stack
+    monkeypatch.setattr(onednn_layer._OneDNNRNNOp, "_stack",
+                        lambda op, shape, training: build(op, shape, False))
+    layer = OneDNNRNN("lstm", 4, 1, 3)
+    layer.initialize()
+    x = nd.ones((2, 2, 3))
+    x.attach_grad()
+    with pytest.raises(mx.base.MXNetError) as raised:
+        with autograd.record():
+            out, _ = layer(x, layer.begin_state(2))
+        out.backward()
+        x.grad.wait_to_read()
+    assert "inference only" not in str(raised.value)        # what MXNet alone would show
+    real = settled(raised.value)
+    assert isinstance(real, onednn_rnn.NativeError)
+    assert "this stack was built for inference only" in str(real)
+    assert as_out_of_memory(real) is None
+    line = describe_unexpected(real, "the test job")
+    assert "this stack was built for inference only" in line and "CustomOp" not in line, line
+    mx.nd.waitall()                                            # nothing kept: no raise
+    assert "Traceback" not in capsys.readouterr().out

@@ -699,6 +699,8 @@ def main(argv=None):
             return cmd_gui(args) or 0
         return args.func(args) or 0
     except (StudioError, UsageError) as err:
+        from engine.mxnet_failures import settled
+        settled(err)                  # MXNet's kept errors drained: a quiet exit
         print(f"rnn-studio: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -708,6 +710,8 @@ def main(argv=None):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as err:
+        from engine.mxnet_failures import settled
+        err = settled(err)            # the native library's own error; MXNet's exit kept quiet
         from engine.storage.disk import describe, is_environment
         if is_environment(err):       # a full disk, a read-only folder: the user's situation
             print(f"rnn-studio: error: {describe(err)}", file=sys.stderr)

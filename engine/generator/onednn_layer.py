@@ -20,6 +20,8 @@ gives the same training-mode output as with 0); only ``MXNET_USE_MKLDNN_RNN=0`` 
 model's own dropout on the top layer's output (``CharRNN.dropout``) is unchanged.
 """
 import ctypes
+import sys
+from contextlib import contextmanager
 from typing import Dict, List, Tuple
 
 import mxnet as mx
@@ -43,6 +45,44 @@ def _address(array: nd.NDArray) -> int:
     ptr = ctypes.c_void_p()
     mx.base.check_call(mx.base._LIB.MXNDArrayGetData(array.handle, ctypes.byref(ptr)))
     return ptr.value
+
+
+class _DropMXNetReport:
+    """sys.stdout until MXNet's report of one failed operator has gone by: MXNet 1.9.1 (retired
+    upstream) prints the operator's traceback to stdout ("Error in CustomOp.forward: Traceback
+    ...", its operator.py) before failing the op. The error itself is kept (record_failure) and
+    told to people by the engine's error translation, so the print is dropped; everything else
+    passes through, and the real stdout is put back after the report's last write."""
+
+    def __init__(self, real):
+        self.real, self.dropping = real, False
+
+    def write(self, text: str) -> int:
+        if not self.dropping and text.startswith("Error in CustomOp."):
+            self.dropping = True
+            return len(text)
+        if self.dropping:             # print's own "\n" ends the report
+            if sys.stdout is self:
+                sys.stdout = self.real
+            self.dropping = False
+            if text == "\n":
+                return len(text)
+        return self.real.write(text)
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
+@contextmanager
+def _native_call():
+    """Keep the library's failure for the waiting thread and quiet MXNet's print of it."""
+    try:
+        yield
+    except onednn_rnn.NativeError as err:
+        onednn_rnn.record_failure(err)
+        if not isinstance(sys.stdout, _DropMXNetReport):
+            sys.stdout = _DropMXNetReport(sys.stdout)
+        raise
 
 
 class _Buffers:
@@ -100,7 +140,8 @@ class _OneDNNRNNOp(mx.operator.CustomOp):
             raise mx.base.MXNetError("the oneDNN RNN layer cannot add into its outputs")
         x, h0, c0, params = self._split(in_data)
         y, hT, cT = self._outputs(out_data)
-        self._stack(in_data[0].shape, bool(is_train)).forward(x, h0, c0, params, y, hT, cT)
+        with _native_call():
+            self._stack(in_data[0].shape, bool(is_train)).forward(x, h0, c0, params, y, hT, cT)
 
     def backward(self, req, out_grad, in_data, out_data, in_grad, aux):
         x, h0, c0, params = self._split(in_data)
@@ -110,8 +151,9 @@ class _OneDNNRNNOp(mx.operator.CustomOp):
         grads = [self.buffers.target(i, g, r) for i, (g, r) in enumerate(zip(in_grad, req))]
         dx, dh0 = grads[0], grads[1]
         dc0 = grads[2] if self.states == 2 else None
-        self._stack(in_data[0].shape, True).backward(x, h0, c0, params, y, hT, cT, dy, dhT, dcT,
-                                                     dx, dh0, dc0, grads[1 + self.states:])
+        with _native_call():
+            self._stack(in_data[0].shape, True).backward(x, h0, c0, params, y, hT, cT, dy, dhT,
+                                                         dcT, dx, dh0, dc0, grads[1 + self.states:])
         for i, (g, r) in enumerate(zip(in_grad, req)):
             self.buffers.finish(self, i, g, r)
 

@@ -5,6 +5,7 @@ links (libdnnl.so.3) and the oneDNN 2.x inside libmxnet.so never see each other'
 library exports only its ``ornn_*`` C functions. Both use the same GNU OpenMP runtime.
 """
 import ctypes
+import threading
 from functools import lru_cache
 from typing import Optional, Sequence
 
@@ -18,6 +19,32 @@ _fpp = ctypes.POINTER(ctypes.c_void_p)
 
 class NativeError(RuntimeError):
     """The library failed (its message says why)."""
+
+
+# The library's last failure inside MXNet's custom operator: MXNet (1.9.1, retired upstream) runs
+# the operator on a worker thread of its own and raises only a generic "Check failed: ...
+# kCustomOpForward" in the thread that waits, so the operator keeps the real error here for the
+# engine's error translation (failure_behind). One slot, not thread-local: it is written on
+# MXNet's thread and read on the one that waited.
+_failure_lock = threading.Lock()
+_failure: Optional[NativeError] = None
+
+
+def record_failure(err: NativeError):
+    global _failure
+    with _failure_lock:
+        _failure = err
+
+
+def failure_behind(err: BaseException) -> BaseException:
+    """The library's own error where ``err`` is MXNet's generic custom-operator failure and the
+    operator recorded one (taken: it explains one failure only); else ``err`` itself."""
+    global _failure
+    if type(err).__name__ != "MXNetError" or "CustomOp" not in str(err):
+        return err
+    with _failure_lock:
+        native, _failure = _failure, None
+    return native if native is not None else err
 
 
 @lru_cache(maxsize=None)

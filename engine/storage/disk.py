@@ -30,6 +30,8 @@ def is_environment(err: BaseException) -> bool:
 def reason(err: OSError) -> str:
     """``no space left on device``: the error's words, as the middle of a sentence."""
     words = err.strerror or str(err)
+    if words[1:2].isupper():      # a name (MXNet ...), not a capital to lower
+        return words
     return words[:1].lower() + words[1:]
 
 
@@ -52,13 +54,17 @@ def free_bytes(folder) -> Optional[int]:
 def mxnet_write(write: Callable[[], None], path, check: Optional[Callable[[], None]] = None):
     """Run ``write()``, an MXNet call that writes ``path``, and verify what it wrote by reading it
     back with ``check()`` (default: ``nd.load``). A failed or incomplete write raises
-    ``OSError``: ENOSPC when the disk is (nearly) full, else EIO with MXNet's own words."""
+    ``OSError``: ENOSPC when the disk is (nearly) full, else EIO with MXNet's own words; one for
+    want of memory raises engine.memory.OutOfMemory."""
     import mxnet as mx
     path = Path(path)
     try:
         write()
         (check or (lambda: mx.nd.load(str(path))))()
     except mx.base.MXNetError as err:
+        from engine.memory import as_out_of_memory
+        if (memory := as_out_of_memory(err)) is not None:   # MXNet's buffer for the file
+            raise memory from None                         # (seen under prlimit --as)
         free = free_bytes(path.parent)
         if free is not None and free < _NEARLY_FULL:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path)) from None

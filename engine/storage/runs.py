@@ -40,6 +40,7 @@ from engine import __version__
 from engine.storage.atomic import TEMP_PREFIX, atomic_write_json, atomic_write_with, sha256_file
 from engine.storage.disk import mxnet_write, reason
 from engine.errors import StudioError
+from engine.memory import OutOfMemory
 from engine.storage.paths import runs_dir
 from engine.storage.run_meta import FORMAT, RunMeta
 from engine.wording import setting
@@ -329,15 +330,16 @@ class RunFolder:
             atomic_write_json(folder / MANIFEST, new.to_json(), make_parent=False)
             self._require_held()         # moved while this generation was written: no switch
             atomic_write_json(self.path / META, new.to_json(), make_parent=False)   # the switch
-        except OSError as err:
+        except (OSError, OutOfMemory) as err:
             self._require_held()         # the folder went away mid-save: say that, touch nothing
             shutil.rmtree(folder, ignore_errors=True)
             try:             # the caller's meta already holds the new state: ask the disk
                 kept = f"the checkpoint of step {self.read_meta().step} is kept"
             except StudioError:
                 kept = "no checkpoint was saved yet"
-            raise StudioError(f"cannot save a checkpoint in {self.path}: {reason(err)}; "
-                              f"{kept}") from None
+            why = err.parts if isinstance(err, OutOfMemory) else (reason(err),)
+            raise StudioError(f"cannot save a checkpoint in {self.path}: ", *why,
+                              f"; {kept}") from None
         self._prune(keep=[new, meta])
         return new
 
