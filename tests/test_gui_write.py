@@ -129,6 +129,38 @@ def test_suggestions_do_not_wait_behind_a_training(qtbot, window, text, text_fil
     assert window.working.text() == "Ready"
 
 
+def test_shutdown_stops_and_waits_for_both_engine_lanes(qtbot):
+    """A job on each lane, both running at once (neither waits for the other); shutdown asks
+    both to stop and returns only once both threads have ended, and busy says so."""
+    import threading
+    import time
+
+    from desktop.workers import INTERACTIVE, MAIN, EngineThread
+    engine = EngineThread()
+    started = {MAIN: threading.Event(), INTERACTIVE: threading.Event()}
+    ended = []
+
+    def job(lane):
+        def fn(should_stop):
+            started[lane].set()
+            while not should_stop():
+                time.sleep(0.01)
+            time.sleep(0.3 if lane == MAIN else 0.6)      # saving what it learned, after Stop
+            ended.append(lane)
+        return fn
+    busy = []
+    engine.busy_changed.connect(busy.append)
+    engine.submit("long-main", job(MAIN), streams=False)
+    engine.submit("long-interactive", job(INTERACTIVE), streams=False, lane=INTERACTIVE)
+    assert started[MAIN].wait(10) and started[INTERACTIVE].wait(10)      # side by side
+    assert engine.running("long-main") and engine.running("long-interactive")
+    assert busy == [True]
+    assert engine.shutdown(10_000)
+    assert sorted(ended) == sorted([MAIN, INTERACTIVE])
+    assert engine.thread_of(MAIN).isFinished() and engine.thread_of(INTERACTIVE).isFinished()
+    assert not engine.busy and busy == [True, False]
+
+
 CHILD = textwrap.dedent("""
     import sys, time
     from PySide6.QtCore import QSettings, Qt
