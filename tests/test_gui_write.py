@@ -1,6 +1,7 @@
 """The Write tab through its real widgets: a tiny trained run, keys pressed on the editor
 (Tab shows grey suggestions, Down cycles, Return accepts, Esc rejects), a run deleted while in
-use, and the document recovered after a real kill -9 of a real app process."""
+use, suggestions that arrive while a real training runs (the engine's interactive lane), and the
+document recovered after a real kill -9 of a real app process."""
 import os
 import shutil
 import signal
