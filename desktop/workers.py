@@ -123,12 +123,13 @@ class EngineThread(QObject):
                streams: bool = True, uses_runs: bool = True, lane: str = MAIN) -> Job:
         """Queue ``fn`` on the engine thread ``lane`` (INTERACTIVE only for short work whose
         models live on that lane alone); the callbacks run on the GUI thread."""
+        runner = self._lanes[lane]                # an unknown lane fails here, before it counts
         job = Job(name, fn, next(self._ids), streams=streams, uses_runs=uses_runs, lane=lane,
                   on_event=on_event or _ignore, on_done=on_done or _ignore,
                   on_error=on_error or _ignore)
         was_busy = self.busy
         self._pending[job.id] = job
-        self._lanes[lane].submit.emit(job)
+        runner.submit.emit(job)
         if not was_busy:
             self.busy_changed.emit(True)
         self.jobs_changed.emit()
