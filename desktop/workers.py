@@ -1,16 +1,27 @@
-"""The one long-lived engine thread, and how the GUI talks to it.
+"""The long-lived engine threads, and how the GUI talks to them.
 
-MXNet's Gluon CachedOp is not thread-safe, so every piece of MXNet work runs on a single
-``QThread`` (a ``QObject`` worker moved to it), never on the GUI thread or a rotating pool.
+MXNet's Gluon CachedOp is not thread-safe, so a hybridized model is only ever used by one
+thread, never by the GUI thread or a rotating pool. The work runs on two ``QThread`` lanes (a
+``QObject`` worker moved to each): the main lane runs everything (training, sampling, export,
+Look inside) in the order it arrives; the interactive lane (``submit(..., lane=INTERACTIVE)``)
+is for short work a person waits on while typing, the Write tab's suggestions, so that they do
+not queue behind a training that runs for hours. The Write tab's model is loaded on the
+interactive lane and used there only; the main lane never touches it. MXNet's threaded engine
+takes operations pushed from several threads, and its autograd recording and training flags
+are per thread, so a training on one lane and a suggestion on the other do not meet.
+
 A job is a function ``fn(should_stop) -> iterable of events`` (or a plain return value),
 submitted with the callbacks that hear from it: ``submit(name, fn, on_event=..., on_done=...,
-on_error=...)``, as Orange3's ``ConcurrentMixin`` and napari's ``create_worker`` do. The worker
-runs jobs one at a time and reports through signals. Signals from the worker thread are received
-by ``EngineThread``'s slots, which live in the GUI thread (PySide6 calls a plain Python callable
-connected to a cross-thread signal *in the emitting thread*, which crashes on widget access; a
-``@Slot`` of a GUI-thread QObject is queued correctly), and those slots call the job's callbacks,
-so every callback runs on the GUI thread. Callbacks only ever receive engine events: dataclasses
-of floats and strings, never NDArrays.
+on_error=...)``, as Orange3's ``ConcurrentMixin`` and napari's ``create_worker`` do. Each
+lane's worker runs its jobs one at a time and reports through signals. Signals from a worker
+thread are received by ``EngineThread``'s slots, which live in the GUI thread (PySide6 calls a
+plain Python callable connected to a cross-thread signal *in the emitting thread*, which
+crashes on widget access; a ``@Slot`` of a GUI-thread QObject is queued correctly), and those
+slots call the job's callbacks, so every callback runs on the GUI thread. Callbacks only ever
+receive engine events: dataclasses of floats and strings, never NDArrays.
+
+``busy``, ``busy_with_runs``, ``running(name)`` and the ``busy_changed``/``jobs_changed``
+signals cover the jobs of both lanes, and ``shutdown`` waits for both threads.
 """
 import itertools
 import threading
@@ -18,10 +29,13 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QDeadlineTimer, QObject, QThread, Signal, Slot
 
 from engine.errors import StudioError
 from engine.wording import in_app_words
+
+
+MAIN, INTERACTIVE = "main", "interactive"     # the lanes: everything, and short work typed for
 
 
 def _ignore(*_):
@@ -37,6 +51,7 @@ class Job:
     streams: bool = True                         # iterate fn's result and emit each item
     uses_runs: bool = True                       # reads or writes run folders (a data preview
                                                  # does not: deleting a run may go on beside it)
+    lane: str = MAIN                             # which engine thread runs it
     on_event: Callable[[object], None] = _ignore     # each item, on the GUI thread
     on_done: Callable[[object], None] = _ignore      # the return value (None for streams)
     on_error: Callable[[str], None] = _ignore        # a readable message
@@ -78,36 +93,47 @@ class _Worker(QObject):
             self.finished.emit(job.id, job.name, result)
 
 
+class _Lane(QObject):
+    """One engine thread and its worker; ``submit`` (emitted on the GUI thread) queues a job."""
+    submit = Signal(object)
+
+    def __init__(self, name: str, parent: QObject):
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName(f"rnn-studio-{name}")
+        self.worker = _Worker()
+        self.worker.moveToThread(self.thread)
+        self.submit.connect(self.worker.run)
+        self.worker.event.connect(parent._on_event)
+        self.worker.finished.connect(parent._on_finished)
+        self.worker.failed.connect(parent._on_failed)
+        self.thread.start()
+
+
 class EngineThread(QObject):
-    """GUI-thread handle on the engine thread: submit jobs with their callbacks, stop them."""
+    """GUI-thread handle on the engine threads: submit jobs with their callbacks, stop them."""
     busy_changed = Signal(bool)
     jobs_changed = Signal()               # a job was submitted or ended (buttons follow this)
-    _submit = Signal(object)
 
     def __init__(self, parent: Optional[QObject] = None):
         super().__init__(parent)
-        self._thread = QThread()
-        self._thread.setObjectName("rnn-studio-engine")
-        self._worker = _Worker()
-        self._worker.moveToThread(self._thread)
-        self._submit.connect(self._worker.run)
-        self._worker.event.connect(self._on_event)
-        self._worker.finished.connect(self._on_finished)
-        self._worker.failed.connect(self._on_failed)
         self._ids = itertools.count(1)
         self._pending = {}                      # id -> Job, submitted and not yet ended
-        self._thread.start()
+        self._lanes = {lane: _Lane("engine" if lane == MAIN else lane, self)
+                       for lane in (MAIN, INTERACTIVE)}
 
     # ---- submitting -------------------------------------------------------------------------
     def submit(self, name: str, fn, on_event=None, on_done=None, on_error=None,
-               streams: bool = True, uses_runs: bool = True) -> Job:
-        """Queue ``fn`` on the engine thread; the callbacks run on the GUI thread."""
-        job = Job(name, fn, next(self._ids), streams=streams, uses_runs=uses_runs,
+               streams: bool = True, uses_runs: bool = True, lane: str = MAIN) -> Job:
+        """Queue ``fn`` on the engine thread ``lane`` (INTERACTIVE only for short work whose
+        models live on that lane alone); the callbacks run on the GUI thread."""
+        runner = self._lanes[lane]                # an unknown lane fails here, before it counts
+        job = Job(name, fn, next(self._ids), streams=streams, uses_runs=uses_runs, lane=lane,
                   on_event=on_event or _ignore, on_done=on_done or _ignore,
                   on_error=on_error or _ignore)
         was_busy = self.busy
         self._pending[job.id] = job
-        self._submit.emit(job)
+        runner.submit.emit(job)
         if not was_busy:
             self.busy_changed.emit(True)
         self.jobs_changed.emit()
@@ -136,11 +162,17 @@ class EngineThread(QObject):
     def running(self, name: str) -> bool:
         return any(j.name == name for j in self._pending.values())
 
+    def thread_of(self, lane: str = MAIN) -> QThread:
+        """The thread that runs ``lane``'s jobs."""
+        return self._lanes[lane].thread
+
     def shutdown(self, wait_ms: int = 30000) -> bool:
-        """Stop everything and end the thread (a training job saves before it returns)."""
+        """Stop everything and end both threads (a training job saves before it returns)."""
         self.stop()
-        self._thread.quit()
-        ended = self._thread.wait(wait_ms)
+        for lane in self._lanes.values():
+            lane.thread.quit()
+        deadline = QDeadlineTimer(wait_ms)
+        ended = all([lane.thread.wait(deadline) for lane in self._lanes.values()])
         if ended:       # the jobs' last signals are still queued for a loop that will not run
             self._pending.clear()
             self.busy_changed.emit(False)

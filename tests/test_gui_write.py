@@ -1,6 +1,7 @@
 """The Write tab through its real widgets: a tiny trained run, keys pressed on the editor
 (Tab shows grey suggestions, Down cycles, Return accepts, Esc rejects), a run deleted while in
-use, and the document recovered after a real kill -9 of a real app process."""
+use, suggestions that arrive while a real training runs (the engine's interactive lane), and the
+document recovered after a real kill -9 of a real app process."""
 import os
 import shutil
 import signal
@@ -17,7 +18,7 @@ from PySide6.QtTest import QTest  # noqa: E402
 
 from engine.storage.paths import runs_dir  # noqa: E402
 
-from .gui_helpers import _window, wait_idle  # noqa: E402,F401
+from .gui_helpers import WAIT_MS, _window, set_tiny_generator, wait_idle  # noqa: E402,F401
 from .helpers import TINY, tiny_train, train  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -85,6 +86,80 @@ def test_unknown_characters_told_once_and_a_deleted_run_is_said(qtbot, window, t
     QTest.keyClick(tab.editor, Qt.Key_Tab)
     assert "was deleted while in use" in tab.status.text()
     assert tab.editor.text() == "the “fox” "
+
+
+def test_suggestions_do_not_wait_behind_a_training(qtbot, window, text, text_file,
+                                                   monkeypatch):
+    """A real training runs in the Generate tab (its budget half a minute); meanwhile the
+    Write tab loads its model and Tab brings suggestions, drawn on the interactive lane, while
+    the training is still running; then the training is stopped and saves as usual."""
+    from PySide6.QtCore import QThread
+
+    from engine.generator.writing import WritingState
+    from desktop.workers import INTERACTIVE
+    train(runs_dir() / "write-beside", text, TINY, tiny_train(epochs=3, precision="fp32"))
+    threads = []
+    real_suggest = WritingState.suggest
+    monkeypatch.setattr(WritingState, "suggest", lambda *a, **k: threads.append(
+        QThread.currentThread()) or real_suggest(*a, **k))
+    generate = window.generate
+    window.tabs.setCurrentWidget(generate)
+    set_tiny_generator(generate, text_file, "long-training", epochs=10_000)
+    generate.settings.set_values({"minutes": 0.5, "log_interval": 1})
+    wait_idle(qtbot, window)
+    generate.panel.train_button.click()
+    qtbot.waitUntil(lambda: generate.panel.chart.points("train") >= 1, timeout=WAIT_MS)
+    window.runs_changed()
+    tab = window.write
+    window.tabs.setCurrentWidget(tab)
+    tab.runs.setCurrentIndex(tab.runs.findText("write-beside"))
+    qtbot.waitUntil(lambda: tab.state is not None and not window.engine.running("write"),
+                    timeout=60000)
+    tab.editor.setFocus()
+    QTest.keyClicks(tab.editor, "the quick ")
+    press_tab_for_suggestions(qtbot, window, tab)
+    assert window.engine.running(generate.TRAIN), "the suggestions waited for the training"
+    assert threads == [window.engine.thread_of(INTERACTIVE)]
+    assert window.engine.thread_of(INTERACTIVE) != window.engine.thread_of()
+    assert window.working.text() == "Working…"          # the training still shows as work
+    QTest.keyClick(tab.editor, Qt.Key_Return)
+    assert tab.editor.text().startswith("the quick ") and len(tab.editor.text()) > 10
+    generate.panel.stop_button.click()
+    wait_idle(qtbot, window)
+    assert generate.panel.status.text().startswith("Stopped"), generate.panel.status.text()
+    assert window.working.text() == "Ready"
+
+
+def test_shutdown_stops_and_waits_for_both_engine_lanes(qtbot):
+    """A job on each lane, both running at once (neither waits for the other); shutdown asks
+    both to stop and returns only once both threads have ended, and busy says so."""
+    import threading
+    import time
+
+    from desktop.workers import INTERACTIVE, MAIN, EngineThread
+    engine = EngineThread()
+    started = {MAIN: threading.Event(), INTERACTIVE: threading.Event()}
+    ended = []
+
+    def job(lane):
+        def fn(should_stop):
+            started[lane].set()
+            while not should_stop():
+                time.sleep(0.01)
+            time.sleep(0.3 if lane == MAIN else 0.6)      # saving what it learned, after Stop
+            ended.append(lane)
+        return fn
+    busy = []
+    engine.busy_changed.connect(busy.append)
+    engine.submit("long-main", job(MAIN), streams=False)
+    engine.submit("long-interactive", job(INTERACTIVE), streams=False, lane=INTERACTIVE)
+    assert started[MAIN].wait(10) and started[INTERACTIVE].wait(10)      # side by side
+    assert engine.running("long-main") and engine.running("long-interactive")
+    assert busy == [True]
+    assert engine.shutdown(10_000)
+    assert sorted(ended) == sorted([MAIN, INTERACTIVE])
+    assert engine.thread_of(MAIN).isFinished() and engine.thread_of(INTERACTIVE).isFinished()
+    assert not engine.busy and busy == [True, False]
 
 
 CHILD = textwrap.dedent("""

@@ -99,7 +99,7 @@ def test_look_inside_records_on_the_engine_thread_ranks_recolours_and_follows_a_
     assert engine.running("look-inside") and not view.record_button.isEnabled()
     qtbot.waitUntil(lambda: view.look is not None, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not engine.busy, timeout=WAIT_MS)
-    assert threads == [engine._thread] and threads[0] != QApplication.instance().thread()
+    assert threads == [engine.thread_of()] and threads[0] != QApplication.instance().thread()
     assert view.text.isReadOnly() and view.text.toPlainText() == probe
     assert "Recorded 2,500 characters" in view.status.text()
     names = [view.rank_by.itemData(i) for i in range(view.rank_by.count())]

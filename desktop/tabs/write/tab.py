@@ -1,8 +1,10 @@
 """The Write tab: the person's own document, with suggestions from a generator run they pick.
 
-All model work is on the engine thread (``engine.submit``): loading the run, keeping the state
-at the cursor (engine/generator/writing.py: only the changed tail is read, a short while after
-each edit or move) and drawing suggestions. The document is never lost: saves are atomic
+All model work is on the engine's interactive lane (``engine.submit(..., lane=INTERACTIVE)``,
+desktop/workers.py), so a suggestion never waits behind a training: loading the run, keeping
+the state at the cursor (engine/generator/writing.py: only the changed tail is read, a short
+while after each edit or move) and drawing suggestions. The tab's model (and its Steer toward
+judge) is loaded on that lane and used there only. The document is never lost: saves are atomic
 (engine/storage/documents.py) and refuse to overwrite a file changed on disk without asking,
 and an autosave copy is written every few seconds while there are unsaved changes; after a
 crash or a kill -9 the next start offers it back."""
@@ -25,6 +27,7 @@ from desktop.tabs.generate.sentiment_choice import SentimentChoice
 from desktop.tabs.write.editor import SuggestEditor
 from desktop.widgets.run_picker import RunPicker
 from desktop.widgets.settings_form import setting_widget, widget_value
+from desktop.workers import INTERACTIVE
 
 AUTOSAVE_MS = 3000
 READ_AFTER_MS = 300              # the state follows the cursor this long after the last key
@@ -41,7 +44,7 @@ class WriteTab(QWidget):
         super().__init__(parent)
         self.engine, self.window = engine, window
         self.doc = documents.Document(None)
-        self.state = None                    # WritingState, on the engine thread only
+        self.state = None                    # WritingState, on the interactive lane only
         self.loaded = None                   # the run path the state is for
         self.asked_at = None
         self.drafts = []
@@ -86,7 +89,7 @@ class WriteTab(QWidget):
             top.addWidget(b)
         self.sentiment = SentimentChoice()
         self.sentiment.per_item("suggestion")
-        self.judges = {}                     # sentiment run path -> its predictor (engine thread)
+        self.judges = {}                     # sentiment run path -> its predictor (its lane)
         self.recovery = QWidget()
         bar = QHBoxLayout(self.recovery)
         bar.setContentsMargins(0, 0, 0, 0)
@@ -153,7 +156,7 @@ class WriteTab(QWidget):
                 index = None            # suggestions go on without their novelty
             return WritingState(Sampler(model, vocab), index)
         self.engine.submit(JOB, load, on_done=lambda state: self._loaded(path, state),
-                           on_error=self.failed, streams=False)
+                           on_error=self.failed, streams=False, lane=INTERACTIVE)
 
     def _loaded(self, path, state):
         if path != self.loaded:
@@ -195,7 +198,7 @@ class WriteTab(QWidget):
             state.move_to(before)
             return state.news()
         self.engine.submit(JOB, read, on_done=self.tell_unknown, on_error=self.failed,
-                           streams=False, uses_runs=False)
+                           streams=False, uses_runs=False, lane=INTERACTIVE)
 
     def tell_unknown(self, chars):
         if chars:
@@ -226,10 +229,10 @@ class WriteTab(QWidget):
                     state.news())
         self.asked_at = time.perf_counter()
         self.engine.submit(JOB, suggest, on_done=lambda result: self.show(result, position),
-                           on_error=self.failed, streams=False)
+                           on_error=self.failed, streams=False, lane=INTERACTIVE)
 
     def _judge(self, path, label):
-        """The Steer toward judge, its sentiment model loaded once per run (engine thread)."""
+        """The Steer toward judge, its sentiment model loaded once per run (interactive lane)."""
         from engine.generator.sampling.steer import Judge
         if path not in self.judges:
             self.judges[path] = Judge.load(path).predictor
