@@ -54,9 +54,8 @@ class Recipe:
     def describe(self) -> str:
         """One line for people: the budget, the model, its precision and speed, and what to
         expect (from which curve, and whether read past its end)."""
-        m = self.model
-        shape = (f"{m.get('num_layers', 2)}x{m.get('hidden_size', 512)} "
-                 f"{str(m.get('mode', 'lstm')).upper()}, {self.precision}")
+        m = GeneratorConfig(**self.model)          # the defaults where the recipe sets nothing
+        shape = f"{m.num_layers}x{m.hidden_size} {m.mode.upper()}, {self.precision}"
         speed = ""
         if self.chars_per_s:
             where = "measured here" if self.speed_here else \
@@ -162,7 +161,7 @@ def pick(minutes: float, speeds: Dict[str, float], speed_here: bool = True,
     bits, name, train, steps, extrapolated_from = best
     recipe = Recipe(_name(minutes), minutes, dict(curves()[name]["model"]), train,
                     (round(bits, 2), round(bits, 2)), speeds[name], _curves_file()["measured_on"],
-                    probe_path(curves()[name]["model"].get("mode", "lstm")).precision,
+                    probe_path(GeneratorConfig(**curves()[name]["model"]).mode).precision,
                     steps, extrapolated_from, speed_here)
     return recipe if text_chars is None else for_text(recipe, text_chars)
 
@@ -237,11 +236,11 @@ def for_text(recipe: Recipe, text_chars: int) -> Recipe:
     itself when it already fits."""
     model, train = dict(recipe.model), dict(recipe.train)
     while (parameters(model) > PARAMS_PER_CHAR * text_chars
-           and model.get("hidden_size", 512) // 2 >= SMALLEST_HIDDEN):
-        model["hidden_size"] = model.get("hidden_size", 512) // 2
+           and GeneratorConfig(**model).hidden_size // 2 >= SMALLEST_HIDDEN):
+        model["hidden_size"] = GeneratorConfig(**model).hidden_size // 2
     seen = (recipe.chars_per_s or 0) * recipe.minutes * 60
     if seen / text_chars > max(1.0, seen / MEASURED_CHARS):
-        model["dropout"] = max(model.get("dropout", 0.0), DROPOUT_WHEN_SEEN_MORE)
+        model["dropout"] = max(GeneratorConfig(**model).dropout, DROPOUT_WHEN_SEEN_MORE)
     if model == recipe.model and train == recipe.train:
         return recipe
     return replace(recipe, model=model, train=train, bits_per_char=(0.0, 0.0), steps=None,
