@@ -104,21 +104,17 @@ class GeneratorTask(loop.Task):
         Returns (task, the training settings in force, the run's meta)."""
         cluster = cluster or Cluster()
         path = training_path(tc.precision, tc.ctx)    # a bf16 this machine lacks stops here
+        meta, model_config, tc, corpus = loop.opening(
+            run, "generator", GeneratorConfig, model_config, tc, corpus, resume, cluster,
+            lambda c, given: CorpusRef(given.path if given else c["path"], c["name"],
+                                       c.get("encoding", "utf-8")), what="corpus")
         if resume:
-            meta, model_config, tc = loop.resumed_settings(run, "generator", GeneratorConfig, tc)
-            c = meta.corpus
-            corpus = CorpusRef(corpus.path if corpus else c["path"], c["name"],
-                               c.get("encoding", "utf-8"))
             vocab = CharVocab.from_json(meta.vocab)
             encoded = encode_corpus(corpus.path, corpus.encoding, vocab)
-            if encoded.info.sha256 != c["sha256"]:
+            if encoded.info.sha256 != meta.corpus["sha256"]:
                 raise StudioError(f"{corpus.path}: the text changed since this run started "
                                   f"(sha256 differs); resume needs the same text")
         else:
-            if corpus is None:
-                raise StudioError("no corpus given")
-            if cluster.writer:
-                run.require_new()
             encoded = encode_corpus(corpus.path, corpus.encoding)
             vocab = encoded.vocab
             model_config = model_config.replace(vocab_size=len(vocab))

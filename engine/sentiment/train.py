@@ -241,21 +241,16 @@ class SentimentTask(loop.Task):
         fit its linear half; every worker of several does the same and gets the same).
         Returns (task, the training settings in force, the run's meta)."""
         cluster = cluster or Cluster()
-        meta = None
-        if resume:
-            meta, model_config, tc = loop.resumed_settings(run, "sentiment", SentimentConfig, tc)
-            c = meta.corpus
-            data_ref = DataRef(data_ref.path if data_ref else c["path"], c["name"],
-                               leave_out=tuple(c["leave_out"]) if c.get("leave_out") else None,
-                               merge_label_case=bool(c.get("merge_label_case")))
-            if c.get("sha256") and data_sha256(data_ref.path) != c["sha256"]:
-                raise StudioError(f"{data_ref.path}: the data changed since this run started "
-                                  f"(sha256 differs); resume needs the same data")
-        else:
-            if data_ref is None:
-                raise StudioError("no data given")
-            if cluster.writer:
-                run.require_new()
+        meta, model_config, tc, data_ref = loop.opening(
+            run, "sentiment", SentimentConfig, model_config, tc, data_ref, resume, cluster,
+            lambda c, given: DataRef(given.path if given else c["path"], c["name"],
+                                     leave_out=tuple(c["leave_out"]) if c.get("leave_out")
+                                     else None,
+                                     merge_label_case=bool(c.get("merge_label_case"))))
+        c = meta.corpus if resume else {}
+        if c.get("sha256") and data_sha256(data_ref.path) != c["sha256"]:
+            raise StudioError(f"{data_ref.path}: the data changed since this run started "
+                              f"(sha256 differs); resume needs the same data")
         if not resume:
             model_config = resolve_helper_data(model_config, data_ref.name)
         prepared = prepare_data(run, data_ref, model_config, tc, meta)

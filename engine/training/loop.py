@@ -176,6 +176,23 @@ def resumed_settings(run: RunFolder, kind: str, config_cls, tc: TrainConfig):
     return meta, config_cls.from_dict(meta.model_settings), tc.resumed_from(meta.train_settings)
 
 
+def opening(run: RunFolder, kind: str, config_cls, model_config, tc: TrainConfig, data_ref,
+            resume: bool, cluster: Cluster, recorded_ref: Callable, what: str = "data"):
+    """How every task's ``prepare`` begins: (the run's meta or None, the model config, the
+    training settings, the data reference). A resumed run takes its saved settings and its data
+    reference from its record (``recorded_ref(meta.corpus, the reference given or None)``: a
+    path given points at the same data elsewhere); a new one needs its data given and, on the
+    worker that writes, a run folder that is new."""
+    if resume:
+        meta, model_config, tc = resumed_settings(run, kind, config_cls, tc)
+        return meta, model_config, tc, recorded_ref(meta.corpus, data_ref)
+    if data_ref is None:
+        raise StudioError(f"no {what} given")
+    if cluster.writer:
+        run.require_new()
+    return None, model_config, tc, data_ref
+
+
 def train(run: RunFolder, task: Task, tc: TrainConfig, meta: RunMeta, ctx, resume: bool,
           should_stop: Callable[[], bool] = lambda: False,
           cluster: Optional[Cluster] = None, contexts: Optional[list] = None) -> Iterator[object]:
