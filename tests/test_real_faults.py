@@ -52,8 +52,8 @@ def test_a_full_disk_while_saving_keeps_the_last_checkpoint(tmp_path, text):
     """The generator through the CLI, the sentiment model through the engine: the next
     checkpoint does not fit, the previous one stays whole, nothing half-written is left, and
     once there is room again the run carries on."""
-    outcomes = {}
-    with tmpfs(tmp_path / "disk", "4M") as disk:
+    with work_cases("real fault 01: a full disk (tmpfs) or read-only folder while saving a "
+                    "checkpoint") as cases, tmpfs(tmp_path / "disk", "4M") as disk:
         run = disk / "gen"
         done = run_cli("generator", "train", "--corpus", text, "--out", run, "--epochs",
                        epochs(10), *GEN)
@@ -64,9 +64,10 @@ def test_a_full_disk_while_saving_keeps_the_last_checkpoint(tmp_path, text):
                        "--quiet")
         one_line_error(proc, f"cannot save a checkpoint in {run}: no space left on device",
                        "the checkpoint of step 10 is kept")
-        outcomes["generator, CLI"] = "exit 2, the checkpoint kept"
-        assert listing(run) == before and not leftovers(run)
-        model, vocab, _ = load_generator(str(run), "best")
+        with cases.check("generator, CLI"):          # lost unless the checkpoint is whole
+            assert listing(run) == before and not leftovers(run)
+            model, vocab, _ = load_generator(str(run), "best")
+            cases.outcomes["generator, CLI"] = "exit 2, the checkpoint kept"
         filler.unlink()
         again = run_cli("generator", "train", "--out", run, "--resume", "--epochs", epochs(15),
                         "--quiet")
@@ -82,8 +83,9 @@ def test_a_full_disk_while_saving_keeps_the_last_checkpoint(tmp_path, text):
             train_sentiment_run(run, None, resume=True, config=tiny_sentiment_train(epochs=3))
         message = str(caught.value)
         assert "no space left on device" in message and "is kept" in message, message
-        assert listing(run) == before and not leftovers(run)
-        outcomes["sentiment, engine"] = "clear error, checkpoint kept"
+        with cases.check("sentiment, engine"):
+            assert listing(run) == before and not leftovers(run)
+            cases.outcomes["sentiment, engine"] = "clear error, checkpoint kept"
         filler.unlink()
         train_sentiment_run(run, None, resume=True, config=tiny_sentiment_train(epochs=3))
 
@@ -92,10 +94,9 @@ def test_a_full_disk_while_saving_keeps_the_last_checkpoint(tmp_path, text):
         proc = run_cli("generator", "train", "--out", disk / "gen", "--resume", "--epochs",
                        epochs(20), "--quiet")
         one_line_error(proc, "read-only file system")
-        assert listing(disk / "gen") == before
-        outcomes["generator, read-only folder"] = "exit 2, the checkpoint kept"
-    record_outcomes("real fault 01: a full disk (tmpfs) or read-only folder while saving a checkpoint",
-                    outcomes)
+        with cases.check("generator, read-only folder"):
+            assert listing(disk / "gen") == before
+            cases.outcomes["generator, read-only folder"] = "exit 2, the checkpoint kept"
 
 
 # ---- 2. exports and classified files into a full disk ------------------------------------------
