@@ -156,9 +156,10 @@ BIG = ["--hidden", "1024", "--layers", "3", "--embed", "8", "--seq-len", "10", "
 needs_prlimit = pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs prlimit (util-linux)")
 
 
-def limited(*args, home: Path) -> subprocess.CompletedProcess:
+def limited(*args, home: Path, **env_changes) -> subprocess.CompletedProcess:
     """Python with this checkout's engine under a real address-space limit (prlimit)."""
-    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1]), RNN_STUDIO_HOME=str(home))
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).parents[1]), RNN_STUDIO_HOME=str(home),
+               **env_changes)
     return subprocess.run(["prlimit", OOM_LIMIT, sys.executable, *map(str, args)],
                           env=env, capture_output=True, text=True, timeout=180)
 
@@ -209,7 +210,7 @@ def test_out_of_memory_inside_the_bf16_onednn_layer_names_memory_and_keeps_the_c
         done = limited_cli(home, "generator", "train", "--out", "oom", "--resume", "--epochs",
                            "0.05", "--precision", "bf16", "--quiet")
         line = out_of_memory_line(done, home)
-        assert "memory object" in line, line          # oneDNN's own words, kept
+        assert any(words in line for words in FAILED_ALLOCATIONS), line   # the library's words
         cases.outcomes["bf16 oneDNN layer, resumed"] = "exit 2, what to shrink, checkpoint kept"
         with cases.check("bf16 oneDNN layer, resumed"):
             assert listing(run) == before
@@ -257,15 +258,26 @@ def test_out_of_memory_inside_the_bf16_layer_on_the_apps_engine_thread(tmp_path,
     (no bug report), and the next job on that thread runs clean (MXNet's kept errors drained)."""
     probe = tmp_path / "probe.py"
     probe.write_text(ENGINE_THREAD_UNDER_LIMIT, encoding="utf-8")
-    done = limited(probe, text, tmp_path / "home" / "runs" / "g", home=tmp_path / "home")
+    # one OpenMP thread: the app's threads (two engine lanes, MXNet's own) already reserve their
+    # stacks in the limited address space, and a second OpenMP thread then cannot be created
+    # (libgomp aborts the process: no Python code runs to report anything)
+    done = limited(probe, text, tmp_path / "home" / "runs" / "g", home=tmp_path / "home",
+                   OMP_NUM_THREADS="1")
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
-    assert lines[0].startswith("ERROR: Out of memory (oneDNN: could not create a memory object"), lines
+    assert lines[0].startswith("ERROR: Out of memory ("), lines
+    assert any(words in lines[0] for words in FAILED_ALLOCATIONS), lines
     assert '"Hidden size"' in lines[0] and '"Batch size"' in lines[0] and "--" not in lines[0]
     assert lines[1:] == ["NEXT: 2.0", "SHUTDOWN: True"], lines
     assert "Traceback" not in done.stderr and not (tmp_path / "home" / "logs").exists()
     record_outcomes("field fault 29.6: out of memory under a real address-space limit (prlimit --as)",
                     {"bf16 oneDNN layer, the app's engine thread": "labels to shrink, next job clean"})
+
+
+# Which allocation fails first under the limit varies with the machine's memory layout: oneDNN's
+# inside the bf16 layer (kept from the custom op) here, MXNet's own pool on CI's machine. Either
+# way the words are the library's, not a custom op's generic error.
+FAILED_ALLOCATIONS = ("oneDNN: could not create a memory object", "Failed to allocate CPU Memory")
 
 
 WRITE_UNDER_LIMIT = """
