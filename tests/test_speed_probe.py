@@ -53,6 +53,14 @@ def test_a_stopped_probe_caches_nothing(unprobed):
     assert not (unprobed / "cache" / speed_probe.CACHE_NAME).exists()
 
 
+@pytest.mark.parametrize("minutes", ["-5", "0", "nan"])
+def test_generator_recipe_refuses_a_budget_training_would_refuse(minutes, capsys):
+    from engine.cli.main import main
+    assert main(["generator", "recipe", "--minutes", minutes]) == 2
+    err = capsys.readouterr().err
+    assert "error: minutes must be" in err and "Traceback" not in err, err
+
+
 def test_a_cpu_quota_is_read_from_the_cgroup(tmp_path):
     quota = tmp_path / "cpu.max"
     quota.write_text("50000 100000\n")

@@ -142,10 +142,12 @@ def probe_progress(done: int, total: int, name: str):
 def cmd_generator_recipe(args):
     """The recipe each budget picks here, from this machine's probed speeds (measured now when
     there are none, or with --again) and the candidates' curves."""
+    from engine.config import TrainConfig
     from engine.generator import recipes, speed_probe
+    # a budget is checked as training checks --minutes, before anything is measured
+    budgets = [TrainConfig(minutes=m).minutes for m in args.minutes or recipes.BUDGETS]
     speeds = recipes.ensure_probed(None if args.json else probe_progress, again=args.again)
     cached = speed_probe.read_cache()
-    budgets = args.minutes or list(recipes.BUDGETS)
     picked = [recipes.recipe_for(m, args.text_chars, speeds) for m in budgets]
     if args.json:
         print(json.dumps({"machine": cached.get("key"), "measured": cached.get("when"),
