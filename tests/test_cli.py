@@ -136,6 +136,16 @@ def test_bench_quick_prints_one_json_line():
     if bare_bf16 is not None:
         assert bare_bf16 > 0 and result["loop_efficiency_bf16"] == pytest.approx(
             result["train_chars_per_s_bf16"] / bare_bf16)
+    # where the bf16 path's time goes: the layer alone by batch, beside oneDNN's matmul here
+    layer = result["bare_layer_onednn_bf16_chars_per_s"]
+    assert (layer is None) == (bare_bf16 is None)
+    if layer is not None:
+        by_batch = result["bare_layer_bf16_chars_per_s_by_batch"]
+        assert set(by_batch) == {"8", "16", "32"} and min(by_batch.values()) > 0
+        assert by_batch["16"] == layer
+        assert result["bf16_layer_share_of_step"] == pytest.approx(
+            result["train_chars_per_s_bf16"] / layer)
+        assert 0 < result["bf16_layer_gflops"] and 0 < result["bf16_matmul_gflops"]
 
 
 def test_a_notepad_utf16_text_trains_and_samples(tmp_path):

@@ -323,3 +323,31 @@ def test_a_native_failure_says_what_the_library_said_not_mxnets_custom_op_error(
     assert "this stack was built for inference only" in line and "CustomOp" not in line, line
     mx.nd.waitall()                                            # nothing kept: no raise
     assert "Traceback" not in capsys.readouterr().out
+
+
+def test_the_bench_counts_the_layers_arithmetic():
+    """Where bf16's time goes is read against the layers' arithmetic: the default 2x512 LSTM
+    (embedding 64) does 2*4*512*(64+512) + 2*4*512*(512+512) flops per character forward, three
+    times that with the backward (about 20 MFLOP, the issue's count); a GRU three quarters."""
+    from engine.generator.bench_bf16 import layer_flops_per_char
+    lstm = GeneratorConfig(mode="lstm", hidden_size=512, embed_size=64, num_layers=2)
+    assert layer_flops_per_char(lstm) == 3 * (2 * 4 * 512 * 576 + 2 * 4 * 512 * 1024)
+    assert layer_flops_per_char(lstm.replace(mode="gru")) == 0.75 * layer_flops_per_char(lstm)
+    assert layer_flops_per_char(lstm.replace(num_layers=1)) == 3 * 2 * 4 * 512 * 576
+
+
+@needs_library
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_the_layer_alone_and_oneDNNs_matmul_are_timed(mode):
+    """The bench's bare-layer rate runs the library's forward and backward at odd sizes, and the
+    matmul ceiling runs in f32 everywhere (bf16 where the CPU has it); impossible shapes are the
+    library's own clear error."""
+    from engine.generator.bench_bf16 import layer_rate
+    model = GeneratorConfig(mode=mode, hidden_size=13, embed_size=5, num_layers=2)
+    assert layer_rate(model, batch=3, seq_len=7, bf16=False, seconds=0.05) > 0
+    assert onednn_rnn.matmul_gflops(False, 33, 17, 9, seconds=0.01) > 0
+    if BF16_MISSING is None:
+        assert layer_rate(model, batch=3, seq_len=7, bf16=True, seconds=0.05) > 0
+        assert onednn_rnn.matmul_gflops(True, 33, 17, 9, seconds=0.01) > 0
+    with pytest.raises(onednn_rnn.NativeError, match="oneDNN"):
+        onednn_rnn.matmul_gflops(False, -1, 17, 9, seconds=0.01)

@@ -4,7 +4,8 @@ Training speed comes from the real training loop (``train_generator``) on a synt
 fp32 and, where the CPU has it, bf16 (``train_chars_per_s_bf16``, else null; ``cpu`` says what
 the CPU supports), each beside a bare Gluon loop with the same model (``bare_loop_*``: the fused
 layer; the oneDNN layer in fp32; and in bf16, ``bare_loop_onednn_bf16_chars_per_s`` with
-``loop_efficiency_bf16``, null where bf16 cannot run); sampling speed from the real ``Sampler``,
+``loop_efficiency_bf16``, null where bf16 cannot run; and where its time goes: the layer alone
+by batch, beside oneDNN's matmul here, bench_bf16.py); sampling speed from the real ``Sampler``,
 one stream and eight at once, and which stepper drew them (``sampler``).
 Speed targets live here, not in tests.
 """
@@ -118,11 +119,18 @@ def suggestion_times(model: GeneratorConfig, rounds: int = 20, doc_chars: int = 
 
 
 def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,
-                   vocab_size: int = 64, layer: str = "fused", bf16: bool = False) -> float:
+                   vocab_size: int = 64, layer: str = "fused", bf16: bool = False,
+                   every: int = 5) -> float:
     """Characters per second of a bare Gluon loop with the same model, dropout, clipping and
     Adam, on random ids held on the device: the fused layer's speed, the loop's ceiling.
     ``layer="onednn"``: the same with the oneDNN layer (generator/onednn_layer.py), in fp32, or
-    in bf16 with ``bf16=True``: the bf16 path's ceiling beside its loop's rate."""
+    in bf16 with ``bf16=True``: the bf16 path's ceiling beside its loop's rate.
+
+    Timed after two untimed steps (graph building and oneDNN's kernel creation: seconds for a
+    large model), in intervals of ``every`` steps, each ended by a sync; the median interval's
+    rate, from at least two intervals. ``every=1`` (the speed probe): each step its own
+    interval, so that a few seconds give a large model several (at 5, three seconds of a model
+    that takes half a second per step timed only its first, slow steps)."""
     import mxnet as mx
     from mxnet import autograd, gluon, nd
 
@@ -137,9 +145,9 @@ def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,
     x = nd.random.randint(0, vocab_size, shape).astype("float32")
     y = nd.random.randint(0, vocab_size, shape).astype("float32")
     hidden = net.begin_state(train.batch_size)
-    steps, rates, start = 0, [], time.perf_counter()
-    interval = start
-    while time.perf_counter() - start < seconds:
+
+    def step():
+        nonlocal hidden
         hidden = [h.detach() for h in hidden]
         with autograd.record():
             out = net(x, *hidden)
@@ -148,13 +156,20 @@ def bare_loop_rate(model: GeneratorConfig, train: TrainConfig, seconds: float,
         hidden = list(out[1:])
         gluon.utils.clip_global_norm([p.grad() for p in params], train.clip, check_isfinite=False)
         trainer.step(1)
-        steps += 1
-        if steps % 5 == 0:
-            loss.asscalar()                         # one sync per 5 steps, as the engine's loop
-            now = time.perf_counter()
-            rates.append(5 * x.size / (now - interval))
-            interval = now
-    return float(np.median(rates[1:] or rates))
+        return loss
+
+    for _ in range(2):
+        step().asscalar()
+    rates, start = [], time.perf_counter()
+    interval = start
+    while time.perf_counter() - start < seconds or len(rates) < 2:
+        for _ in range(every - 1):
+            step()
+        step().asscalar()                    # one sync per interval, as the engine's loop
+        now = time.perf_counter()
+        rates.append(every * x.size / (now - interval))
+        interval = now
+    return float(np.median(rates))
 
 
 def _bare_bf16(model: GeneratorConfig, train: TrainConfig, seconds: float,
@@ -192,6 +207,9 @@ def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
                 result["bare_loop_onednn_fp32_chars_per_s"] = bare_loop_rate(
                     model, train, seconds / 2, layer="onednn")
             result.update(_bare_bf16(model, train, seconds / 2, result["train_chars_per_s_bf16"]))
+            from engine.generator.bench_bf16 import bf16_breakdown
+            result.update(bf16_breakdown(model, train, seconds / 2,
+                                         result["train_chars_per_s_bf16"]))
             from engine.sentiment.bench import bench_sentiment
             result.update(bench_sentiment(quick=quick, seconds=seconds, home=Path(tmp)))
         finally:

@@ -49,6 +49,8 @@ CANDIDATES: Dict[str, Tuple[dict, dict]] = {
     # for fast machines (bf16): wider and deeper models that a budget there can feed
     "lstm768-d0": ({"hidden_size": 768, "dropout": 0.0}, {}),
     "gru768-d0": ({"mode": "gru", "hidden_size": 768, "dropout": 0.0}, {}),
+    # item 4's question: does a bf16 machine's larger batch buy as much per character?
+    "lstm512-d0-b128-lr4e-3": ({"dropout": 0.0}, {"batch_size": 128, "lr": 4e-3}),
     # the plain (tanh) RNN: the baseline without gates (fp32 only: precision.path_for_cell)
     "rnn512-d0": ({"mode": "rnn", "dropout": 0.0}, {}),
 }

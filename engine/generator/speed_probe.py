@@ -21,7 +21,7 @@ from typing import Callable, Dict, Iterator, Optional, Tuple
 
 from engine.config import GeneratorConfig, TrainConfig
 
-PROBE_SECONDS = 3.0                  # per candidate; the first 5 steps (graph building) not counted
+PROBE_SECONDS = 3.0                  # per candidate, after two untimed steps (graph building)
 CACHE_NAME = "speed-probe.json"
 VOCAB = 65                           # characters in the built-in Shakespeare
 
@@ -86,7 +86,7 @@ def measure(model: Dict[str, object], train: Dict[str, object],
     config = GeneratorConfig(**model)
     path = probe_path(config.mode)
     return bare_loop_rate(config, TrainConfig(**train), seconds, vocab_size=VOCAB,
-                          layer=path.layer, bf16=path.bf16)
+                          layer=path.layer, bf16=path.bf16, every=1)
 
 
 def _cache_file():

@@ -18,6 +18,7 @@
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -475,6 +476,42 @@ API int ornn_bf16_supported(char* why, size_t len) {
         ornn_destroy(s);
     }
     return 1;
+}
+
+// GFLOP/s of oneDNN's own matmul here, (m x k) by (k x n) in bf16 (f32 accumulation) or f32, over
+// about `seconds`: the ceiling a layer's products can reach on this CPU, for `rnn-studio bench` to
+// say how near the RNN primitives come to it. Returns a negative number (and why in err) when
+// oneDNN cannot build it.
+API double ornn_matmul_gflops(int bf16, int m, int n, int k, double seconds, char* err,
+                              size_t errlen) {
+    double rate = -1;
+    guarded(err, errlen, [&] {
+        engine eng(engine::kind::cpu, 0);
+        stream strm(eng);
+        const dt t = bf16 ? dt::bf16 : dt::f32;
+        memory::desc a_d({m, k}, t, tag::ab), b_d({k, n}, t, tag::any), c_d({m, n}, dt::f32, tag::ab);
+        matmul::primitive_desc pd(eng, a_d, b_d, c_d, own_scratchpad());
+        Runner mm(pd);
+        memory a(a_d, eng), b(pd.weights_desc(), eng), c(c_d, eng);
+        std::memset(a.get_data_handle(), 0, a_d.get_size());    // zeros in bf16 and f32 alike;
+        std::memset(b.get_data_handle(), 0, pd.weights_desc().get_size());   // the time does
+        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b},  // not
+                                             {DNNL_ARG_DST, c}};                        // vary
+        mm.run(strm, args);                    // warm-up
+        strm.wait();
+        const double flop = 2.0 * m * n * k;
+        int runs = 0;
+        auto start = std::chrono::steady_clock::now();
+        double elapsed = 0;
+        while (elapsed < seconds || runs < 3) {
+            mm.run(strm, args);
+            strm.wait();
+            ++runs;
+            elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        }
+        rate = flop * runs / elapsed / 1e9;
+    });
+    return rate;
 }
 
 // "oneDNN 3.2.0 (cpu isa: avx2)"-like text for logs and `rnn-studio bench`.

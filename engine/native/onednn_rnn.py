@@ -63,6 +63,8 @@ def _load():
                                   _fpp, cp, sz]
     lib.ornn_bf16_supported.argtypes = [cp, sz]
     lib.ornn_info.argtypes = [cp, sz]
+    lib.ornn_matmul_gflops.restype = ctypes.c_double
+    lib.ornn_matmul_gflops.argtypes = [i, i, i, i, ctypes.c_double, cp, sz]
     return lib, None
 
 
@@ -83,6 +85,16 @@ def info() -> str:
     buf = ctypes.create_string_buffer(256)
     library().ornn_info(buf, len(buf))
     return buf.value.decode()
+
+
+def matmul_gflops(bf16: bool, m: int, n: int, k: int, seconds: float = 1.0) -> float:
+    """GFLOP/s of oneDNN's matmul of (m x k) by (k x n) here, in bf16 or f32: the ceiling the
+    RNN primitives' products can reach on this CPU."""
+    err = ctypes.create_string_buffer(_ERR)
+    rate = library().ornn_matmul_gflops(int(bf16), m, n, k, seconds, err, _ERR)
+    if rate < 0:
+        raise NativeError(err.value.decode())
+    return rate
 
 
 @lru_cache(maxsize=None)
