@@ -41,8 +41,8 @@ class Kind:
 
     def get(self, what: str):
         """Its ``trainer``, ``loader``, ``exporter``, ``onnx_refusal``, ``recipes``,
-        ``recipe_for``, ``data_ref`` or ``command_line`` (engine/cli/kind_commands.py),
-        imported now."""
+        ``recipe_for``, ``recipe_probe`` (where it has one), ``data_ref``, ``command_line``
+        (engine/cli/kind_commands.py) or ``app_tab``, imported now."""
         module, _, attributes = self.where[what].partition(":")
         found = importlib.import_module(module)
         for attribute in attributes.split("."):
