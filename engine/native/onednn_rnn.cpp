@@ -489,14 +489,16 @@ API double ornn_matmul_gflops(int bf16, int m, int n, int k, double seconds, cha
         engine eng(engine::kind::cpu, 0);
         stream strm(eng);
         const dt t = bf16 ? dt::bf16 : dt::f32;
-        memory::desc a_d({m, k}, t, tag::ab), b_d({k, n}, t, tag::any), c_d({m, n}, dt::f32, tag::ab);
+        memory::desc a_d({m, k}, t, tag::ab), b_d({k, n}, t, tag::any);
+        memory::desc c_d({m, n}, dt::f32, tag::ab);
         matmul::primitive_desc pd(eng, a_d, b_d, c_d, own_scratchpad());
         Runner mm(pd);
         memory a(a_d, eng), b(pd.weights_desc(), eng), c(c_d, eng);
-        std::memset(a.get_data_handle(), 0, a_d.get_size());    // zeros in bf16 and f32 alike;
-        std::memset(b.get_data_handle(), 0, pd.weights_desc().get_size());   // the time does
-        std::unordered_map<int, memory> args{{DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b},  // not
-                                             {DNNL_ARG_DST, c}};                        // vary
+        // zeros (the same bytes in bf16 and f32): a matmul's time does not depend on the values
+        std::memset(a.get_data_handle(), 0, a_d.get_size());
+        std::memset(b.get_data_handle(), 0, pd.weights_desc().get_size());
+        std::unordered_map<int, memory> args{
+            {DNNL_ARG_SRC, a}, {DNNL_ARG_WEIGHTS, b}, {DNNL_ARG_DST, c}};
         mm.run(strm, args);                    // warm-up
         strm.wait();
         const double flop = 2.0 * m * n * k;
@@ -507,7 +509,8 @@ API double ornn_matmul_gflops(int bf16, int m, int n, int k, double seconds, cha
             mm.run(strm, args);
             strm.wait();
             ++runs;
-            elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+            std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+            elapsed = took.count();
         }
         rate = flop * runs / elapsed / 1e9;
     });
