@@ -15,8 +15,8 @@ from typing import Dict, Optional
 import numpy as np
 
 from engine.config import GeneratorConfig, TrainConfig
+from engine.generator.cells import cell_kind
 
-_GATES = {"lstm": 4, "gru": 3}
 MATMUL_SIZE = 2048            # a square bf16 product large enough to run at the CPU's best
 
 
@@ -24,7 +24,7 @@ def layer_flops_per_char(model: GeneratorConfig) -> float:
     """Multiply-adds x 2 of the recurrent layers' forward and backward for one character: each
     layer's forward is 2*G*H*(C + H); its backward twice that (the gradients of the inputs and
     of the weights)."""
-    gates, hidden = _GATES[model.mode], model.hidden_size
+    gates, hidden = cell_kind(model.mode).blocks, model.hidden_size
     forward = sum(2 * gates * hidden * ((model.embed_size if layer == 0 else hidden) + hidden)
                   for layer in range(model.num_layers))
     return 3.0 * forward
@@ -37,7 +37,7 @@ def layer_rate(model: GeneratorConfig, batch: int, seq_len: int, bf16: bool,
     from engine.native.onednn_rnn import Stack
     rng = np.random.RandomState(0)
     layers, hidden, width = model.num_layers, model.hidden_size, model.embed_size
-    lstm, gates = model.mode == "lstm", _GATES[model.mode]
+    lstm, gates = model.mode == "lstm", cell_kind(model.mode).blocks
 
     def arr(*shape):
         return (rng.randn(*shape) * 0.05).astype(np.float32)
@@ -80,10 +80,11 @@ def bf16_breakdown(model: GeneratorConfig, train: TrainConfig, seconds: float,
                    loop_rate: Optional[float]) -> Dict[str, object]:
     """The bench's bf16 keys beside ``train_chars_per_s_bf16`` (``loop_rate``); all None where
     bf16 cannot run here."""
+    from engine.generator.onednn_layer import MODES
     from engine.generator.precision import bf16_unavailable
     keys = ("bare_layer_onednn_bf16_chars_per_s", "bare_layer_bf16_chars_per_s_by_batch",
             "bf16_layer_gflops", "bf16_matmul_gflops", "bf16_layer_share_of_step")
-    if bf16_unavailable() is not None or not loop_rate or model.mode not in _GATES:
+    if bf16_unavailable() is not None or not loop_rate or model.mode not in MODES:
         return dict.fromkeys(keys)
     from engine.native.onednn_rnn import matmul_gflops
     batches = sorted({max(1, train.batch_size // 2), train.batch_size, 2 * train.batch_size})

@@ -28,11 +28,12 @@ import mxnet as mx
 import numpy as np
 from mxnet import gluon, nd
 
+from engine.generator.cells import cell_kind
 from engine.native import onednn_rnn
 
 OP_TYPE = "rnn_studio_onednn_rnn"
+MODES = ("lstm", "gru")          # the cells oneDNN's RNN primitives run (not the plain RNN)
 _KINDS = ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")
-_GATES = {"lstm": 4, "gru": 3}
 
 
 def param_names(num_layers: int) -> List[str]:
@@ -174,7 +175,7 @@ class _OneDNNRNNProp(mx.operator.CustomOpProp):
 
     def infer_shape(self, in_shape):
         steps, batch, width = in_shape[0]
-        rows, hidden = _GATES[self.mode] * self.hidden, self.hidden
+        rows, hidden = cell_kind(self.mode).blocks * self.hidden, self.hidden
         state = (self.layers, batch, hidden)
         params = []
         for layer in range(self.layers):
@@ -204,7 +205,7 @@ class OneDNNRNN(gluon.HybridBlock):
         super().__init__(**kwargs)
         self._mode, self._hidden_size, self._num_layers = mode, hidden_size, num_layers
         self._bf16, self._other_layouts = bf16, other_layouts
-        rows = _GATES[mode] * hidden_size
+        rows = cell_kind(mode).blocks * hidden_size
         with self.name_scope():
             for layer in range(num_layers):
                 width = input_size if layer == 0 else hidden_size
