@@ -72,4 +72,4 @@ bench: setup
 	$(BIN)/rnn-studio bench --json
 
 clean:
-	rm -rf $(VENV) $(HOME_DIR) .pytest_cache engine/native/lib/libornn.so engine/native/lib/liblanes.so
+	rm -rf $(VENV) $(HOME_DIR) .pytest_cache engine/native/lib

@@ -130,6 +130,7 @@ def test_bench_quick_prints_one_json_line():
     assert (result["train_chars_per_s_bf16"] is None) == (cpu["bf16_unavailable"] is not None)
     if cpu["onednn"]:
         assert cpu["onednn"].startswith("oneDNN 3.") and result["bare_loop_onednn_fp32_chars_per_s"] > 0
+        assert cpu["onednn_openmp"] in ("libgomp-ornn.so.1", "libgomp.so.1"), cpu
     # the bf16 path's bare-layer rate beside its loop's, null (both) where bf16 cannot run here
     bare_bf16 = result["bare_loop_onednn_bf16_chars_per_s"]
     assert (bare_bf16 is None) == (result["train_chars_per_s_bf16"] is None)

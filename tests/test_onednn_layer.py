@@ -3,6 +3,9 @@ same outputs, states and gradients in f32, same parameters, so runs move between
 
 bf16 itself needs a CPU with AVX512_BF16 or AMX; on others those tests skip and say why."""
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import mxnet as mx
 import numpy as np
@@ -22,6 +25,7 @@ from engine.storage.runs import RunFolder
 
 from .helpers import TINY, tiny_train, train
 
+ROOT = Path(__file__).resolve().parent.parent
 MISSING = onednn_rnn.unavailable_reason()
 if MISSING and os.environ.get("CI"):       # `make setup` builds it: CI must not skip silently
     raise RuntimeError(f"CI without the oneDNN RNN library: {MISSING}")
@@ -30,6 +34,34 @@ BF16_MISSING = bf16_unavailable()
 # bf16 is the default where it runs (precision auto), so its tests run wherever the CPU has it
 # (`make test-bf16` runs only them, and CI fails when they fail) and skip elsewhere, saying why.
 needs_bf16 = pytest.mark.skipif(BF16_MISSING is not None, reason=f"no bf16 here: {BF16_MISSING}")
+
+
+BESIDE_MXNET = """
+import mxnet as mx
+from engine.native import onednn_rnn
+# a random operator on MXNet's engine thread: its OpenMP team exists from here on
+mx.nd.random.uniform(shape=(256, 256)).wait_to_read()
+print(onednn_rnn.openmp_runtime())
+print(sorted({line.split()[-1] for line in open("/proc/self/maps") if "libgomp" in line}))
+"""
+
+
+@needs_library
+def test_the_layer_runs_on_its_own_openmp_runtime_beside_mxnets(tmp_path):
+    """Where the build gave it one (engine/native/build.py says why): oneDNN's OpenMP calls bind
+    to the private copy, MXNet's to the system's libgomp.so.1, both loaded in one process."""
+    from engine.native.build import LIBRARY, PRIVATE_OPENMP
+    if not (LIBRARY.parent / PRIVATE_OPENMP).exists():
+        pytest.skip("built without patchelf: the library shares MXNet's OpenMP runtime")
+    script = tmp_path / "beside.py"
+    script.write_text(BESIDE_MXNET, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-2000:]
+    runtime, mapped = done.stdout.splitlines()
+    assert runtime == str(LIBRARY.parent / PRIVATE_OPENMP)
+    mapped = eval(mapped)                                   # a printed list of paths
+    assert len(mapped) == 2 and any(path.endswith(PRIVATE_OPENMP) for path in mapped), mapped
 
 
 def _run_layer(net, x, states):

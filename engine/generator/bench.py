@@ -219,8 +219,11 @@ def run_bench(quick: bool = False, seconds: float = 20.0) -> dict:
                 os.environ["RNN_STUDIO_HOME"] = saved
     import mxnet as mx
     result["peak_rss_mb"] = _peak_rss_mb()
+    built = onednn_rnn.unavailable_reason() is None
     result["cpu"] = dict(cpu_summary(), bf16_unavailable=bf16_unavailable(),
-                         onednn=None if onednn_rnn.unavailable_reason() else onednn_rnn.info())
+                         onednn=onednn_rnn.info() if built else None,
+                         # libgomp-ornn.so.1: its own copy (engine/native/build.py says why)
+                         onednn_openmp=Path(onednn_rnn.openmp_runtime()).name if built else None)
     result["config"] = {"generator": model.to_dict(),
                         "train": {"batch_size": train.batch_size, "seq_len": train.seq_len,
                                   "optimizer": "adam"},

