@@ -155,6 +155,22 @@ def test_a_slower_machine_gets_a_model_no_larger_and_a_fast_one_no_smaller():
     assert smaller_somewhere
 
 
+def test_a_fast_machine_on_a_text_near_the_curves_own_takes_a_measured_candidate_that_fits():
+    """A model too large for the text is passed over for the best measured one that fits (not
+    narrowed into a shape no curve measured); on a text as long as the curves' own, the largest
+    candidates fit as measured."""
+    fast = _scaled(10)
+    for minutes in (10, 30, 60):
+        largest = pick(minutes, fast)
+        assert parameters(largest.model) > 4_000_000, minutes      # the fast machine's own pick
+        assert pick(minutes, fast, text_chars=4_725_838).model == largest.model
+        near = pick(minutes, fast, text_chars=4_000_000)
+        # a candidate as measured, but for the dropout a text seen more often than its own keeps
+        shape = {k: v for k, v in near.model.items() if k != "dropout"}
+        assert parameters(near.model) <= 4_000_000 and shape in [
+            {k: v for k, v in c["model"].items() if k != "dropout"} for c in curves().values()]
+
+
 def test_the_pick_is_the_lowest_curve_at_the_steps_each_speed_buys():
     speeds = reference_speeds()
     for minutes in BUDGETS:

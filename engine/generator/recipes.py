@@ -145,8 +145,10 @@ def pick(minutes: float, speeds: Dict[str, float], speed_here: bool = True,
     candidates with a speed count), made fit for a text of ``text_chars`` characters."""
     from engine.generator.speed_probe import probe_path
     best = None
+    fitting = {name for name, c in curves().items()
+               if text_chars is None or fits(c["model"], text_chars)}
     for name, c in sorted(curves().items()):
-        if not speeds.get(name):
+        if not speeds.get(name) or fitting and name not in fitting:
             continue
         train = dict(c["train"])
         if minutes >= COSINE_FROM_MINUTES:
@@ -231,11 +233,19 @@ def parameters(model: Dict[str, object], vocab: int = 65) -> int:
     return parameter_count(GeneratorConfig(**model), vocab)
 
 
+def fits(model: Dict[str, object], text_chars: int) -> bool:
+    """Whether a model fits a text of ``text_chars`` characters: the text is as long as the one
+    the curves were measured on (where the largest candidates were seen not to learn it by heart
+    over their curves' steps), or the model has at most PARAMS_PER_CHAR weights per character.
+    ``pick`` takes the best candidate that fits; only when none does is one narrowed."""
+    return text_chars >= MEASURED_CHARS or parameters(model) <= PARAMS_PER_CHAR * text_chars
+
+
 def for_text(recipe: Recipe, text_chars: int) -> Recipe:
     """``recipe`` made fit for a text of ``text_chars`` characters (the rule above); the recipe
     itself when it already fits."""
     model, train = dict(recipe.model), dict(recipe.train)
-    while (parameters(model) > PARAMS_PER_CHAR * text_chars
+    while (not fits(model, text_chars)
            and GeneratorConfig(**model).hidden_size // 2 >= SMALLEST_HIDDEN):
         model["hidden_size"] = GeneratorConfig(**model).hidden_size // 2
     seen = (recipe.chars_per_s or 0) * recipe.minutes * 60
