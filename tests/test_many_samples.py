@@ -11,9 +11,9 @@ from engine.generator.data import CharVocab
 from engine.errors import StudioError
 from engine.generator.sampling.grid import make_grid, parse_values, sample_grid
 from engine.generator.model import CharRNN
-from engine.generator.sampling.sample import Sampler
+from engine.generator.sampling.sample import SampledChar, Sampler
 from engine.generator.sampling.stepper import MXNetStepper, NumpyStepper
-from engine.generator.sampling.steer import Judge, parse_steer, steered
+from engine.generator.sampling.steer import Judge, at_boundary, ended, parse_steer, steered
 
 from .conftest import run_cli
 from .helpers import TINY, tiny_train, train
@@ -155,6 +155,20 @@ def test_steering_toward_a_label_raises_its_share(planted):
         steered_share, _ = share(judge, [r.text for r in results], label)
         plain_share = pos if label == "pos" else 1 - pos
         assert steered_share > plain_share + 0.25, (label, plain_share, steered_share)
+
+
+def test_steering_chooses_among_candidates_that_end_their_line():
+    """A candidate cut off by the length left is not a line: the judge chooses among those that
+    ended theirs, and among all only where none did (a steered sample on an AMX machine came out
+    as one 120-character line: the cut candidate, with more words, looked the most positive)."""
+    def chars(text):
+        return [SampledChar(c, 1.0, ()) for c in text]
+    lines = at_boundary([SamplingConfig(steer_at="line")])
+    texts = [chars("a great great film"), chars("bad\n"), chars("fine\n")]
+    assert ended([0, 1, 2], texts, 0, lines) == [1, 2]
+    assert ended([0], texts, 0, lines) == [0]
+    sentences = at_boundary([SamplingConfig(steer_at="sentence")])
+    assert ended([0, 1, 2], [chars("so good"), chars("no. "), chars("yes!")], 0, sentences) == [2]
 
 
 def test_a_judge_refuses_a_wrong_run_kind_and_an_unknown_label(planted):

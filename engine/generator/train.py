@@ -20,6 +20,8 @@ from engine.config import GeneratorConfig, TrainConfig
 from engine.generator.data import BPTTStream, CharVocab, encode_corpus, encoded_cache_path, split_stream
 from engine.errors import StudioError
 from engine.events import SampleReady
+from engine.generator.cells import parameter_count
+from engine.memory import require_room
 from engine.generator.precision import TrainingPath, path_for_cell, training_path
 from engine.storage.run_meta import RunMeta
 from engine.storage.runs import RunFolder
@@ -135,6 +137,7 @@ class GeneratorTask(loop.Task):
         info = {"chars": encoded.num_chars, "vocab": len(vocab),
                 "steps_per_epoch": train_stream.num_batches, "train_chars": len(train_ids),
                 "val_chars": len(val_ids), "precision": path.describe()}
+        require_room(parameter_count(model_config, len(vocab)))   # before a byte of it exists
         task = cls(build_model(model_config, ctx, path), vocab, train_stream, val_stream, tc, ctx,
                    info, path)
         task.preview_novelty = PreviewNovelty(

@@ -334,22 +334,36 @@ void set_error(char* err, size_t len, const std::string& msg) {
 // wakes at each (engine/native/build.py, PRIVATE_OPENMP, has the numbers). MXNet calls custom
 // operators from a pool of threads, and the bench and the tests call from Python's main thread;
 // through this thread the library's OpenMP keeps one team. Calls wait their turn.
+// Where the thread cannot be started (an address-space limit left no room for its stack), the
+// work runs on the caller's thread, as before this thread existed: slower, never a failure.
 class WorkThread {
 public:
-    void run(const std::function<void()>& job) {
-        if (std::this_thread::get_id() == id_) return job();     // called from a job itself
+    static void run(const std::function<void()>& job) {
+        WorkThread* one = get();
+        if (one == nullptr || std::this_thread::get_id() == one->id_) return job();
+        one->hand_over(job);
+    }
+
+private:
+    static WorkThread* get() {
+        static WorkThread* one = start();              // never destroyed: its thread lives on
+        return one;
+    }
+    static WorkThread* start() {
+        try {
+            return new WorkThread();
+        } catch (const std::exception&) {               // std::system_error, std::bad_alloc
+            return nullptr;
+        }
+    }
+    void hand_over(const std::function<void()>& job) {
         std::lock_guard<std::mutex> turn(callers_);
         std::unique_lock<std::mutex> lock(mutex_);
         job_ = &job, done_ = false;
         wake_.notify_all();
         wake_.wait(lock, [this] { return done_; });
     }
-    static WorkThread& get() {
-        static WorkThread* one = new WorkThread();     // never destroyed: its thread lives on
-        return *one;
-    }
 
-private:
     WorkThread() {
         std::thread thread([this] { loop(); });
         id_ = thread.get_id();
@@ -377,7 +391,7 @@ private:
 template <typename F>
 int guarded(char* err, size_t len, F&& body) {
     int rc = 1;
-    WorkThread::get().run([&] {
+    WorkThread::run([&] {
         try {
             body();
             rc = 0;

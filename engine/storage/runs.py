@@ -195,7 +195,8 @@ class RunFolder:
             self.verify(STATES, meta)            # a resumable checkpoint is whole, or not used
         try:
             net.load_parameters(str(path), ctx=ctx or mx.cpu())
-        except (mx.base.MXNetError, AssertionError, ValueError, KeyError) as err:
+        except (mx.base.MXNetError, AssertionError, ValueError, KeyError, MemoryError) as err:
+            _raise_if_out_of_memory(err)
             first = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
             raise StudioError(f"{path}: does not fit this model ({first})") from None
 
@@ -203,7 +204,8 @@ class RunFolder:
         path = self.verify(STATES, meta)
         try:
             return nd.load(str(path))
-        except mx.base.MXNetError as err:
+        except (mx.base.MXNetError, MemoryError) as err:
+            _raise_if_out_of_memory(err)
             raise StudioError(f"{path}: unreadable ({str(err).strip().splitlines()[0][:200]})") from None
 
     def require_new(self):
@@ -477,3 +479,11 @@ def rename_run(ref: str, new_name: str) -> Path:
         raise StudioError(f"a run named {new_name!r} already exists")
     path.rename(target)
     return target
+
+
+def _raise_if_out_of_memory(err: BaseException) -> None:
+    """A checkpoint that could not be read because memory ran out is not damaged: say so (MXNet
+    words it as a traceback whose first line tells nothing; seen under ``prlimit --as``)."""
+    from engine.memory import as_out_of_memory
+    if (memory := as_out_of_memory(err)) is not None:
+        raise memory from None

@@ -167,6 +167,7 @@ def steered(sampler: Sampler, configs: Sequence[SamplingConfig], judge: Judge,
         winners = []
         for s in going:
             options = [i for i, (t, _) in enumerate(plan) if t == s]
+            options = ended(options, texts, s, done)
             best = options[0]
             if len(options) > 1:
                 scores = judge.target_probs(["".join(c.char for c in texts[i]) for i in options])
@@ -178,6 +179,16 @@ def steered(sampler: Sampler, configs: Sequence[SamplingConfig], judge: Judge,
         going = [going[j] for j in keep]
         lanes.select([winners[j] for j in keep])
         segment += 1
+
+
+def ended(options: List[int], texts, stream: int, segment_done) -> List[int]:
+    """Of a stream's candidates, those that reached the end of their line (or sentence), where
+    any did: one cut off by the length left, or by MAX_SEGMENT, is not a line, and the judge,
+    finding more words to go by in it, would otherwise often choose it, and a steered sample
+    would come out as one long unbroken line."""
+    whole = [i for i in options
+             if texts[i] and segment_done(stream, "".join(c.char for c in texts[i]))]
+    return whole or options
 
 
 def _run_candidates(lanes: Lanes, plan, left, segment_done, should_stop):
