@@ -352,6 +352,42 @@ def test_out_of_memory_while_mxnet_writes_a_file_is_memory_not_a_disk_failure(tm
                     {"an MXNet file write": "out of memory, what to shrink, no file left"})
 
 
+READ_UNDER_LIMIT = """
+import mmap, sys
+import mxnet as mx
+from engine.errors import StudioError
+from engine.memory import address_space_left
+from engine.storage.runs import RunFolder
+mx.nd.ones((2,)).asnumpy()              # MXNet's threads started: what is left is what reading has
+ballast = mmap.mmap(-1, address_space_left() - (8 << 20))      # leave 8 MB
+try:
+    RunFolder(sys.argv[1]).load_states()
+    print("READ")
+except StudioError as err:
+    print(type(err).__name__ + ":", err)
+"""
+
+
+@needs_prlimit
+def test_a_checkpoint_that_memory_cannot_hold_is_out_of_memory_not_unreadable(tmp_path, text):
+    """Seen under ``prlimit --as=1.5 GB`` resuming a 3x1024 run: reading Adam's state failed for
+    memory and read "trainer.states: unreadable (Traceback (most recent call last):)", as if
+    the file were damaged. A real read with 8 MB of address space left (a real mapping holds the
+    rest) of a 2x512 run's 26 MB state: out of memory, what to shrink."""
+    run = tmp_path / "runs" / "big"
+    list(train_generator(run, CorpusRef(str(text), "t"), TINY.replace(hidden_size=512, num_layers=2),
+                         tiny_train(epochs=0.01, seq_len=10, batch_size=4)))
+    assert (run / f"gen-{RunFolder(run).read_meta().generation:06d}" / "trainer.states").stat() \
+        .st_size > 20 << 20
+    done = limited("-c", READ_UNDER_LIMIT, run, home=tmp_path / "home",
+                   limit="--as=2500000000")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("OutOfMemory: out of memory ("), done.stdout
+    assert "unreadable" not in done.stdout and "--hidden" in done.stdout, done.stdout
+    record_outcomes("field fault 29.6: out of memory under a real address-space limit (prlimit --as)",
+                    {"reading a checkpoint": "out of memory, not unreadable"})
+
+
 # ---- 8. runs delete on a planted symlink -------------------------------------------------------
 def test_runs_delete_of_a_symlink_path_is_a_one_line_refusal(trained, studio_home, tmp_path):
     real = edited_run(trained, studio_home, "real", lambda data: None)
