@@ -48,6 +48,7 @@ CANDIDATES: Dict[str, Tuple[dict, dict]] = {
     "lstm3x512-d0": ({"num_layers": 3, "dropout": 0.0}, {}),
     # for fast machines (bf16): wider and deeper models that a budget there can feed
     "lstm768-d0": ({"hidden_size": 768, "dropout": 0.0}, {}),
+    "lstm768-d0-lr4e-3": ({"hidden_size": 768, "dropout": 0.0}, {"lr": 4e-3}),
     "gru768-d0": ({"mode": "gru", "hidden_size": 768, "dropout": 0.0}, {}),
     # item 4's question: does a bf16 machine's larger batch buy as much per character?
     "lstm512-d0-b128-lr4e-3": ({"dropout": 0.0}, {"batch_size": 128, "lr": 4e-3}),
