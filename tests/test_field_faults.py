@@ -14,14 +14,12 @@ import pytest
 from engine.generator.train import CorpusRef, train_generator
 from engine.storage.runs import RunFolder
 
-from engine.native import onednn_rnn
-
 from .conftest import run_cli
 from .fault_report import record_outcomes, work_cases
 from .helpers import TINY, tiny_train
 from .real_faults import start_cli, wait_for
+from .test_onednn_layer import needs_library
 from .test_real_faults import GEN, listing, one_line_error
-
 
 
 # ---- 1. a run folder moved by hand while it trains ---------------------------------------------
@@ -160,7 +158,6 @@ OOM_LIMIT = "--as=1500000000"       # 1.5 GB: MXNet, oneDNN and their threads ta
 BIG = ["--hidden", "2048", "--layers", "2", "--embed", "8", "--seq-len", "10", "--batch", "4",
        "--quiet"]                   # 50 M weights: at least 0.75 GB to train
 needs_prlimit = pytest.mark.skipif(shutil.which("prlimit") is None, reason="needs prlimit (util-linux)")
-ONEDNN_MISSING = onednn_rnn.unavailable_reason()
 
 
 def limited(*args, home: Path, limit: str = OOM_LIMIT, **env_changes) -> subprocess.CompletedProcess:
@@ -300,7 +297,7 @@ print("NEXT:", float(mx.nd.ones((2,)).sum().asscalar()), flush=True)
 
 
 @needs_prlimit
-@pytest.mark.skipif(ONEDNN_MISSING is not None, reason=f"no oneDNN layer: {ONEDNN_MISSING}")
+@needs_library
 def test_onednn_failing_to_allocate_inside_the_custom_op_names_memory(tmp_path):
     """The oneDNN layer (the bf16 path's, in fp32 here so it runs on every CPU) asked for a
     training primitive whose workspace is larger than the whole ``prlimit --as=3 GB``: oneDNN's
