@@ -219,6 +219,33 @@ def test_numpy_and_mxnet_steppers_match_fused_layer(mode):
             np.testing.assert_allclose(probs, expected, atol=1e-5)
 
 
+@pytest.mark.parametrize("mode", ["lstm", "gru"])
+def test_evaluation_scores_each_rows_first_characters_given_the_text_before_them(mode):
+    """``evaluate_ids`` cuts the text into rows scored side by side; every row but the first
+    reads the CONTEXT_CHARS characters before its start unscored, and the first starts from the
+    empty state: the total is exactly what each row gives scored on its own that way."""
+    from engine.generator.sampling.sample import CONTEXT_CHARS, evaluate_ids
+    model = CharRNN(TINY.replace(vocab_size=20, mode=mode, num_layers=2))
+    model.initialize(mx.init.Xavier())
+    row_len = 4096
+    ids = np.random.RandomState(1).randint(0, 20, 2 * row_len + 1).astype(np.float32)
+
+    def nll(x, y, states):
+        out = model(nd.array(x.reshape(-1, 1)), *states)
+        return float(-nd.pick(nd.log_softmax(out[0], axis=-1),
+                              nd.array(y.reshape(-1, 1)), axis=-1).sum().asscalar())
+
+    first = nll(ids[:row_len], ids[1:row_len + 1], model.begin_state(1))
+    context = ids[row_len - CONTEXT_CHARS:row_len]
+    warmed = model(nd.array(context.reshape(-1, 1)), *model.begin_state(1))[1:]
+    second = nll(ids[row_len:2 * row_len], ids[row_len + 1:], warmed)
+    cold = nll(ids[row_len:2 * row_len], ids[row_len + 1:], model.begin_state(1))
+    total, count = evaluate_ids(model, ids)
+    assert count == 2 * row_len
+    assert total == pytest.approx(first + second, rel=1e-5)
+    assert abs(total - (first + cold)) > 10 * abs(total - (first + second))   # not cold rows
+
+
 @pytest.mark.parametrize("mode", ["lstm", "gru", "rnn"])
 def test_parameter_count_matches_the_built_model(mode):
     from engine.generator.cells import parameter_count

@@ -9,7 +9,7 @@ from engine.config import GeneratorConfig, TrainConfig, settings_of
 from engine.generator.train import build_model
 from engine.generator.recipes import (BUDGETS, curve_at, curves, parameters, pick, recipe_for,
                                       recipes, reference_speeds, steps_bought)
-from engine.generator.recipe_build import CANDIDATES, configs
+from engine.generator.recipe_build import CANDIDATES, UNDER_THE_COSINE, configs
 from engine.storage.runs import RunFolder
 
 from .conftest import repeating_text
@@ -56,6 +56,8 @@ def test_every_recipe_and_candidate_makes_valid_configs():
         configs(name)
     for name, c in curves().items():                 # the shipped curves: the build's candidates
         assert (c["model"], c["train"]) == CANDIDATES[name]
+        assert c.get("cosine_train") == UNDER_THE_COSINE.get(name)
+        TrainConfig(**c.get("cosine_train", {}))
         steps = [p[0] for p in c["curve"]]
         assert steps == sorted(steps) and len(steps) >= 2 and c["reference_speed"] > 0
 
@@ -183,6 +185,25 @@ def test_the_pick_is_the_lowest_curve_at_the_steps_each_speed_buys():
         best = min(reached, key=reached.get)
         assert picked.model == curves()[best]["model"]
         assert picked.bits_per_char[1] == pytest.approx(reached[best], abs=0.005)
+
+
+def test_a_budget_with_the_cosine_trains_a_candidate_at_its_cosine_learning_rate():
+    """The 2x768's curve was run at lr 2e-3; under the cosine (budgets of 10 minutes and more)
+    it trains at the 4e-3 that ten minutes measured better, and a 2-minute budget (no cosine)
+    keeps the curve's rate. Speeds of the Xeon with AMX, where ten minutes pick the 2x768."""
+    amx = {"gru512-d0-lr4e-3": 22_647, "lstm256-d0-lr4e-3": 96_921, "lstm3x512-d0": 24_944,
+           "lstm512-d0-b128-lr4e-3": 45_833, "lstm512-d0-lr4e-3": 38_291, "lstm768-d0": 18_918}
+    assert set(amx) == set(curves())
+    ten = pick(10, amx)
+    assert ten.model == curves()["lstm768-d0"]["model"]
+    assert ten.train == {"lr": 4e-3, "anneal": "cosine"}
+    assert TrainConfig(**ten.train).lr == 4e-3
+    only_the_768 = {"lstm768-d0": 18_918}
+    short = pick(2, only_the_768)
+    assert short.model == ten.model and "lr" not in short.train and "anneal" not in short.train
+    for name, c in curves().items():                 # the others keep their curve's rate
+        if "cosine_train" not in c:
+            assert pick(10, {name: 10_000}).train == dict(c["train"], anneal="cosine")
 
 
 def test_the_recipe_line_names_precision_speed_steps_and_an_extrapolation():

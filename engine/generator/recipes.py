@@ -121,6 +121,13 @@ def curve_at(points: List[List[float]], step: float) -> Tuple[float, Optional[in
     return sum(last) / len(last), int(steps[-1])
 
 
+def annealed_train(candidate: dict) -> Dict[str, object]:
+    """A candidate's TrainConfig fields for a budget with the cosine: its curve's, the cosine,
+    and what it takes instead under the cosine (``cosine_train``: a larger learning rate that
+    ten minutes measured better; recipe_build.UNDER_THE_COSINE says where)."""
+    return dict(candidate["train"], **candidate.get("cosine_train", {}), anneal="cosine")
+
+
 def steps_bought(minutes: float, chars_per_s: float, train: TrainConfig,
                  text_chars: int) -> int:
     """Training steps a ``--minutes`` run gets at ``chars_per_s``: its steps, and a validation
@@ -150,9 +157,7 @@ def pick(minutes: float, speeds: Dict[str, float], speed_here: bool = True,
     for name, c in sorted(curves().items()):
         if not speeds.get(name) or fitting and name not in fitting:
             continue
-        train = dict(c["train"])
-        if minutes >= COSINE_FROM_MINUTES:
-            train["anneal"] = "cosine"
+        train = annealed_train(c) if minutes >= COSINE_FROM_MINUTES else dict(c["train"])
         steps = steps_bought(minutes, speeds[name], TrainConfig(**train),
                              text_chars or MEASURED_CHARS)
         bits, extrapolated_from = curve_at(c["curve"], steps)

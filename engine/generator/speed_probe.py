@@ -11,7 +11,8 @@ library versions. When any of them changes, the next recipe measures again.
 The probe times a bare Gluon training loop (bench.bare_loop_rate: the same model, layer,
 dropout, clipping and Adam as the engine's loop, on random ids), not the engine's loop with its
 data pipeline: that is the same work per step (the engine's loop measured 1.2x the bare loop in
-fp32, README "Speed") without reading a text.
+fp32, README "Speed") without reading a text. It runs the steps as the engine's loop does, one
+in flight, and divides all their characters by all their time (bench._in_flight_rate says why).
 """
 import json
 import os
