@@ -42,6 +42,11 @@ def test_the_probe_measures_caches_and_measures_again_when_the_threads_change(un
     assert cached["key"]["precision"] == speed_probe.probe_path().precision
     assert speed_probe.cached_speeds(TINY) == speeds      # used as it is next time
     assert speed_probe.cached_speeds({**TINY, "other": ({}, {})}) is None   # a new candidate
+    cache = unprobed / "cache" / speed_probe.CACHE_NAME
+    timed_the_old_way = dict(cached, key={k: v for k, v in cached["key"].items() if k != "timing"})
+    cache.write_text(json.dumps(timed_the_old_way))
+    assert speed_probe.cached_speeds(TINY) is None        # synced steps' timing: measured again
+    cache.write_text(json.dumps(cached))
     monkeypatch.setenv("OMP_NUM_THREADS", str(speed_probe.threads() + 1))
     assert speed_probe.cached_speeds(TINY) is None        # other threads: measured again
 

@@ -58,9 +58,10 @@ CANDIDATES: Dict[str, Tuple[dict, dict]] = {
 # name -> TrainConfig fields a candidate takes instead under the cosine (budgets of
 # recipes.COSINE_FROM_MINUTES and more), where a ten-minute run measured them better than its
 # curve's. The curves are run at a constant rate; a cosine shrinks the late steps anyway, so a
-# larger rate pays in the early ones: on the Xeon with AMX (bf16), ten minutes of the 2x768
-# reached 1.997 bits per character on held-out Macbeth at lr 4e-3 against 2.034 at its
-# curve's 2e-3 (README, "Ten minutes and more").
+# larger rate pays in the early ones: ten minutes of the 2x768 reached, on held-out Macbeth,
+# 1.997 bits per character at lr 4e-3 against 2.034 at its curve's 2e-3 on the Xeon with AMX
+# (bf16, ~1,500 steps), and 2.133 against 2.212 on the EPYC with AVX512_BF16 (~570 steps)
+# (README, "Ten minutes and more, held out").
 UNDER_THE_COSINE: Dict[str, dict] = {
     "lstm768-d0": {"lr": 4e-3},
 }

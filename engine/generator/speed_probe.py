@@ -68,10 +68,14 @@ def _versions() -> Dict[str, str]:
     return found
 
 
+TIMING = "one step in flight"          # how the probe times (bench._in_flight_rate); a cache
+                                       # timed another way (synced steps) is measured again
+
+
 def machine_key(precision: str) -> Dict[str, object]:
     """What a measured speed holds for: a cached speed is used only under the same key."""
     return {"cpu": cpu_model(), "precision": precision, "threads": threads(),
-            "cpu_quota": cpu_quota(), "versions": _versions()}
+            "cpu_quota": cpu_quota(), "versions": _versions(), "timing": TIMING}
 
 
 def probe_path(mode: str = "lstm"):
